@@ -1,0 +1,165 @@
+# qnetd - a wire-compatible corosync-qnetd.  Plain, strict make.
+#
+#   make                 build the daemon, the tool and the helpers into $(BUILD)/
+#   make check           build and run every test (unit + black-box)
+#   make check SANITIZE=address,undefined
+#   make fuzz            build the libFuzzer targets (clang)
+#   make install DESTDIR=... PREFIX=/usr
+
+PREFIX    ?= /usr
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR   ?= /lib/systemd/system
+VERSION   := 3.0.3
+
+CC        ?= cc
+SANITIZE  ?=
+comma     := ,
+ifeq ($(SANITIZE),)
+BUILD     ?= build
+else
+BUILD     ?= build-$(subst $(comma),-,$(SANITIZE))
+endif
+
+PKGS      := nss nspr libqb libsystemd
+# pkg-config module -> Debian package that provides it
+pkg_deb_nss        := libnss3-dev
+pkg_deb_nspr       := libnspr4-dev
+pkg_deb_libqb      := libqb-dev
+pkg_deb_libsystemd := libsystemd-dev
+
+ifeq ($(filter clean style help,$(MAKECMDGOALS)),)
+ifeq ($(shell command -v pkg-config 2>/dev/null),)
+$(error pkg-config not found: apt-get install pkg-config)
+endif
+$(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,\
+	$(error $(p) not found by pkg-config: apt-get install $(pkg_deb_$(p)))))
+endif
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-format-nonliteral
+HARDEN    := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+OPT       ?= -O2 -g
+CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DQNETD_VERSION='"$(VERSION)"' \
+             -DQNETD_SYSCONFDIR='"$(SYSCONFDIR)"'
+CFLAGS    += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -MMD -MP \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS   += -pie -Wl,-z,relro -Wl,-z,now
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+ifneq ($(SANITIZE),)
+CFLAGS    += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS   += -fsanitize=$(SANITIZE)
+HARDEN    := -fPIE
+endif
+
+DAEMON_MAIN := src/main.c
+TOOL_SRCS   := $(wildcard src/tool*.c)
+LIB_SRCS    := $(filter-out $(DAEMON_MAIN) $(TOOL_SRCS),$(wildcard src/*.c))
+LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB         := $(BUILD)/libqnetd.a
+
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
+BENCH_SRCS  := $(wildcard tests/bench/*.c)
+BENCH_BIN   := $(if $(BENCH_SRCS),$(BUILD)/qnetd-bench)
+
+PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/corosync-qnetd-certutil
+
+.PHONY: all check unit blackbox fuzz clean install uninstall style bench interop help deb
+all: $(PROGRAMS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/corosync-qnetd: $(BUILD)/src/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The tool links only libc, as upstream's does.
+$(BUILD)/corosync-qnetd-tool: $(TOOL_SRCS:%.c=$(BUILD)/%.o)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/corosync-qnetd-certutil: src/corosync-qnetd-certutil.sh
+	@mkdir -p $(dir $@)
+	sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@ && chmod 755 $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/qnetd-bench: $(BENCH_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check: all
+	BUILD=$(BUILD) tests/run.sh all
+
+unit: all
+	BUILD=$(BUILD) tests/run.sh unit
+
+blackbox: all
+	BUILD=$(BUILD) tests/run.sh blackbox
+
+# libFuzzer targets: every tests/fuzz/fuzz_*.c links the library sources built by clang.
+FUZZ_BUILD := build-fuzz
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Iinclude -D_GNU_SOURCE -DQNETD_VERSION='"$(VERSION)"' \
+	-DQNETD_SYSCONFDIR='"$(SYSCONFDIR)"' -fsanitize=fuzzer,address,undefined \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+fuzz: $(FUZZ_BINS)
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: all
+	BUILD=$(BUILD) tests/bench/run.sh
+
+interop: all
+	BUILD=$(BUILD) tests/interop/run.sh
+
+style:
+	clang-format --dry-run --Werror src/*.c include/*.h
+
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool \
+		$(BUILD)/corosync-qnetd-certutil $(DESTDIR)$(BINDIR)/
+	for m in man/*.8; do [ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/ || true; done
+	if [ -f systemd/corosync-qnetd.service ]; then \
+		install -d $(DESTDIR)$(UNITDIR) && \
+		install -m 644 systemd/corosync-qnetd.service $(DESTDIR)$(UNITDIR)/; fi
+	if [ -f systemd/corosync-qnetd.default ]; then \
+		install -d $(DESTDIR)$(SYSCONFDIR)/default && \
+		install -m 644 systemd/corosync-qnetd.default $(DESTDIR)$(SYSCONFDIR)/default/corosync-qnetd; fi
+	if [ -f systemd/corosync-qnetd.sysusers ]; then \
+		install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d && \
+		install -m 644 systemd/corosync-qnetd.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/corosync-qnetd.conf; fi
+	if [ -f systemd/corosync-qnetd.tmpfiles ]; then \
+		install -d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d && \
+		install -m 644 systemd/corosync-qnetd.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/corosync-qnetd.conf; fi
+	install -d -m 770 $(DESTDIR)$(SYSCONFDIR)/corosync/qnetd
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/corosync-qnetd $(DESTDIR)$(BINDIR)/corosync-qnetd-tool \
+		$(DESTDIR)$(BINDIR)/corosync-qnetd-certutil \
+		$(DESTDIR)$(MANDIR)/man8/corosync-qnetd.8 $(DESTDIR)$(MANDIR)/man8/corosync-qnetd-tool.8 \
+		$(DESTDIR)$(MANDIR)/man8/corosync-qnetd-certutil.8 \
+		$(DESTDIR)$(UNITDIR)/corosync-qnetd.service \
+		$(DESTDIR)$(PREFIX)/lib/sysusers.d/corosync-qnetd.conf \
+		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/corosync-qnetd.conf
+
+clean:
+	rm -rf build build-* 
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
