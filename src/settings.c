@@ -38,7 +38,7 @@ settings_init(struct qnetd_settings *s)
 	s->address_family = AF_UNSPEC;
 	s->tls = TLV_TLS_SUPPORTED;
 	s->tls_client_cert_required = 1;
-	s->listen_backlog = 10;
+	s->listen_backlog = 4096;	/* upstream: 10; see docs/compat.md */
 	s->max_client_send_buffers = 32;
 	s->max_client_send_size = 32768;
 	s->max_client_receive_size = 32768;
