@@ -14,7 +14,7 @@
 
 # Tests point this at a scratch directory; the default is the one every
 # tool expects to scp from.
-CONFIG_DIR=${COROSYNC_QNETD_CONFIG_DIR:-@SYSCONFDIR@/corosync/qnetd}
+CONFIG_DIR=${QNETD_CONFIG_DIR:-@SYSCONFDIR@/corosync/qnetd}
 DB_DIR="$CONFIG_DIR/nssdb"
 
 CA_NICKNAME="QNet CA"

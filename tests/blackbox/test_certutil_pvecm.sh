@@ -245,7 +245,7 @@ expect_rc 1 e7
 ALT=$T/alt
 mkdir "$ALT"
 chown 0:4242 "$ALT"
-run g env COROSYNC_QNETD_CONFIG_DIR="$ALT" "$CERTUTIL" -i -G
+run g env QNETD_CONFIG_DIR="$ALT" "$CERTUTIL" -i -G
 expect_rc 0 g
 expect_mode "$ALT/nssdb" 750
 for f in cert9.db key4.db pkcs11.txt noise.txt pwdfile.txt serial.txt; do
@@ -258,7 +258,7 @@ for f in . cert9.db key4.db pkcs11.txt noise.txt pwdfile.txt serial.txt \
 done
 grep -q "exported as $ALT/nssdb/qnetd-cacert.crt" "$T/g.out" || fail "-G output"
 [ -e "$QDB/serial.txt" ] && [ "$(cat "$QDB/serial.txt")" = 107 ] ||
-    fail "COROSYNC_QNETD_CONFIG_DIR leaked into the default directory"
+    fail "QNETD_CONFIG_DIR leaked into the default directory"
 
 echo "enrolment checks passed"
 
