@@ -198,7 +198,11 @@ deb:
 	mkdir -p $(DEB_DIR)/qnetd
 	tar --exclude=./.git --exclude=./build --exclude='./build-*' -cf - . | \
 		tar -C $(DEB_DIR)/qnetd -xf -
-	cd $(DEB_DIR)/qnetd && dpkg-buildpackage -b -us -uc
+	# A clean environment: variables given to this make (BUILD=...) must not
+	# reach the package build's own make (through MAKEFLAGS or the
+	# environment, where make puts command-line variables).
+	cd $(DEB_DIR)/qnetd && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u BUILD -u SANITIZE \
+		dpkg-buildpackage -b -us -uc
 	ls -l $(DEB_DIR)/*.deb
 
 clean:
