@@ -25,7 +25,7 @@ log_init(const char *ident, int foreground, int debug)
 	qb_log_format_set(QB_LOG_SYSLOG, "%b");
 	if (foreground) {
 		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", prio);
-		qb_log_format_set(QB_LOG_STDERR, "%t %-7p %b");
+		qb_log_format_set(QB_LOG_STDERR, "%t %7p %b");
 		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
 	}
 	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_FALSE);
