@@ -208,4 +208,6 @@ deb:
 clean:
 	rm -rf build build-* 
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Only our dependency files: not the package build's copy in $(BUILD)/deb,
+# whose staging tree also has directories named *.d (sysusers.d, ...).
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
