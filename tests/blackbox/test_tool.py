@@ -214,7 +214,14 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
+            # A sanitizer build reports into the log; any report is a failure.
+            text = open(os.path.join(self.dir, "log"), errors="replace").read()
+            for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                if marker in text:
+                    fail("daemon log (%s) has a %s report:\n%s" % (self.dir, marker, text[-3000:]))
+                    break
 
 
 def free_port():
