@@ -653,6 +653,23 @@ def test_shutdown(tmp):
             d.stop()
 
 
+def test_socket_mode(tmp):
+    """local_socket_umask / local_socket_gid (upstream >= 3.0.4; Debian's 3.0.3 rejects them)."""
+    if is_debian_daemon():
+        return
+    import grp
+    import stat
+    gid = grp.getgrnam("daemon").gr_gid if os.getuid() == 0 else os.getgid()
+    d = Daemon(tmp, "mode", ["-S", "local_socket_umask=0077,local_socket_gid=%d" % gid])
+    try:
+        st = os.stat(d.sockpath)
+        check_eq("socket mode with umask 0077", stat.S_IMODE(st.st_mode), 0o700)
+        check_eq("socket group", st.st_gid, gid)
+        compare_tools(["-s", "-p", d.sockpath], 0, status_golden(d.port, False, 0, 0), b"")
+    finally:
+        d.stop()
+
+
 def main():
     for b, what in ((QNETD_BIN, "daemon"), (OUR_TOOL, "our tool"), (DEBIAN_TOOL, "Debian's tool")):
         if not os.access(b, os.X_OK):
@@ -666,6 +683,7 @@ def main():
         daemons.append(d)
         test_daemon_outputs(d)
         test_shutdown(tmp)
+        test_socket_mode(tmp)
     finally:
         for d in daemons:
             d.stop()
