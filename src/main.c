@@ -251,7 +251,7 @@ raise_nofile(void)
 static void
 signal_shutdown_cb(int sig)
 {
-	log_msg(LOG_DEBUG, "%s received - closing server IPC socket", strsignal(sig));
+	log_msg(LOG_DEBUG, "SIG%s received - closing server IPC socket", sigabbrev_np(sig));
 	instance_request_shutdown();
 }
 
