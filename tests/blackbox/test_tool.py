@@ -670,6 +670,33 @@ def test_socket_mode(tmp):
         d.stop()
 
 
+def test_ffsplit_disconnect_without_lists(tmp):
+    """Debian's 3.0.3 daemon dies (SIGSEGV) when the first of two ffsplit
+    clients that sent INIT but no node list disconnects; ours must not."""
+    if is_debian_daemon():
+        return
+    d = Daemon(tmp, "ffsplit")
+    try:
+        cs = []
+        for nid in (1, 2):
+            c = Client(d.port, "bare-ffsplit")
+            c.preinit()
+            c.init(nid, 1, 120000, 1, 0, (1, 1))
+            cs.append(c)
+        cs[0].close()
+        time.sleep(0.3)
+        check_eq("daemon alive after an ffsplit client without lists left", d.proc.poll(), None)
+        compare_tools(["-l", "-p", d.sockpath], 0, re.compile(
+            rb'Cluster "bare-ffsplit":\n    Algorithm:\t\tFifty-Fifty split\n'
+            rb'    Tie-breaker:\tNode with lowest node ID\n    Node ID 2:\n'
+            rb'        Client address:\t\t' + ADDR + rb'\n'
+            # Upstream never gets here, so the vote is the algorithm's call.
+            rb'(        Vote:\t\t\t[^\n]*\n)?'), b"")
+        cs[1].close()
+    finally:
+        d.stop()
+
+
 def main():
     for b, what in ((QNETD_BIN, "daemon"), (OUR_TOOL, "our tool"), (DEBIAN_TOOL, "Debian's tool")):
         if not os.access(b, os.X_OK):
@@ -684,6 +711,7 @@ def main():
         test_daemon_outputs(d)
         test_shutdown(tmp)
         test_socket_mode(tmp)
+        test_ffsplit_disconnect_without_lists(tmp)
     finally:
         for d in daemons:
             d.stop()
