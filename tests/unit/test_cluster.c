@@ -139,7 +139,14 @@ test_order_and_lookup(void)
 	CHECK_EQ(ca->client_count, 2);
 	CHECK(cluster_find_client_by_node_id(ca, 2) == NULL);
 	CHECK(cluster_registry_find(&reg, "alpha", 5) == ca);
-	cluster_registry_del_client(&reg, a2);	/* no cluster: no-op */
+	{
+		struct qnetd_client *lone = mk("alpha", 5, 9);
+
+		cluster_registry_del_client(&reg, lone);	/* no cluster: no-op */
+		CHECK_EQ(ca->client_count, 2);
+		client_state_destroy(lone);
+		free(lone);
+	}
 	rm(&reg, a1);
 	rm(&reg, a3);
 	CHECK(cluster_registry_find(&reg, "alpha", 5) == NULL);
