@@ -39,6 +39,16 @@
  * the block with a strict majority of the configured nodes, or of
  * exactly one half in a 50:50 split, and nobody else.
  *
+ * Hostile sequences (a quarter): clients start up out of order (the
+ * membership list first, a changed config instead of the initial one,
+ * or no config until the next settle point) and ffsplit clients send
+ * lists that are empty or lack the sender, which must be refused with
+ * errors 18/19 and change nothing.  Safety is checked as above; before
+ * the liveness check every node reports its config and view again,
+ * since such start-ups need not trigger a decision (as upstream).
+ * Reverting the missing-config fix crashes this test, as Debian's
+ * 3.0.3 crashes.
+ *
  * Length: argv[1] sequences, argv[2] steps, or QNETD_PROPS_SEQUENCES,
  * QNETD_PROPS_STEPS, QNETD_PROPS_SEED; QNETD_PROPS_ONLY=i replays one
  * sequence.
@@ -68,6 +78,8 @@ enum pkind {
 	PK_HEURISTICS,
 	PK_VI_REPLY,
 	PK_ASK,
+	PK_BAD_CONFIG,		/* hostile: empty, or without the sender */
+	PK_BAD_MEMBERSHIP,
 };
 
 struct pmsg {
@@ -116,6 +128,7 @@ struct sim {
 	int extra_cfg;			/* config also lists node n+1 (never up) */
 	int lost_reply;
 	int fail_sends;			/* inject VOTE_INFO queueing failures */
+	int hostile;			/* clients break the usual message order */
 	int failed;
 	/* statistics */
 	unsigned long steps, settles, acks, events;
@@ -366,6 +379,29 @@ vote_allowed(enum tlv_vote v)
 	}
 }
 
+/* ffsplit must refuse lists that are empty or lack the sender, storing nothing. */
+static void
+server_handle_bad(struct pnode *pn, const struct pmsg *m)
+{
+	enum tlv_reply_error_code rc;
+	struct node_list before;
+	enum tlv_vote v;
+
+	if (m->kind == PK_BAD_CONFIG) {
+		before = pn->tc->c.configuration_node_list;
+		rc = h_config(pn->tc, 0, m->ids, m->nids, &v);
+		if (rc != TLV_REPLY_ERROR_CODE_INVALID_CONFIG_NODE_LIST ||
+		    pn->tc->c.configuration_node_list.nodes != before.nodes)
+			PFAIL("bad config list: error %d", (int)rc);
+	} else {
+		before = pn->tc->c.last_membership_node_list;
+		rc = h_membership(pn->tc, m->ring, m->ids, m->nids, m->heur, &v);
+		if (rc != TLV_REPLY_ERROR_CODE_INVALID_MEMBERSHIP_NODE_LIST ||
+		    pn->tc->c.last_membership_node_list.nodes != before.nodes)
+			PFAIL("bad membership list: error %d", (int)rc);
+	}
+}
+
 static void
 server_handle(struct pnode *pn, const struct pmsg *m)
 {
@@ -403,6 +439,10 @@ server_handle(struct pnode *pn, const struct pmsg *m)
 		    rc != TLV_REPLY_ERROR_CODE_UNSUPPORTED_DECISION_ALGORITHM_MESSAGE)
 			PFAIL("ffsplit answered ASK_FOR_VOTE");
 		break;
+	case PK_BAD_CONFIG:
+	case PK_BAD_MEMBERSHIP:
+		server_handle_bad(pn, m);
+		return;
 	case PK_VI_REPLY:
 		rc = h_reply(pn->tc, m->seq);
 		if (rc != TLV_REPLY_ERROR_CODE_NO_ERROR)
@@ -490,8 +530,49 @@ ev_connect(struct pnode *pn)
 	pn->held = TLV_VOTE_UNDEFINED;
 	memset(&m, 0, sizeof(m));
 	m.kind = PK_CONFIG_INITIAL;
+	if (!S.hostile) {
+		pq_push(&pn->out, &m);
+		enqueue_membership(pn);
+		return;
+	}
+	/* Any order, a changed list instead of the initial one, or none yet. */
+	switch (rn(4)) {
+	case 0:
+		pq_push(&pn->out, &m);
+		enqueue_membership(pn);
+		break;
+	case 1:
+		enqueue_membership(pn);
+		pq_push(&pn->out, &m);
+		break;
+	case 2:
+		m.kind = PK_CONFIG_CHANGED;
+		enqueue_membership(pn);
+		pq_push(&pn->out, &m);
+		break;
+	default:
+		enqueue_membership(pn);
+		break;
+	}
+}
+
+static void
+ev_hostile(struct pnode *pn)
+{
+	struct pmsg m;
+
+	if (pn->tc == NULL || S.algo != TLV_DECISION_ALGORITHM_FFSPLIT)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.kind = chance(50) ? PK_BAD_CONFIG : PK_BAD_MEMBERSHIP;
+	m.ring = S.block_ring[pn->block];
+	if (chance(50)) {
+		/* Everybody but the sender. */
+		m.nids = config_ids(m.ids);
+		m.ids[pn->id - 1] = m.ids[m.nids - 1];
+		m.nids--;
+	}
 	pq_push(&pn->out, &m);
-	enqueue_membership(pn);
 }
 
 /* A new random partitioning; changed blocks get fresh rings. */
@@ -642,12 +723,14 @@ random_event(void)
 	} else if (r < 98) {
 		if (pn->tc != NULL && pn->tc->timer_armed)
 			fire_timer(pn);
-	} else {
+	} else if (r < 99 || !S.hostile) {
 		if (pn->tc != NULL) {
 			memset(&m, 0, sizeof(m));
 			m.kind = PK_ASK;
 			pq_push(&pn->out, &m);
 		}
+	} else {
+		ev_hostile(pn);
 	}
 	process_pending_disconnects();
 }
@@ -957,6 +1040,7 @@ static void
 settle_and_check(void)
 {
 	struct pnode *pn;
+	struct pmsg m;
 	size_t i;
 	int win;
 
@@ -969,6 +1053,22 @@ settle_and_check(void)
 				enqueue_membership(pn);
 				break;
 			}
+		}
+		drain();
+	}
+	if (S.hostile && S.algo == TLV_DECISION_ALGORITHM_FFSPLIT) {
+		/*
+		 * Out-of-order start-ups may never trigger a decision (as
+		 * upstream); every node reports its config and view again.
+		 */
+		for (i = 0; i < S.n; i++) {
+			pn = &S.node[i];
+			if (pn->tc == NULL)
+				continue;
+			memset(&m, 0, sizeof(m));
+			m.kind = PK_CONFIG_CHANGED;
+			pq_push(&pn->out, &m);
+			enqueue_membership(pn);
 		}
 		drain();
 	}
@@ -1008,6 +1108,7 @@ run_sequence(long idx, unsigned long steps)
 	if (cluster_registry_init(&S.reg) != 0)
 		abort();
 	S.algo = algos[rn(4)];
+	S.hostile = chance(25);
 	S.n = S.algo == TLV_DECISION_ALGORITHM_2NODELMS ? 2 : 2 + rn(MAXN - 1);
 	S.tb.mode = (enum tlv_tie_breaker_mode)(1 + rn(3));
 	S.tb.node_id = S.tb.mode == TLV_TIE_BREAKER_MODE_NODE_ID ? (uint32_t)(1 + rn(S.n + 1)) : 0;
