@@ -125,7 +125,7 @@ RUN_DIR := $(abspath $(BUILD))/run
 run: all
 	@mkdir -p $(RUN_DIR)
 	@[ -f $(RUN_DIR)/qnetd/nssdb/cert9.db ] || \
-		COROSYNC_QNETD_CONFIG_DIR=$(RUN_DIR)/qnetd $(BUILD)/corosync-qnetd-certutil -i
+		QNETD_CONFIG_DIR=$(RUN_DIR)/qnetd $(BUILD)/corosync-qnetd-certutil -i
 	$(BUILD)/corosync-qnetd -f -S nss_db_dir=$(RUN_DIR)/qnetd/nssdb,lock_file=$(RUN_DIR)/corosync-qnetd.pid,local_socket_file=$(RUN_DIR)/corosync-qnetd.sock $(QNETD_ARGS)
 
 check: all
