@@ -292,26 +292,45 @@ init_check_cluster(const struct qnetd_client *self, const struct msg_decoded *m)
 	return TLV_REPLY_ERROR_CODE_NO_ERROR;
 }
 
-/* §2.5 steps 2-8 on the message alone. */
-static enum tlv_reply_error_code
-init_validate(const struct conn *c, const struct msg_decoded *m)
+static int
+hb_acceptable(uint32_t hb)
 {
 	const struct qnetd_settings *s = qnetd_instance.settings;
 
+	if (hb < s->heartbeat_interval_min || hb > s->heartbeat_interval_max)
+		return 0;
+	return !(s->dpd_enabled && dpd_interval(hb) > TIMER_MAX_INTERVAL);
+}
+
+/*
+ * §2.5 steps 2-8 on the message alone, with upstream's precedence: the
+ * heartbeat and algorithm checks run even after an earlier error and then
+ * replace it (INIT without PREINIT and without a heartbeat gets 13, not 6).
+ * An absent value counts as 0, as upstream's decoder leaves it.
+ */
+static enum tlv_reply_error_code
+init_validate(const struct conn *c, const struct msg_decoded *m)
+{
+	enum tlv_reply_error_code err = TLV_REPLY_ERROR_CODE_NO_ERROR;
+	const enum tlv_reply_error_code missing = TLV_REPLY_ERROR_CODE_DOESNT_CONTAIN_REQUIRED_OPTION;
+
 	if (!c->client.preinit_received)
-		return TLV_REPLY_ERROR_CODE_PREINIT_REQUIRED;
-	if (!m->node_id_set || !m->ring_id_set || !m->heartbeat_interval_set)
-		return TLV_REPLY_ERROR_CODE_DOESNT_CONTAIN_REQUIRED_OPTION;
-	if (m->heartbeat_interval < s->heartbeat_interval_min ||
-	    m->heartbeat_interval > s->heartbeat_interval_max)
-		return TLV_REPLY_ERROR_CODE_INVALID_HEARTBEAT_INTERVAL;
-	if (s->dpd_enabled && dpd_interval(m->heartbeat_interval) > TIMER_MAX_INTERVAL)
-		return TLV_REPLY_ERROR_CODE_INVALID_HEARTBEAT_INTERVAL;
-	if (!m->tie_breaker_set || !m->decision_algorithm_set)
-		return TLV_REPLY_ERROR_CODE_DOESNT_CONTAIN_REQUIRED_OPTION;
-	if (algo_get(m->decision_algorithm) == NULL)
-		return TLV_REPLY_ERROR_CODE_UNSUPPORTED_DECISION_ALGORITHM;
-	return TLV_REPLY_ERROR_CODE_NO_ERROR;
+		err = TLV_REPLY_ERROR_CODE_PREINIT_REQUIRED;
+	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR && !m->node_id_set)
+		err = missing;
+	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR && !m->ring_id_set)
+		err = missing;
+	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR && !m->heartbeat_interval_set)
+		err = missing;
+	else if (!hb_acceptable(m->heartbeat_interval_set ? m->heartbeat_interval : 0))
+		err = TLV_REPLY_ERROR_CODE_INVALID_HEARTBEAT_INTERVAL;
+	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR && !m->tie_breaker_set)
+		err = missing;
+	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR && !m->decision_algorithm_set)
+		err = missing;
+	else if (algo_get(m->decision_algorithm_set ? m->decision_algorithm : 0) == NULL)
+		err = TLV_REPLY_ERROR_CODE_UNSUPPORTED_DECISION_ALGORITHM;
+	return err;
 }
 
 /* Steps 11-13: join the cluster and let the algorithm set itself up. */
@@ -378,7 +397,6 @@ handle_init(struct conn *c, const struct msg_decoded *m, const uint8_t *raw, siz
 static void
 handle_set_option(struct conn *c, const struct msg_decoded *m, const uint8_t *raw, size_t len)
 {
-	const struct qnetd_settings *s = qnetd_instance.settings;
 	struct qnetd_client *client = &c->client;
 
 	(void)raw;
@@ -386,9 +404,7 @@ handle_set_option(struct conn *c, const struct msg_decoded *m, const uint8_t *ra
 	if (check_tls_and_init(c, m) != 0)
 		return;
 	if (m->heartbeat_interval_set) {
-		if (m->heartbeat_interval < s->heartbeat_interval_min ||
-		    m->heartbeat_interval > s->heartbeat_interval_max ||
-		    (s->dpd_enabled && dpd_interval(m->heartbeat_interval) > TIMER_MAX_INTERVAL)) {
+		if (!hb_acceptable(m->heartbeat_interval)) {
 			send_error(c, m, TLV_REPLY_ERROR_CODE_INVALID_HEARTBEAT_INTERVAL);
 			return;
 		}
