@@ -33,15 +33,9 @@ def qnetd_bin():
 
 
 def tool_bin():
-    """corosync-qnetd-tool to talk IPC with: $QNETD_TOOL, else ours, else
-    Debian's."""
-    env = os.environ.get("QNETD_TOOL")
-    if env:
-        return env
-    ours = os.path.join(os.path.dirname(qnetd_bin()), "corosync-qnetd-tool")
-    if os.access(ours, os.X_OK):
-        return ours
-    return shutil.which("corosync-qnetd-tool") or "/usr/bin/corosync-qnetd-tool"
+    """corosync-qnetd-tool used to talk IPC with the daemon: $QNETD_TOOL,
+    else Debian's (the reference client tests the daemon's IPC side)."""
+    return os.environ.get("QNETD_TOOL") or "/usr/bin/corosync-qnetd-tool"
 
 
 def skip(reason):

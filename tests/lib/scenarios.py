@@ -840,3 +840,365 @@ def _(ctx):
     cs[4].do_vote_info_reply(2)
     for c in cs.values():
         c.expect_open(True)
+
+
+# ===================================================================== TLS
+
+def tls_client(ctx, d, name, cluster, cert_kind="good", cert=True):
+    """PREINIT (checked against the daemon's mode), STARTTLS, handshake.
+    Returns the client; raises Closed if the handshake fails."""
+    c = ctx.client(d, name)
+    mode = {"off": q.TLS_UNSUPPORTED, "on": q.TLS_SUPPORTED,
+            "req": q.TLS_REQUIRED}[d.tls]
+    creq = 0 if d.cert_required == "off" else 1
+    c.do_preinit(cluster, tls=mode, cert_required=creq)
+    cc = ctx.pki.client(cluster, cert_kind)
+    if cert:
+        c.starttls(2, cc.cert, cc.key, cc.ca)
+    else:
+        c.starttls(2, None, None, cc.ca)
+    return c
+
+
+@scenario("tls_on_valid_cert", "tls", needs_pki=True)
+def _(ctx):
+    """-s on -c on: valid client certificate (CN = cluster name), server
+    verified as "Qnetd Server" by our CA; INIT over TLS works."""
+    d = ctx.daemon(tls="on", cert_required="on")
+    c = tls_client(ctx, d, "c", "tlscl")
+    ctx.check(c.tls_version() in ("TLSv1.2", "TLSv1.3"),
+              "TLS version %s" % c.tls_version(), "tls version")
+    c.do_init(seq=3)
+    c.do_echo(4)
+    c.do_node_list(5, LIST_INITIAL_CONFIG, (1, 2), RING, VOTE_ASK_LATER)
+    c.expect_open(True)
+
+
+@scenario("tls_on_wrong_cn", "tls", needs_pki=True)
+def _(ctx):
+    """-s on -c on: trusted certificate with CN != cluster name: the server
+    closes the connection at INIT without a reply."""
+    d = ctx.daemon(tls="on", cert_required="on")
+    c = tls_client(ctx, d, "c", "tlscl", "wrongcn")
+    c.send(q.init(3, 1))
+    c.expect_closed(what="INIT with a wrong-CN certificate")
+
+
+@scenario("tls_on_no_cert", "tls", needs_pki=True)
+def _(ctx):
+    """-s on -c on: no client certificate: the handshake fails (TLS 1.3:
+    the alert arrives with the first read)."""
+    d = ctx.daemon(tls="on", cert_required="on")
+    try:
+        c = tls_client(ctx, d, "c", "tlscl", cert=False)
+    except q.Closed:
+        return
+    try:
+        c.send(q.init(3, 1))
+    except q.Closed:
+        return
+    c.expect_closed(what="INIT after a handshake without certificate")
+
+
+@scenario("tls_on_untrusted_ca", "tls", needs_pki=True)
+def _(ctx):
+    """-s on -c on: certificate from a CA the server does not trust: the
+    connection is refused (handshake alert or close, no reply)."""
+    d = ctx.daemon(tls="on", cert_required="on")
+    try:
+        c = tls_client(ctx, d, "c", "tlscl", "untrusted")
+    except q.Closed:
+        return
+    try:
+        c.send(q.init(3, 1))
+    except q.Closed:
+        return
+    c.expect_closed(what="INIT with an untrusted certificate")
+
+
+@scenario("tls_on_plain_client", "tls", needs_pki=True)
+def _(ctx):
+    """-s on -c on: a client that never starts TLS is served in plain."""
+    d = ctx.daemon(tls="on", cert_required="on")
+    c = ctx.client(d, "c")
+    c.do_preinit("tlscl", tls=q.TLS_SUPPORTED, cert_required=1)
+    c.do_init()
+    c.do_echo(3)
+    c.expect_open(True)
+
+
+@scenario("tls_on_cert_off_no_cert", "tls", needs_pki=True)
+def _(ctx):
+    """-s on -c off: PREINIT_REPLY says 1/0; TLS without a client
+    certificate works."""
+    d = ctx.daemon(tls="on", cert_required="off")
+    c = tls_client(ctx, d, "c", "tlscl", cert=False)
+    c.do_init(seq=3)
+    c.expect_open(True)
+
+
+@scenario("tls_req_plain_then_starttls", "tls", needs_pki=True)
+def _(ctx):
+    """-s req -c off: plain INIT gets SERVER_ERROR 3 (not INIT_REPLY) and
+    the connection stays; every gated message too; after STARTTLS without
+    certificate INIT succeeds."""
+    d = ctx.daemon(tls="req", cert_required="off")
+    c = ctx.client(d, "c")
+    c.do_preinit("tlscl", tls=q.TLS_REQUIRED, cert_required=0)
+    c.send(q.init(2, 1))
+    c.expect(q.server_error(E_TLS_REQUIRED, 2), "plain INIT under -s req")
+    c.send(q.echo_request(3))
+    c.expect(q.server_error(E_TLS_REQUIRED, 3), "plain ECHO under -s req")
+    c.send(q.node_list(4, LIST_INITIAL_CONFIG, (1, 2)))
+    c.expect(q.server_error(E_TLS_REQUIRED, 4), "plain NODE_LIST")
+    c.send(q.set_option(5, kap=1))
+    c.expect(q.server_error(E_TLS_REQUIRED, 5), "plain SET_OPTION")
+    c.send(q.preinit_reply(6))
+    c.expect(q.server_error(E_UNEXPECTED_MESSAGE, 6),
+             "server type is not TLS-gated")
+    cc = ctx.pki.client("tlscl")
+    c.starttls(7, None, None, cc.ca)
+    c.do_init(seq=8)
+    c.do_echo(9)
+
+
+@scenario("tls_req_cert_on", "tls", needs_pki=True)
+def _(ctx):
+    """-s req -c on: valid certificate works; PREINIT_REPLY says 2/1."""
+    d = ctx.daemon(tls="req", cert_required="on")
+    c = tls_client(ctx, d, "c", "reqcl")
+    c.do_init(seq=3)
+    c.expect_open(True)
+
+
+@scenario("tls_off_starttls", "tls", needs_pki=True)
+def _(ctx):
+    """-s off: STARTTLS makes the server drop the connection."""
+    d = ctx.daemon(tls="off")
+    c = ctx.client(d, "c")
+    c.do_preinit("tlscl", tls=q.TLS_UNSUPPORTED, cert_required=1)
+    c.send(q.starttls(2))
+    c.expect_closed(what="STARTTLS under -s off")
+
+
+@scenario("tls_off_cert_flag", "tls", needs_pki=True)
+def _(ctx):
+    """-s off -c off: PREINIT_REPLY 0/0."""
+    d = ctx.daemon(tls="off", cert_required="off")
+    c = ctx.client(d, "c")
+    c.do_preinit("x", tls=q.TLS_UNSUPPORTED, cert_required=0)
+    c.do_init()
+
+
+@scenario("tls_two_clusters", "tls", needs_pki=True)
+def _(ctx):
+    """Each cluster's certificate is bound to its own name: a client of
+    cluster A with B's (valid) certificate is dropped, A's works."""
+    d = ctx.daemon(tls="on", cert_required="on")
+    a = tls_client(ctx, d, "a", "clusterA")
+    a.do_init(seq=3)
+    b = ctx.client(d, "b")
+    b.do_preinit("clusterA", tls=q.TLS_SUPPORTED, cert_required=1)
+    cb = ctx.pki.client("clusterB")
+    b.starttls(2, cb.cert, cb.key, cb.ca)
+    b.send(q.init(3, 2))
+    b.expect_closed(what="cluster A client with cluster B certificate")
+    a.expect_open(True)
+
+
+# ============================================================ DPD, limits
+
+def timed_close(ctx, c, lo, hi, what):
+    """Wait for the server to close c; check lo <= seconds <= hi."""
+    start = time.monotonic()
+    c.expect_closed(timeout=hi + 2.0, what=what)
+    secs = time.monotonic() - start
+    ctx.check(lo <= secs <= hi, "%s: closed after %.2fs, expected %.1f-%.1fs"
+              % (what, secs, lo, hi), "%s within %.1f-%.1fs" % (what, lo, hi))
+    return secs
+
+
+@scenario("dpd_hb_1000", "dpd")
+def _(ctx):
+    """HB 1000: with no traffic the server disconnects after 1.5 x HB."""
+    d = ctx.daemon()
+    c = ctx.client(d, "c", timeout=5.0)
+    c.do_preinit()
+    c.do_init(heartbeat=1000)
+    timed_close(ctx, c, 1.2, 3.0, "DPD HB 1000")
+
+
+@scenario("dpd_traffic_keeps_alive", "dpd")
+def _(ctx):
+    """Echoes every 0.6 s keep an HB 1000 client for 3 s (requests that get
+    an error count too); then silence -> closed after ~1.5 s."""
+    d = ctx.daemon()
+    c = ctx.client(d, "c", timeout=5.0)
+    c.do_preinit()
+    c.do_init(heartbeat=1000)
+    end = time.monotonic() + 3.0
+    seq = 10
+    while time.monotonic() < end:
+        time.sleep(0.6)
+        if seq % 2:
+            c.do_echo(seq)
+        else:
+            c.send(q.node_list(seq, LIST_INITIAL_CONFIG, (7,)))
+            c.expect(q.server_error(E_INVALID_CONFIG_NODE_LIST, seq),
+                     "erroneous request")
+        seq += 1
+    timed_close(ctx, c, 1.2, 3.0, "DPD after the traffic stopped")
+
+
+@scenario("dpd_skipped_messages_do_not_count", "dpd")
+def _(ctx):
+    """Oversize and unknown-type messages are skipped and do not reset the
+    DPD timer: the client is still dropped ~1.5 s after INIT."""
+    d = ctx.daemon()
+    c = ctx.client(d, "c", timeout=5.0)
+    c.do_preinit()
+    c.do_init(heartbeat=1000)
+    start = time.monotonic()
+    for i in range(3):
+        time.sleep(0.4)
+        c.send(q.message(99, q.t_seq(i)))
+        c.expect(q.server_error(E_UNSUPPORTED_MESSAGE), "type 99")
+    timed_close(ctx, c, 0.0, 3.0 - (time.monotonic() - start),
+                "DPD despite skipped messages")
+    ctx.check(time.monotonic() - start < 3.0, "closed too late",
+              "skipped messages do not reset DPD")
+
+
+@scenario("dpd_set_option_retargets", "dpd")
+def _(ctx):
+    """SET_OPTION HB 2000 after INIT HB 1000: DPD becomes ~3 s."""
+    d = ctx.daemon()
+    c = ctx.client(d, "c", timeout=8.0)
+    c.do_preinit()
+    c.do_init(heartbeat=1000)
+    c.do_set_option(3, heartbeat=2000)
+    timed_close(ctx, c, 2.6, 5.0, "DPD HB 2000")
+
+
+@scenario("dpd_disabled", "dpd")
+def _(ctx):
+    """-S dpd_enabled=off: an HB 1000 client stays for 3 s of silence."""
+    d = ctx.daemon(settings={"dpd_enabled": "off"})
+    c = ctx.client(d, "c", timeout=5.0)
+    c.do_preinit()
+    c.do_init(heartbeat=1000)
+    c.expect_silence(3.0, "no DPD with dpd_enabled=off")
+    c.expect_open(True)
+
+
+@scenario("dpd_coefficient", "dpd")
+def _(ctx):
+    """-S dpd_interval_coefficient=3: HB 1000 -> closed after ~3 s."""
+    d = ctx.daemon(settings={"dpd_interval_coefficient": "3"})
+    c = ctx.client(d, "c", timeout=8.0)
+    c.do_preinit()
+    c.do_init(heartbeat=1000)
+    timed_close(ctx, c, 2.6, 5.0, "DPD coefficient 3")
+
+
+@scenario("max_clients_1", "dpd")
+def _(ctx):
+    """-m 1: a second connection is closed at once with no data; the
+    first keeps working; once it is gone a new one is accepted."""
+    d = ctx.daemon(max_clients=1)
+    c1 = ctx.client(d, "c1")
+    c1.do_preinit()
+    c2 = ctx.client(d, "c2")
+    secs = c2.expect_closed(timeout=2.0, what="second connection under -m 1")
+    ctx.check(secs is not None and secs < 1.0,
+              "second connection closed after %s s" % secs,
+              "second connection closed at once")
+    c1.do_init()
+    c1.expect_open(True)
+    c1.close()
+    time.sleep(0.3)
+    c3 = ctx.client(d, "c3")
+    c3.do_preinit()
+    c3.do_init()
+
+
+# ===================================================================== IPC
+
+def status_text(port, clients, clusters, tls="Unsupported", verbose=None):
+    s = ("QNetd address:\t\t\t127.0.0.1:%d\n"
+         "TLS:\t\t\t\t%s\n"
+         "Connected clients:\t\t%d\n"
+         "Connected clusters:\t\t%d\n" % (port, tls, clients, clusters))
+    if verbose:
+        s += verbose
+    return s
+
+
+def expect_status(ctx, d, clients, clusters, what, args=("-s",), **kw):
+    """Poll `tool -s` until it shows the counts (the daemon handles closes
+    asynchronously), then compare the whole output exactly."""
+    want = status_text(d.port, clients, clusters, **kw)
+    deadline = time.monotonic() + 3.0
+    while True:
+        rc, out, err = d.tool(*args)
+        if (rc == 0 and out == want) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    if not ctx.strict:
+        ctx.note("status %s" % what, (rc, out.replace(str(d.port), "PORT"),
+                                      err))
+        return
+    ctx.check(rc == 0, "%s: tool -s exit %d, stderr %r" % (what, rc, err))
+    ctx.check(out == want, "%s: tool %s output differs\n  expected: %r\n"
+              "  got:      %r" % (what, " ".join(args), want, out))
+
+
+@scenario("ipc_status_counts", "ipc")
+def _(ctx):
+    """`corosync-qnetd-tool -s` counts every TCP client (INIT or not) and
+    every cluster with an initialised client, and follows disconnects."""
+    d = ctx.daemon()
+    expect_status(ctx, d, 0, 0, "idle")
+    c1 = ctx.client(d, "c1")
+    expect_status(ctx, d, 1, 0, "one raw connection")
+    c1.do_preinit("alpha")
+    expect_status(ctx, d, 1, 0, "after PREINIT")
+    c1.do_init(node_id=1, algorithm=q.ALGO_TEST)
+    expect_status(ctx, d, 1, 1, "one initialised client")
+    c2 = ctx.client(d, "c2")
+    c2.handshake("alpha", 2, algorithm=q.ALGO_TEST)
+    expect_status(ctx, d, 2, 1, "two clients, one cluster")
+    c3 = ctx.client(d, "c3")
+    c3.handshake("beta", 1, algorithm=q.ALGO_TEST)
+    expect_status(ctx, d, 3, 2, "three clients, two clusters")
+    c4 = ctx.client(d, "c4")
+    c4.do_preinit("gamma")
+    c4.send(q.init(2, 1, heartbeat=5))
+    c4.expect(q.init_reply(2, E_INVALID_HEARTBEAT_INTERVAL), "failed INIT")
+    expect_status(ctx, d, 4, 2, "failed INIT adds no cluster")
+    c3.close()
+    expect_status(ctx, d, 3, 1, "cluster beta gone")
+    c1.close()
+    c4.close()
+    expect_status(ctx, d, 1, 1, "one left")
+    c2.close()
+    expect_status(ctx, d, 0, 0, "all gone")
+
+
+@scenario("ipc_status_verbose", "ipc")
+def _(ctx):
+    """`tool -s -v` with -m 3: the extra limits lines."""
+    d = ctx.daemon(max_clients=3)
+    expect_status(ctx, d, 0, 0, "verbose", args=("-s", "-v"),
+                  verbose="Maximum allowed clients:\t3\n"
+                          "Maximum send/receive size:\t32768/32768 bytes\n")
+
+
+@scenario("ipc_status_tls", "ipc", needs_pki=True)
+def _(ctx):
+    """TLS line for -s on -c on / -s req -c off."""
+    d = ctx.daemon(tls="on", cert_required="on")
+    expect_status(ctx, d, 0, 0, "tls on",
+                  tls="Supported (client certificate required)")
+    d2 = ctx.daemon(tls="req", cert_required="off")
+    expect_status(ctx, d2, 0, 0, "tls req", tls="Required")
