@@ -58,6 +58,10 @@ events_fini(void)
 
 /* ---- helpers ---- */
 
+static void emit_node(const char *event, const struct qnetd_client *client, int node_set,
+    uint32_t node_id, const char *vote, const char *reason, const char *extra_name,
+    const char *extra_value);
+
 static void
 printable(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
@@ -84,6 +88,14 @@ static void
 emit(const char *event, const struct qnetd_client *client, const char *vote,
     const char *reason, const char *extra_name, const char *extra_value)
 {
+	emit_node(event, client, 0, 0, vote, reason, extra_name, extra_value);
+}
+
+/* node_set: QNETD_NODE_ID is node_id even before INIT (a refused INIT's). */
+static void
+emit_node(const char *event, const struct qnetd_client *client, int node_set, uint32_t node_id,
+    const char *vote, const char *reason, const char *extra_name, const char *extra_value)
+{
 	struct event_hook_var v[EVENT_HOOK_MAX_VARS];
 	char cluster[256], node[16], algo[32];
 	size_t n = 0;
@@ -93,9 +105,12 @@ emit(const char *event, const struct qnetd_client *client, const char *vote,
 	if (client != NULL) {
 		v[n++] = (struct event_hook_var){ "QNETD_CLUSTER", cluster_of(client, cluster,
 		    sizeof(cluster)) };
-		if (client->init_received) {
-			snprintf(node, sizeof(node), "%u", (unsigned)client->node_id);
+		if (client->init_received || node_set) {
+			snprintf(node, sizeof(node), "%u",
+			    (unsigned)(node_set ? node_id : client->node_id));
 			v[n++] = (struct event_hook_var){ "QNETD_NODE_ID", node };
+		}
+		if (client->init_received) {
 			snprintf(algo, sizeof(algo), "%s",
 			    tlv_decision_algorithm_to_str(client->decision_algorithm));
 			v[n++] = (struct event_hook_var){ "QNETD_ALGORITHM", algo };
@@ -237,8 +252,8 @@ events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id)
 		log_msg(LOG_WARNING, "Identity conflict: cluster %s node %u is connected from %s "
 		    "and was claimed again from %s (%llu time(s) so far)", cluster,
 		    (unsigned)node_id, r->peer_a, r->peer_b, (unsigned long long)r->count);
-	emit("identity_conflict", client, NULL, "duplicate node id", "QNETD_PEER_ADDRESS",
-	    r->peer_a);
+	emit_node("identity_conflict", client, 1, node_id, NULL, "duplicate node id",
+	    "QNETD_PEER_ADDRESS", r->peer_a);
 }
 
 void
