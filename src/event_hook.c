@@ -245,6 +245,7 @@ nomem:
 int
 event_hook_init(const struct qnetd_settings *s)
 {
+	loop_timer_init(&hk.timer, timeout_cb, NULL);
 	if (s->event_hook == NULL)
 		return 0;
 	if (access(s->event_hook, X_OK) != 0) {
@@ -261,7 +262,6 @@ event_hook_init(const struct qnetd_settings *s)
 		return -1;
 	}
 	hk.timeout_ms = s->event_hook_timeout;
-	loop_timer_init(&hk.timer, timeout_cb, NULL);
 	if (!hk.sigchld_added) {
 		if (loop_signal_add(SIGCHLD, sigchld_cb) != 0) {
 			log_msg(LOG_ERR, "Can't watch SIGCHLD for the event hook");
@@ -280,6 +280,8 @@ event_hook_fini(void)
 {
 	size_t i;
 
+	if (hk.path == NULL)
+		return;
 	if (hk.pid != 0) {
 		int status;
 
