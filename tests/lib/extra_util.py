@@ -179,3 +179,23 @@ def votes_of(m):
 
 def text_field(text, field):
     return re.findall(r"%s:\t+(.*)" % re.escape(field), text)
+
+
+def tls_client(d, cluster, cert, name="tls", handshake=True):
+    """PREINIT then STARTTLS with cert (a pki.ClientCert, or None for none)."""
+    c = q.Client(d.host, d.port, name=name)
+    mode = {"off": q.TLS_UNSUPPORTED, "on": q.TLS_SUPPORTED, "req": q.TLS_REQUIRED}[d.tls]
+    c.do_preinit(cluster, tls=mode, cert_required=0 if d.cert_required == "off" else 1)
+    if cert is None:
+        c.starttls(2, None, None, None, handshake=handshake)
+    else:
+        c.starttls(2, cert.cert, cert.key, cert.ca, handshake=handshake)
+    return c
+
+
+def need_pki():
+    import pki
+    missing = pki.have_tools()
+    if missing:
+        dm.skip("%s not installed" % missing)
+    return pki.get()
