@@ -411,6 +411,8 @@ health_fallback(const char *path)
 	return (TOOL_EXIT_OK);
 }
 
+#define UNKNOWN_COMMAND "Error\nUnknown command"
+
 /* -k: exit 0 when qnetd answers and serves, else a reason on stderr. */
 static int
 health_check(const struct tool_args *args)
@@ -428,7 +430,7 @@ health_check(const struct tool_args *args)
 		fputs(buf + 3, stdout);
 		return (TOOL_EXIT_OK);
 	}
-	if (strncasecmp(buf, "Error\nUnknown command", 22) == 0)
+	if (strncasecmp(buf, UNKNOWN_COMMAND, strlen(UNKNOWN_COMMAND)) == 0)
 		return (health_fallback(args->socket_path));
 	if (strncasecmp(buf, "Error\n", 6) == 0) {
 		nl = strchr(buf + 6, '\n');
