@@ -5,6 +5,7 @@ client, and a renderer of the JSON status into corosync-qnetd-tool's text
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -39,6 +40,8 @@ def require():
 
 
 def curl(url, unix_socket=None, timeout=5):
+    if shutil.which("curl") is None:
+        dm.skip("curl not installed (apt-get install curl)")
     argv = ["curl", "-s", "-S", "--max-time", str(timeout), "-o", "-", "-w",
             "\n%{http_code}"]
     if unix_socket:
