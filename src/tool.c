@@ -186,7 +186,7 @@ build_request(const struct tool_args *args, struct tool_request *req)
 		request_put_str(req, "health\n");
 		return (req->failed ? -1 : 0);
 	}
-	if (args->json)
+	if (args->json && (args->op == TOOL_OP_STATUS || args->op == TOOL_OP_LIST))
 		request_put_str(req, args->op == TOOL_OP_STATUS ? "json status " :
 		    args->json_all ? "json all " : "json list ");
 	else

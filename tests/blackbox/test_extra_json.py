@@ -158,6 +158,19 @@ def main():
         for c in cs:
             c.close()
 
+    # -j does not change -H: the daemon shuts down
+    d = dm.Daemon().start()
+    try:
+        rc, out, err = xu.tool(d, "-j", "-H")
+        check(rc == 0 and out == b"", "-j -H: rc %d %r" % (rc, out))
+        try:
+            d.proc.wait(5)
+        except Exception:
+            pass
+        check(d.proc.poll() == 0, "-j -H shut the daemon down")
+    finally:
+        d.cleanup()
+
     if failures:
         print("%d failure(s)" % len(failures))
         return 1
