@@ -121,8 +121,10 @@ extra_init(const struct qnetd_settings *s)
 		return -1;
 	if (s->metrics_address != NULL && metrics_http_init(s->metrics_address) != 0)
 		return -1;
+	/* The probe wakes the daemon once a second: only when someone reads it. */
 	loop_timer_init(&lag_timer, lag_cb, NULL);
-	lag_running = loop_timer_arm(&lag_timer, LAG_PROBE_MS) == 0;
+	if (s->metrics_address != NULL)
+		lag_running = loop_timer_arm(&lag_timer, LAG_PROBE_MS) == 0;
 	return 0;
 }
 
