@@ -22,8 +22,8 @@
 #include "ipc.h"
 #include "ipc_cmd.h"
 #include "log.h"
-#include "metrics.h"
 #include "loop.h"
+#include "metrics.h"
 #include "wbuf.h"
 
 /* Upstream reads and writes in chunks of this size; the request limit is checked per chunk. */

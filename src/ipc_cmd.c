@@ -14,9 +14,9 @@
 #include <time.h>
 
 #include "cluster.h"
+#include "extra.h"
 #include "ipc_cmd.h"
 #include "ipc_lex.h"
-#include "extra.h"
 #include "status_json.h"
 
 static const char *
