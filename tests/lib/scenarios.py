@@ -676,7 +676,7 @@ def _(ctx):
               "daemon alive after leave")
     # No partition qualifies (the remaining client has no config list), so
     # it is told NACK (docs/compat.md, "node lists not yet received").
-    c2.expect(q.vote_info(1, VOTE_NACK, RING), "c2 VOTE_INFO NACK")
+    c2.expect(q.vote_info(1, q.VOTE_NACK, RING), "c2 VOTE_INFO NACK")
     c2.do_vote_info_reply(1)
     c2.expect_open(True)
     c2.do_node_list(4, LIST_INITIAL_CONFIG, (1, 2), RING, VOTE_ASK_LATER)
