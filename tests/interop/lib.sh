@@ -485,7 +485,7 @@ record()
 	local what=$1 res=$2 secs=$3
 	printf '  %-4s %-58s %6ss\n' "$res" "$what" "$secs"
 	log "STEP $SCEN_NAME | $what | $res | $secs"
-	printf '%s|%s|%s\n' "$SCEN_NAME" "$what" "$res" >>"$RES_FILE"
+	printf '%s|%s|%s|%s\n' "$SCEN_NAME" "$what" "$res" "$secs" >>"$RES_FILE"
 	[ "$res" = ok ] || SCEN_FAILED=1
 }
 

@@ -156,8 +156,8 @@ run_scenario()
 		failed_total=$((failed_total + 1))
 		say "FAIL $s [$DAEMON] ($(elapsed "$t0")s) logs: $base"
 	fi
-	printf '%s|*|%s\n' "$s" "$([ "$SCEN_FAILED" = 0 ] && echo PASS || echo FAIL)" \
-	    >>"$RES_FILE"
+	printf '%s|*|%s|%s\n' "$s" "$([ "$SCEN_FAILED" = 0 ] && echo PASS || echo FAIL)" \
+	    "$(elapsed "$t0")" >>"$RES_FILE"
 }
 
 case $daemon_mode in
@@ -167,9 +167,9 @@ esac
 
 if [ "$daemon_mode" = both ] && [ -s "$W/results-debian" ] && [ -s "$W/results-ours" ]; then
 	say ""
-	say "== differences (debian vs ours)"
+	say "== differences in outcome (debian vs ours)"
 	ndiff=0
-	while IFS='|' read -r s what res; do
+	while IFS='|' read -r s what res secs; do
 		other=$(awk -F'|' -v s="$s" -v w="$what" '$1 == s && $2 == w { print $3 }' \
 		    "$W/results-ours")
 		if [ "$res" != "${other:-(not reached)}" ]; then
@@ -178,6 +178,14 @@ if [ "$daemon_mode" = both ] && [ -s "$W/results-debian" ] && [ -s "$W/results-o
 		fi
 	done <"$W/results-debian"
 	say "   $ndiff difference(s)"
+	say ""
+	say "== settle times in seconds (debian / ours)"
+	while IFS='|' read -r s what res secs; do
+		[ "$what" = "*" ] && continue
+		other=$(awk -F'|' -v s="$s" -v w="$what" '$1 == s && $2 == w { print $4 }' \
+		    "$W/results-ours")
+		say "$(printf '   %-11s %-58s %6s / %s' "$s" "$what" "$secs" "${other:--}")"
+	done <"$W/results-debian"
 fi
 
 say ""
