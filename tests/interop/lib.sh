@@ -13,6 +13,7 @@ declare -A CLNODES CLOPTS	# cluster -> "host host ...", cluster -> option string
 HOSTS=""
 NEXT_IP=1
 ARB_PID=""
+CERT_JOBS=""
 
 log()
 {
@@ -113,10 +114,24 @@ host_add()
 
 # ---------------------------------------------------------------- certificates
 
-# The arbiter side of `pvecm qdevice setup`: init the CA and server cert.
+# The arbiter side of `pvecm qdevice setup`: init the CA and server certificate.
+# An arbiter keeps its CA for years, so the first scenario of a daemon run makes
+# it and later scenarios start from a copy of that /etc/corosync, where `-i`
+# must refuse to overwrite the database (pvecm runs it and ignores that).
 arb_cert_init()
 {
-	hx arb "$QNETD_CERTUTIL" -i >>"$W/arb/certutil.log" 2>&1 || return 1
+	local tmpl=$ARB_TEMPLATE
+	if [ -d "$tmpl/qnetd/nssdb" ]; then
+		cp -a "$tmpl/." "$W/arb/etc/"
+		if hx arb "$QNETD_CERTUTIL" -i >>"$W/arb/certutil.log" 2>&1; then
+			say "  $QNETD_CERTUTIL -i overwrote an existing database"
+			return 1
+		fi
+	else
+		hx arb "$QNETD_CERTUTIL" -i >>"$W/arb/certutil.log" 2>&1 || return 1
+		mkdir -p "$tmpl"
+		cp -a "$W/arb/etc/." "$tmpl/"
+	fi
 	mkdir -p "$W/xfer"
 	cp "$W/arb/etc/qnetd/nssdb/qnetd-cacert.crt" "$W/xfer/qnetd-cacert.crt"
 }
@@ -132,7 +147,9 @@ node_cert_request()
 	hx "$h" corosync-qdevice-net-certutil -r -n "$name" >>"$l" 2>&1 || return 1
 	log "cert -r done $h"
 	cp "$nss/qdevice-net-node.crq" "$W/xfer/$name.crq"
-	hx arb "$QNETD_CERTUTIL" -s -c "$W/xfer/$name.crq" -n "$name" \
+	# One signer at a time: certutil -s increments serial.txt.
+	flock "$W/xfer/sign.lock" nsenter -t "${HPID[arb]}" -m -n -- \
+	    "$QNETD_CERTUTIL" -s -c "$W/xfer/$name.crq" -n "$name" \
 	    >>"$W/arb/certutil.log" 2>&1 || return 1
 	log "cert -s done $h"
 	cp "$W/arb/etc/qnetd/nssdb/cluster-$name.crt" "$nss/"
@@ -269,12 +286,12 @@ EOF
 	done
 }
 
-# cluster_add CLUSTER N "options": N hosts named CLUSTER1..CLUSTERN, certificates
-# the pvecm way (request on the first node, p12 imported on the others, these
-# in parallel), config.
+# cluster_add CLUSTER N "options": N hosts named CLUSTER1..CLUSTERN and their
+# config; certificates the pvecm way (request on the first node, p12 imported on
+# the others) run in the background: nodes_start waits for them.
 cluster_add()
 {
-	local cl=$1 n=$2 i h first="" pids="" p rc=0
+	local cl=$1 n=$2 i
 	CLOPTS[$cl]=$3
 	CLNODES[$cl]=""
 	log "cluster_add $cl $n"
@@ -282,22 +299,41 @@ cluster_add()
 		host_add "$cl$i" || return 1
 		CLNODES[$cl]="${CLNODES[$cl]} $cl$i"
 	done
+	cluster_conf "$cl"
+	cluster_certs "$cl" >>"$W/harness.log" 2>&1 &
+	CERT_JOBS="$CERT_JOBS $!"
+	track_pid "$!"
+}
+
+cluster_certs()
+{
+	local cl=$1 h first="" pids="" p rc=0
 	for h in ${CLNODES[$cl]}; do
 		if [ -z "$first" ]; then
 			first=$h
-			node_cert_request "$h" "$cl" || { say "  certificates failed on $h"; return 1; }
+			node_cert_request "$h" "$cl" || { echo "certificates failed on $h"; return 1; }
 			continue
 		fi
 		node_cert_import "$h" "$cl" &
 		pids="$pids $!"
-		track_pid "$!"
 	done
 	for p in $pids; do
 		wait "$p" || rc=1
 	done
-	[ "$rc" = 0 ] || { say "  certificate import failed in cluster $cl"; return 1; }
-	cluster_conf "$cl"
-	log "cluster_add $cl done"
+	[ "$rc" = 0 ] || { echo "certificate import failed in cluster $cl"; return 1; }
+	log "certificates of $cl done"
+}
+
+# certs_wait: wait for every background certificate job.
+certs_wait()
+{
+	local p rc=0
+	for p in $CERT_JOBS; do
+		wait "$p" || rc=1
+	done
+	CERT_JOBS=""
+	[ "$rc" = 0 ] || say "  certificate setup failed (see harness.log, */certutil.log)"
+	return $rc
 }
 
 # nodes_start HOST...: start corosync on every host at once, wait until each
@@ -305,6 +341,7 @@ cluster_add()
 nodes_start()
 {
 	local h i
+	certs_wait || return 1
 	log "start nodes $*"
 	for h in "$@"; do
 		echo "=== start $(date +%T)" >>"$W/$h/corosync.stderr"
@@ -538,5 +575,5 @@ teardown_quiet()
 		: >"$W/netns"
 	fi
 	HPID=() HIP=() CPID=() QPID=() CLNODES=() CLOPTS=()
-	HOSTS="" NEXT_IP=1 ARB_PID=""
+	HOSTS="" NEXT_IP=1 ARB_PID="" CERT_JOBS=""
 }

@@ -119,6 +119,7 @@ run_daemon()
 	say "== daemon $DAEMON: $QNETD_BIN"
 	say "   tool $QNETD_TOOL, certutil $QNETD_CERTUTIL; logs in $W"
 	: >"$W/results-$DAEMON"
+	ARB_TEMPLATE=$W/arb-etc-$DAEMON
 	RES_FILE=$W/results-$DAEMON
 	for s in $want; do
 		run_scenario "$s"
