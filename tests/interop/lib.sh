@@ -445,7 +445,7 @@ qstate()
 		/^Quorate:/ { q = $2 }
 		/^Expected votes:/ { e = $3 }
 		/^Total votes:/ { t = $3 }
-		/\(local\)/ { f = $3 }
+		/\(local\)/ { f = ($3 ~ /^N?A(,|$)/) ? $3 : "-" }
 		$NF == "Qdevice" && $1 == "0" { qv = $2 }
 		END { printf "Q=%s E=%s T=%s F=%s QV=%s\n", q, e, t, f, qv }'
 }
