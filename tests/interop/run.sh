@@ -87,6 +87,7 @@ USER_QNETD_TOOL=${QNETD_TOOL:-}
 USER_QNETD_CERTUTIL=${QNETD_CERTUTIL:-}
 
 W=$(mktemp -d "/tmp/$QI.XXXXXX") || exit 1
+W_TOP=$W
 : >"$W/pids"
 : >"$W/netns"
 
@@ -95,9 +96,9 @@ on_exit()
 	teardown
 	log "teardown done"
 	if [ "$keep" = 1 ] || [ "${failed_total:-1}" -ne 0 ]; then
-		echo "logs kept in $W"
+		echo "logs kept in $W_TOP"
 	else
-		rm -rf "$W"
+		rm -rf "$W_TOP"
 	fi
 }
 trap on_exit EXIT
