@@ -10,6 +10,7 @@ BR_NS=$QI-br
 declare -A HPID HIP		# host -> pid of its namespace holder, host -> address
 declare -A CPID QPID		# host -> corosync pid, host -> corosync-qdevice pid
 declare -A CLNODES CLOPTS	# cluster -> "host host ...", cluster -> option string
+declare -A HCL			# host -> its cluster
 HOSTS=""
 NEXT_IP=1
 ARB_PID=""
@@ -200,6 +201,15 @@ arb_stop()
 	ARB_PID=""
 }
 
+# arb_alive: the daemon is running (our child: a dead one is a zombie until
+# reaped, which kill -0 would not notice).
+arb_alive()
+{
+	local st
+	st=$(awk '{ print $3 }' "/proc/$ARB_PID/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
 arb_tool()
 {
 	hx arb "$QNETD_TOOL" "$@"
@@ -298,6 +308,7 @@ cluster_add()
 	for i in $(seq "$n"); do
 		host_add "$cl$i" || return 1
 		CLNODES[$cl]="${CLNODES[$cl]} $cl$i"
+		HCL[$cl$i]=$cl
 	done
 	cluster_conf "$cl"
 	cluster_certs "$cl" >>"$W/harness.log" 2>&1 &
@@ -337,23 +348,32 @@ certs_wait()
 }
 
 # nodes_start HOST...: start corosync on every host at once, wait until each
-# answers on its CMAP IPC, then start corosync-qdevice on each.
+# answers on its CMAP IPC and sees at least the hosts of its own cluster that
+# were started with it, then start corosync-qdevice on each.  Starting qdevice
+# while the first membership is still forming has crashed corosync 3.1.7
+# (votequorum.c:2123 "Assertion `sender_node != NULL' failed"); an administrator
+# also starts qdevice on a running cluster.
 nodes_start()
 {
-	local h i
+	local h i n
+	declare -A together=()
 	certs_wait || return 1
 	log "start nodes $*"
 	for h in "$@"; do
 		echo "=== start $(date +%T)" >>"$W/$h/corosync.stderr"
 		hx_bg "$h" "$W/$h/corosync.stderr" corosync -f
 		CPID[$h]=$BG_PID
+		together[${HCL[$h]}]=$(( ${together[${HCL[$h]}]:-0} + 1 ))
 	done
 	for h in "$@"; do
 		for i in $(seq 150); do
-			hx "$h" corosync-cmapctl -g totem.cluster_name >/dev/null 2>&1 && break
-			kill -0 "${CPID[$h]}" 2>/dev/null || { say "  corosync died on $h"; return 1; }
+			n=$(hx "$h" corosync-quorumtool -s 2>/dev/null | awk '/^Nodes:/ { print $2 }')
+			[ "${n:-0}" -ge "${together[${HCL[$h]}]}" ] && break
+			cpid_alive "$h" || { say "  corosync died on $h"; return 1; }
 			sleep 0.1
 		done
+		[ "${n:-0}" -ge "${together[${HCL[$h]}]}" ] ||
+		    say "  note: $h sees ${n:-no} nodes after 15 s, starting qdevice anyway"
 	done
 	for h in "$@"; do
 		echo "=== start $(date +%T)" >>"$W/$h/qdevice.log"
@@ -361,6 +381,15 @@ nodes_start()
 		QPID[$h]=$BG_PID
 	done
 	log "started nodes $*"
+}
+
+# cpid_alive HOST: its corosync is running (not a zombie).
+cpid_alive()
+{
+	local st
+	[ -n "${CPID[$1]:-}" ] || return 1
+	st=$(awk '{ print $3 }' "/proc/${CPID[$1]}/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
 }
 
 node_start()
@@ -441,6 +470,7 @@ qstate()
 {
 	local h=$1
 	[ -n "${CPID[$h]:-}" ] || { echo "DOWN"; return; }
+	cpid_alive "$h" || { echo "CRASHED: $(tail -n 1 "$W/$h/corosync.stderr")"; return; }
 	hx "$h" corosync-quorumtool -s 2>&1 | awk '
 		/^Quorate:/ { q = $2 }
 		/^Expected votes:/ { e = $3 }
@@ -574,6 +604,6 @@ teardown_quiet()
 		done
 		: >"$W/netns"
 	fi
-	HPID=() HIP=() CPID=() QPID=() CLNODES=() CLOPTS=()
+	HPID=() HIP=() CPID=() QPID=() CLNODES=() CLOPTS=() HCL=()
 	HOSTS="" NEXT_IP=1 ARB_PID="" CERT_JOBS=""
 }

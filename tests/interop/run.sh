@@ -144,6 +144,10 @@ run_scenario()
 	log "setup"
 	if net_init && host_add arb && arb_cert_init; then
 		"scen_$s" || SCEN_FAILED=1
+		# A daemon that crashed after the last step must not pass unseen.
+		if [ "$SCEN_FAILED" = 0 ] && [ -n "$ARB_PID" ]; then
+			check "arbiter still running at the end" arb_alive
+		fi
 	else
 		say "  setup failed"
 		SCEN_FAILED=1
