@@ -153,7 +153,7 @@ bench: all
 	BUILD=$(BUILD) tests/bench/run.sh
 
 interop: all
-	BUILD=$(BUILD) tests/interop/run.sh
+	BUILD=$(BUILD) tests/interop/run.sh $(INTEROP_ARGS)
 
 style:
 	clang-format --dry-run --Werror src/*.c include/*.h
