@@ -642,6 +642,7 @@ class Client:
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError,
                 OSError) as e:
             self._mark_closed("send: %s" % e)
+            self.record(EV_CLOSED, self.close_kind())
             raise Closed(self.close_reason)
         return bytes(data)
 
@@ -656,7 +657,7 @@ class Client:
         """Normalised close reason for transcripts: a TLS alert name, or
         "closed" for EOF/reset (which one depends on timing)."""
         r = self.close_reason or ""
-        if r.startswith("TLS") and "EOF" not in r:
+        if r.startswith("TLS: ") and "EOF" not in r:
             return r
         return "closed"
 
@@ -797,7 +798,6 @@ class Client:
         except Closed:
             if self.strict:
                 self.fail("%s: connection closed by the server" % what)
-            self.record(EV_CLOSED, self.close_kind())
             return None
         if initialized:
             return self.expect(echo_reply_of(req), what)
@@ -839,10 +839,12 @@ class Client:
             if handshake:
                 self.sock.do_handshake()
         except ssl.SSLError as e:
-            self._mark_closed("TLS handshake: %s" % (e.reason or e))
+            self._mark_closed("TLS: %s" % (e.reason or e))
+            self.record(EV_CLOSED, self.close_kind())
             raise Closed(self.close_reason)
         except (OSError, socket.timeout) as e:
             self._mark_closed("TLS handshake: %s" % e)
+            self.record(EV_CLOSED, self.close_kind())
             raise Closed(self.close_reason)
         return self
 
