@@ -560,6 +560,88 @@ def describe(raw):
 
 # ---------------------------------------------------------------- client
 
+def _client_context(cert=None, key=None, ca=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca:
+        ctx.load_verify_locations(ca)
+        ctx.check_hostname = True
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+class _BioSocket:
+    """Just enough of a socket over ssl.SSLObject + MemoryBIO, so the
+    ClientHello can be sent in the same write as STARTTLS."""
+
+    def __init__(self, raw, ctx, server_hostname):
+        self.raw = raw
+        self.inc = ssl.MemoryBIO()
+        self.out = ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self.inc, self.out,
+                                server_hostname=server_hostname)
+
+    def start(self):
+        try:
+            self.obj.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        return self.out.read()
+
+    def _flush(self):
+        data = self.out.read()
+        if data:
+            self.raw.sendall(data)
+
+    def _pull(self):
+        data = self.raw.recv(65536)
+        if not data:
+            self.inc.write_eof()
+            raise ssl.SSLEOFError(8, "EOF")
+        self.inc.write(data)
+
+    def finish_handshake(self, timeout):
+        self.raw.settimeout(timeout)
+        while True:
+            try:
+                self.obj.do_handshake()
+                self._flush()
+                return
+            except ssl.SSLWantReadError:
+                self._flush()
+                self._pull()
+
+    def settimeout(self, t):
+        self.raw.settimeout(t)
+
+    def recv(self, n):
+        while True:
+            try:
+                return self.obj.read(n)
+            except ssl.SSLWantReadError:
+                self._flush()
+                try:
+                    self._pull()
+                except ssl.SSLEOFError:
+                    return b""
+            except ssl.SSLZeroReturnError:
+                return b""
+
+    def sendall(self, data):
+        self.obj.write(data)
+        self._flush()
+
+    def version(self):
+        return self.obj.version()
+
+    def close(self):
+        self.raw.close()
+
+
 class ProtocolMismatch(AssertionError):
     pass
 
@@ -843,6 +925,31 @@ class Client:
             self.record(EV_CLOSED, self.close_kind())
             raise Closed(self.close_reason)
         except (OSError, socket.timeout) as e:
+            self._mark_closed("TLS handshake: %s" % e)
+            self.record(EV_CLOSED, self.close_kind())
+            raise Closed(self.close_reason)
+        return self
+
+    def starttls_coalesced(self, seq=2, cert=None, key=None, ca=None,
+                           server_hostname=SERVER_HOSTNAME):
+        """STARTTLS and the TLS ClientHello in one write (one TCP segment on
+        loopback): a server that reads past the STARTTLS message loses the
+        ClientHello.  The rest of the connection runs over the BIO pair."""
+        if self.buf:
+            self.fail("bytes pending before TLS: %s" % hexs(self.buf))
+        ctx = _client_context(cert, key, ca)
+        bio = _BioSocket(self.sock, ctx, server_hostname)
+        hello = bio.start()
+        self.send(starttls(seq) + hello)
+        self.sock = bio
+        self.tls = True
+        try:
+            bio.finish_handshake(self.timeout)
+        except ssl.SSLError as e:
+            self._mark_closed("TLS: %s" % (e.reason or e))
+            self.record(EV_CLOSED, self.close_kind())
+            raise Closed(self.close_reason)
+        except (OSError, socket.timeout, EOFError) as e:
             self._mark_closed("TLS handshake: %s" % e)
             self.record(EV_CLOSED, self.close_kind())
             raise Closed(self.close_reason)

@@ -938,6 +938,51 @@ def _(ctx):
     tls_refused(ctx, d, "c", "tlscl", "untrusted")
 
 
+@scenario("tls_starttls_same_segment", "tls", needs_pki=True)
+def _(ctx):
+    """STARTTLS and the ClientHello in one write: the server must not read
+    past the STARTTLS message (or must hand those bytes to TLS)."""
+    d = ctx.daemon(tls="on", cert_required="on")
+    c = ctx.client(d, "c")
+    c.do_preinit("tlscl", tls=q.TLS_SUPPORTED, cert_required=1)
+    cc = ctx.pki.client("tlscl")
+    c.starttls_coalesced(2, cc.cert, cc.key, cc.ca)
+    c.do_init(seq=3)
+    c.do_echo(4)
+
+
+@scenario("tls_init_same_write_as_finished", "tls", needs_pki=True)
+def _(ctx):
+    """Many TLS records at once after the handshake: INIT, SET_OPTION,
+    config list and an echo in one write are answered in order."""
+    d = ctx.daemon(tls="on", cert_required="on")
+    c = tls_client(ctx, d, "c", "tlscl")
+    c.send(q.init(3, 1) + q.set_option(4, kap=1) +
+           q.node_list(5, LIST_INITIAL_CONFIG, (1, 2)) + q.echo_request(6))
+    c.expect(q.init_reply(3), "INIT")
+    c.expect(q.set_option_reply(4, kap=1), "SET_OPTION")
+    c.expect(q.node_list_reply(5, LIST_INITIAL_CONFIG, RING, VOTE_ASK_LATER),
+             "NODE_LIST")
+    c.expect(q.echo_reply_of(q.echo_request(6)), "ECHO")
+
+
+@scenario("tls_big_messages", "tls", needs_pki=True)
+def _(ctx):
+    """A 32768-byte echo over TLS (several TLS records) comes back whole;
+    40000 bytes over TLS: error 5."""
+    d = ctx.daemon(tls="on", cert_required="on")
+    c = tls_client(ctx, d, "c", "tlscl")
+    c.do_init(seq=3)
+    body = q.t_seq(9) + q.tlv(200, (bytes(range(256)) * 128)[:32750])
+    req = c.send(q.frame(q.MSG_ECHO_REQUEST, body))
+    ctx.check(len(req) == 32768, "echo size %d" % len(req), "size")
+    c.expect(q.echo_reply_of(req), "32768-byte echo over TLS")
+    c.send(q.frame(q.MSG_ECHO_REQUEST, q.t_seq(10) +
+                   q.tlv(200, b"\0" * (40000 - 12))))
+    c.expect(q.server_error(E_MESSAGE_TOO_LONG), "40000 bytes over TLS")
+    c.do_echo(11)
+
+
 @scenario("tls_on_plain_client", "tls", needs_pki=True)
 def _(ctx):
     """-s on -c on: a client that never starts TLS is served in plain."""
@@ -1224,3 +1269,116 @@ def _(ctx):
                   tls="Supported (client certificate required)")
     d2 = ctx.daemon(tls="req", cert_required="off")
     expect_status(ctx, d2, 0, 0, "tls req", tls="Required")
+
+
+# ============================================================== algorithms
+
+def algo_clients(ctx, d, algorithm, ids, hb=4000, cluster="cl"):
+    cs = {}
+    for nid in ids:
+        c = ctx.client(d, "n%d" % nid)
+        c.do_preinit(cluster)
+        c.do_init(node_id=nid, algorithm=algorithm, heartbeat=hb)
+        cs[nid] = c
+    return cs
+
+
+@scenario("algo_test", "algorithms")
+def _(ctx):
+    """Algorithm test (0): config/quorum NO_CHANGE, membership ACK,
+    ASK_FOR_VOTE ACK, heuristics change NO_CHANGE, VOTE_INFO_REPLY
+    silent."""
+    d = ctx.daemon()
+    n1 = algo_clients(ctx, d, q.ALGO_TEST, (1,))[1]
+    n1.do_node_list(3, LIST_INITIAL_CONFIG, (1, 2), RING, VOTE_NO_CHANGE)
+    n1.do_node_list(4, LIST_MEMBERSHIP, (1,), (1, 8), VOTE_ACK, ring=(1, 8))
+    n1.do_node_list(5, LIST_QUORUM, ((1, 0, q.NODE_STATE_MEMBER),), (1, 8),
+                    VOTE_NO_CHANGE, quorate=0)
+    n1.send(q.ask_for_vote(6))
+    n1.expect(q.ask_for_vote_reply(6, VOTE_ACK, (1, 8)), "ASK_FOR_VOTE")
+    n1.send(q.heuristics_change(7, q.HEUR_FAIL))
+    n1.expect(q.heuristics_change_reply(7, VOTE_NO_CHANGE, (1, 8),
+                                        q.HEUR_FAIL), "HEURISTICS_CHANGE")
+    n1.send(q.vote_info_reply(9))
+    n1.expect_silence(0.2, "VOTE_INFO_REPLY under test")
+
+
+@scenario("algo_2nodelms", "algorithms")
+def _(ctx):
+    """2nodelms: a 3-node config is error 12 (connection stays); split
+    {1} | {2}: node 1 (lowest) ACK, node 2 NACK (newcomer rule);
+    ASK_FOR_VOTE: ACK / ASK_LATER (NACK was not stored)."""
+    d = ctx.daemon()
+    cs = algo_clients(ctx, d, q.ALGO_2NODELMS, (1, 2))
+    for c in cs.values():
+        c.send(q.node_list(3, LIST_INITIAL_CONFIG, (1, 2, 3)))
+        c.expect(q.server_error(E_UNSUPPORTED_DECISION_ALGORITHM, 3),
+                 "3-node config under 2nodelms")
+    for c in cs.values():
+        c.do_node_list(4, LIST_INITIAL_CONFIG, (1, 2), RING, VOTE_NO_CHANGE)
+    cs[1].do_node_list(5, LIST_MEMBERSHIP, (1,), (1, 8), VOTE_ACK,
+                       ring=(1, 8))
+    cs[2].do_node_list(5, LIST_MEMBERSHIP, (2,), (2, 8), q.VOTE_NACK,
+                       ring=(2, 8))
+    cs[1].send(q.ask_for_vote(6))
+    cs[1].expect(q.ask_for_vote_reply(6, VOTE_ACK, (1, 8)), "n1 ASK_FOR_VOTE")
+    cs[2].send(q.ask_for_vote(6))
+    cs[2].expect(q.ask_for_vote_reply(6, VOTE_ASK_LATER, (2, 8)),
+                 "n2 ASK_FOR_VOTE")
+    quorum = ((1, 0, q.NODE_STATE_MEMBER), (2, 0, q.NODE_STATE_DEAD))
+    for nid, c in cs.items():
+        ring = (nid, 8)
+        c.do_node_list(7, LIST_QUORUM, quorum, ring, VOTE_NO_CHANGE,
+                       quorate=1)
+        c.send(q.heuristics_change(8, q.HEUR_PASS))
+        c.expect(q.heuristics_change_reply(8, VOTE_NO_CHANGE, ring,
+                                           q.HEUR_PASS), "heuristics")
+
+
+@scenario("algo_lms_split", "algorithms")
+def _(ctx):
+    """lms, 3 nodes split {1} (ring 1.c) | {2,3} (ring 2.c): membership
+    replies ACK, NACK, NACK; after the quorum lists the bigger partition
+    holds the vote: NACK, ACK, ACK; ASK_FOR_VOTE agrees."""
+    d = ctx.daemon()
+    cs = algo_clients(ctx, d, q.ALGO_LMS, (1, 2, 3))
+    for c in cs.values():
+        c.do_node_list(3, LIST_INITIAL_CONFIG, (1, 2, 3), RING,
+                       VOTE_NO_CHANGE)
+    ra, rb = (1, 12), (2, 12)
+    cs[1].do_node_list(4, LIST_MEMBERSHIP, (1,), ra, VOTE_ACK, ring=ra)
+    cs[2].do_node_list(4, LIST_MEMBERSHIP, (2, 3), rb, q.VOTE_NACK, ring=rb)
+    cs[3].do_node_list(4, LIST_MEMBERSHIP, (2, 3), rb, q.VOTE_NACK, ring=rb)
+    quorum = tuple((n, 0, q.NODE_STATE_MEMBER) for n in (1, 2, 3))
+    want = {1: (ra, q.VOTE_NACK), 2: (rb, VOTE_ACK), 3: (rb, VOTE_ACK)}
+    for nid, c in cs.items():
+        ring, vote = want[nid]
+        c.do_node_list(5, LIST_QUORUM, quorum, ring, vote, quorate=1)
+    for nid, c in cs.items():
+        ring, vote = want[nid]
+        c.send(q.ask_for_vote(6))
+        c.expect(q.ask_for_vote_reply(6, vote, ring), "ASK_FOR_VOTE")
+    for c in cs.values():
+        c.expect_silence(0.1)
+
+
+@scenario("algo_lms_timer_vote_info", "algorithms")
+def _(ctx):
+    """lms: a member whose partition peers still report another ring gets
+    WAIT_FOR_REPLY, and the algorithm timer (HB/4) later pushes the
+    decision as VOTE_INFO seq 1."""
+    d = ctx.daemon()
+    cs = algo_clients(ctx, d, q.ALGO_LMS, (1, 2), hb=2000)
+    for c in cs.values():
+        c.do_node_list(3, LIST_INITIAL_CONFIG, (1, 2), RING, VOTE_NO_CHANGE)
+    r = (1, 8)
+    cs[1].do_node_list(4, LIST_MEMBERSHIP, (1, 2), r, VOTE_ACK, ring=r,
+                       what="n1 membership (stored lists still empty)")
+    cs[2].do_node_list(4, LIST_MEMBERSHIP, (1, 2), r, VOTE_ACK, ring=r)
+    r2 = (1, 12)
+    cs[1].do_node_list(5, LIST_MEMBERSHIP, (1, 2), r2, VOTE_WAIT_FOR_REPLY,
+                       ring=r2, what="n1 new ring, n2 still on the old one")
+    cs[2].do_node_list(5, LIST_MEMBERSHIP, (1, 2), r2, VOTE_ACK, ring=r2)
+    cs[1].expect(q.vote_info(1, VOTE_ACK, r2), "timer VOTE_INFO", timeout=2.0)
+    cs[1].do_vote_info_reply(1)
+    cs[1].expect_silence(0.8, "timer stops after a decision")
