@@ -35,8 +35,8 @@ DOCUMENTED = {
 def event_text(ev):
     name, kind, data = ev
     if kind == q.EV_MSG:
-        return "%s <- %s\n%s      %s" % (name, q.describe(data), " " * len(name),
-                                        q.hexs(data))
+        return "%s <- %s\n%s      %s" % (name, q.describe(data)[:600],
+                                        " " * len(name), q.hexs(data, 200))
     if kind == q.EV_NOTE:
         return "%s note %s = %r" % (name, data[0], data[1])
     if kind == q.EV_CLOSED:

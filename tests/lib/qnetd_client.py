@@ -441,8 +441,26 @@ def heuristics_change_reply(seq, vote, ring, heuristics):
 
 # ---------------------------------------------------------------- decoding
 
-def hexs(data):
-    return data.hex(" ") if data else "(empty)"
+def hexs(data, limit=None):
+    """Hex dump; with limit, long data is cut in the middle."""
+    if not data:
+        return "(empty)"
+    if limit is not None and len(data) > limit:
+        head = data[:limit // 2].hex(" ")
+        tail = data[-(limit // 4):].hex(" ")
+        return "%s ... (%d bytes) ... %s" % (head, len(data), tail)
+    return data.hex(" ")
+
+
+def first_difference(a, b):
+    """Offset of the first differing byte (or the shorter length)."""
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return min(len(a), len(b))
+
+
+SHOW = 160  # bytes of a frame shown in failure messages
 
 
 def split_tlvs(body):
@@ -815,11 +833,14 @@ class Client:
             got = {EV_MSG: None, EV_TIMEOUT: "TIMEOUT (nothing received)",
                    EV_CLOSED: "CONNECTION CLOSED (%s)" % self.close_reason}
             lines = ["%s: reply differs" % (what or "message"),
-                     "  expected: %s" % describe(expected),
-                     "            %s" % hexs(expected)]
+                     "  expected: %s" % describe(expected)[:600],
+                     "            %s" % hexs(expected, SHOW)]
             if kind == EV_MSG:
-                lines += ["  got:      %s" % describe(raw),
-                          "            %s" % hexs(raw)]
+                lines += ["  got:      %s" % describe(raw)[:600],
+                          "            %s" % hexs(raw, SHOW),
+                          "  first difference at byte %d (of %d / %d)" % (
+                              first_difference(expected, raw),
+                              len(expected), len(raw))]
             else:
                 lines += ["  got:      %s" % got[kind]]
             self.fail("\n".join(lines))

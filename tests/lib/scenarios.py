@@ -76,6 +76,21 @@ def _(ctx):
     c.expect_open(False)
 
 
+@scenario("unknown_type_empty_body", "framing")
+def _(ctx):
+    """Unknown type with an empty body (99, 18, 65535): the reference
+    answers SERVER_ERROR with error code 0 (NO_ERROR), not 4 - its skip
+    reason is only set when there is a body to skip.  Real program wins."""
+    d, c = fresh(ctx)
+    for t in (99, 18, 0xFFFF):
+        c.send(q.frame(t, b""))
+        c.expect(q.server_error(q.E_NO_ERROR), "type %d, empty body" % t)
+    c.do_preinit()
+    c.send(q.frame(99, b""))
+    c.expect(q.server_error(q.E_NO_ERROR), "type 99, empty, after PREINIT")
+    c.expect_open(False)
+
+
 @scenario("unknown_type_18_split", "framing")
 def _(ctx):
     """Type 18 (first invalid type), header and body sent in pieces:
@@ -655,6 +670,84 @@ def _(ctx):
         time.sleep(0.002)
     c.expect(q.preinit_reply(1), "dribbled PREINIT")
     c.expect_silence(0.2)
+
+
+@scenario("skip_then_next_in_same_write", "framing")
+def _(ctx):
+    """An oversize and an unknown-type message followed by valid requests
+    in one write: each skipped exactly, then the valid ones answered."""
+    d, c = inited(ctx)
+    big = q.frame(q.MSG_ECHO_REQUEST, q.t_seq(1) + q.tlv(200, b"\x55" * 33000))
+    odd = q.message(250, q.t_seq(2))
+    ok1 = q.echo_request(3)
+    empty99 = q.frame(99, b"")
+    ok2 = q.echo_request(4)
+    c.send(big + odd + ok1 + empty99 + ok2)
+    c.expect(q.server_error(E_MESSAGE_TOO_LONG), "oversize")
+    c.expect(q.server_error(E_UNSUPPORTED_MESSAGE), "type 250")
+    c.expect(q.echo_reply_of(ok1), "echo after the skips")
+    c.expect(q.server_error(q.E_NO_ERROR), "type 99, empty body (the "
+             "reference answers error code 0 here)")
+    c.expect(q.echo_reply_of(ok2), "second echo")
+
+
+@scenario("echo_variants", "framing")
+def _(ctx):
+    """ECHO_REQUEST without seq (another TLV in the body), with a repeated
+    seq, and with a 20000-byte TLV: always the byte copy."""
+    d, c = inited(ctx)
+    for extra in (q.tlv(300, b"x"), q.t_seq(7) + q.t_seq(8),
+                  q.tlv(201, b"\xff" * 20000)):
+        req = c.send(q.frame(q.MSG_ECHO_REQUEST, extra))
+        c.expect(q.echo_reply_of(req), "echo variant")
+
+
+@scenario("empty_preinit_and_init", "framing")
+def _(ctx):
+    """PREINIT and INIT with an empty body: decode error 9, no seq (no
+    INIT_REPLY for an INIT that does not decode)."""
+    d, c = fresh(ctx)
+    c.send(q.frame(q.MSG_PREINIT, b""))
+    c.expect(q.server_error(E_ERROR_DECODING_MSG), "empty PREINIT")
+    c.do_preinit()
+    c.send(q.frame(q.MSG_INIT, b""))
+    c.expect(q.server_error(E_ERROR_DECODING_MSG), "empty INIT")
+    c.send(q.frame(q.MSG_INIT, q.t_seq(5) + q.tlv(q.OPT_NODE_ID, b"\0")))
+    c.expect(q.server_error(E_ERROR_DECODING_MSG, 5), "INIT bad node id")
+    c.do_init(seq=6)
+
+
+@scenario("big_node_list", "framing")
+def _(ctx):
+    """A config list of 2000 nodes (24 KiB) and a repeated-name PREINIT
+    (last name wins)."""
+    d, c = fresh(ctx)
+    c.send(q.message(q.MSG_PREINIT, q.t_seq(1), q.t_cluster_name("aaa"),
+                     q.t_cluster_name("big")))
+    c.expect(q.preinit_reply(1), "PREINIT with two names")
+    c.do_init()
+    c.do_node_list(4, LIST_INITIAL_CONFIG, tuple(range(1, 2001)), RING,
+                   VOTE_ASK_LATER)
+    c2 = ctx.client(d, "c2")
+    c2.do_preinit("big")
+    c2.send(q.init(2, 1))
+    c2.expect(q.init_reply(2, E_DUPLICATE_NODE_ID), "same cluster 'big'")
+
+
+@scenario("many_clusters_same_node_id", "framing")
+def _(ctx):
+    """Twenty clusters, node 1 in each (test algorithm); names differ only
+    in length or one byte."""
+    d = ctx.daemon()
+    names = ["c", "c\0", "cc", "C"] + ["cl%02d" % i for i in range(16)]
+    cs = []
+    for i, name in enumerate(names):
+        c = ctx.client(d, "k%d" % i)
+        c.do_preinit(name)
+        c.do_init(node_id=1, algorithm=q.ALGO_TEST)
+        cs.append(c)
+    for c in cs:
+        c.expect_open(True)
 
 
 # ============================================================ robustness
@@ -1382,3 +1475,118 @@ def _(ctx):
     cs[1].expect(q.vote_info(1, VOTE_ACK, r2), "timer VOTE_INFO", timeout=2.0)
     cs[1].do_vote_info_reply(1)
     cs[1].expect_silence(0.8, "timer stops after a decision")
+
+
+def two_node_ffsplit(ctx, d, cluster="testcl", kap=1, heuristics=q.HEUR_PASS):
+    """The 2.10 sequence up to the settled ACK and quorum lists."""
+    n1 = ctx.client(d, "n1")
+    n2 = ctx.client(d, "n2")
+    for n, nid in ((n1, 1), (n2, 2)):
+        n.handshake(cluster, nid)
+        n.do_set_option(3, kap=kap)
+        n.do_node_list(4, LIST_INITIAL_CONFIG, (1, 2), RING, VOTE_ASK_LATER,
+                       config_version=7)
+    n1.do_node_list(5, LIST_MEMBERSHIP, (1, 2), RING, VOTE_WAIT_FOR_REPLY,
+                    ring=RING, heuristics=heuristics)
+    n2.send(q.node_list(5, LIST_MEMBERSHIP, (1, 2), ring=RING,
+                        heuristics=heuristics))
+    n2.expect(q.vote_info(1, VOTE_ACK, RING), "n2 VOTE_INFO")
+    n2.expect(q.node_list_reply(5, LIST_MEMBERSHIP, RING, VOTE_NO_CHANGE),
+              "n2 NODE_LIST_REPLY")
+    n1.expect(q.vote_info(1, VOTE_ACK, RING), "n1 VOTE_INFO")
+    quorum = ((1, 0, q.NODE_STATE_MEMBER), (2, 0, q.NODE_STATE_MEMBER))
+    for n in (n1, n2):
+        n.do_vote_info_reply(1)
+        n.do_node_list(6, LIST_QUORUM, quorum, RING, VOTE_NO_CHANGE,
+                       quorate=1)
+    return n1, n2
+
+
+def expect_tool(ctx, d, args, want, what, clients=()):
+    """Run the tool; compare stdout exactly.  Client ports are replaced by
+    <port-of-NAME> in both texts so transcripts of two daemons compare."""
+    rc, out, err = d.tool(*args)
+    for c in clients:
+        port = str(c.sock.getsockname()[1])
+        out = out.replace("127.0.0.1:%s\n" % port, "127.0.0.1:<%s>\n" % c.name)
+        want = want.replace("127.0.0.1:%s\n" % port,
+                            "127.0.0.1:<%s>\n" % c.name)
+    if not ctx.strict:
+        ctx.note("tool %s" % " ".join(args), (rc, out, err))
+        return
+    ctx.check(rc == 0, "%s: tool exit %d, stderr %r" % (what, rc, err))
+    ctx.check(out == want, "%s: tool %s output differs\n  expected: %r\n"
+              "  got:      %r" % (what, " ".join(args), want, out))
+
+
+def list_node(c, nid, verbose, vote="No change (ACK)", heur="Pass",
+              heur_v="Pass (membership: Pass, regular: Undefined)"):
+    port = c.sock.getsockname()[1]
+    s = "    Node ID %d:\n" % nid
+    s += "        Client address:\t\t127.0.0.1:%d\n" % port
+    if verbose:
+        s += "        HB interval:\t\t8000ms\n"
+    s += "        Configuration version:\t7\n"
+    s += "        Configured node list:\t1, 2\n"
+    if verbose:
+        s += "        Ring ID:\t\t1.4\n"
+    s += "        Membership node list:\t1, 2\n"
+    if verbose:
+        s += "        Heuristics:\t\t%s\n" % heur_v
+    elif heur != "Undefined":
+        s += "        Heuristics:\t\t%s\n" % heur
+    if verbose:
+        s += "        TLS active:\t\tNo\n"
+    s += "        Vote:\t\t\t%s\n" % vote
+    return s
+
+
+@scenario("ipc_list", "ipc")
+def _(ctx):
+    """`tool -l` and `-l -v` after the 2.10 sequence (protocol.md 5.3)."""
+    d = ctx.daemon()
+    n1, n2 = two_node_ffsplit(ctx, d)
+    head = ('Cluster "testcl":\n'
+            "    Algorithm:\t\tFifty-Fifty split (KAP Tie-breaker)\n"
+            "    Tie-breaker:\tNode with lowest node ID\n")
+    for verbose in (False, True):
+        want = head + list_node(n1, 1, verbose) + list_node(n2, 2, verbose)
+        args = ("-l", "-v") if verbose else ("-l",)
+        expect_tool(ctx, d, args, want, "list", (n1, n2))
+    expect_tool(ctx, d, ("-l", "-c", "nosuch"), "", "filtered list")
+
+
+@scenario("ipc_list_no_kap_two_clusters", "ipc")
+def _(ctx):
+    """KAP off (SET_OPTION 23=0), heuristics undefined; a second cluster
+    (lms, tie-breaker node 5) with a client that sent nothing but INIT."""
+    d = ctx.daemon()
+    n1, n2 = two_node_ffsplit(ctx, d, kap=0, heuristics=None)
+    x = ctx.client(d, "x")
+    x.do_preinit("other")
+    x.do_init(node_id=9, algorithm=q.ALGO_LMS, tie_breaker=(q.TB_NODE_ID, 5))
+    und = dict(heur="Undefined",
+               heur_v="Undefined (membership: Undefined, regular: Undefined)")
+    want = ('Cluster "testcl":\n'
+            "    Algorithm:\t\tFifty-Fifty split\n"
+            "    Tie-breaker:\tNode with lowest node ID\n" +
+            list_node(n1, 1, False, **und) + list_node(n2, 2, False, **und) +
+            'Cluster "other":\n'
+            "    Algorithm:\t\tLMS\n"
+            "    Tie-breaker:\tNode with node ID 5\n"
+            "    Node ID 9:\n"
+            "        Client address:\t\t127.0.0.1:%d\n"
+            % x.sock.getsockname()[1])
+    expect_tool(ctx, d, ("-l",), want, "list", (n1, n2, x))
+    want_other = ('Cluster "other":\n'
+                  "    Algorithm:\t\tLMS\n"
+                  "    Tie-breaker:\tNode with node ID 5\n"
+                  "    Node ID 9:\n"
+                  "        Client address:\t\t127.0.0.1:%d\n"
+                  "        HB interval:\t\t8000ms\n"
+                  "        Ring ID:\t\t1.4\n"
+                  "        Heuristics:\t\tUndefined (membership: Undefined, "
+                  "regular: Undefined)\n"
+                  "        TLS active:\t\tNo\n" % x.sock.getsockname()[1])
+    expect_tool(ctx, d, ("-l", "-v", "-c", "other"), want_other,
+                "list -v -c other", (x,))
