@@ -1590,3 +1590,93 @@ def _(ctx):
                   "        TLS active:\t\tNo\n" % x.sock.getsockname()[1])
     expect_tool(ctx, d, ("-l", "-v", "-c", "other"), want_other,
                 "list -v -c other", (x,))
+
+
+# ============================================================ settings
+
+@scenario("settings_sizes", "dpd")
+def _(ctx):
+    """-S max_client_receive_size=16384,max_client_send_size=20000: INIT_REPLY
+    advertises them; 16384 bytes in is accepted, 16385 is error 5."""
+    d = ctx.daemon(settings={"max_client_receive_size": "16384",
+                             "max_client_send_size": "20000"})
+    c = ctx.client(d, "c")
+    c.do_preinit()
+    c.send(q.init(2, 1))
+    c.expect(q.init_reply(2, max_request=16384, max_reply=20000),
+             "INIT_REPLY with the limits")
+    req = c.send(q.frame(q.MSG_ECHO_REQUEST, q.t_seq(3) +
+                         q.tlv(200, b"a" * (16384 - 18))))
+    c.expect(q.echo_reply_of(req), "16384-byte echo")
+    c.send(q.frame(q.MSG_ECHO_REQUEST, q.t_seq(4) +
+                   q.tlv(200, b"a" * (16385 - 18))))
+    c.expect(q.server_error(E_MESSAGE_TOO_LONG), "16385-byte echo")
+    c.expect_open(True)
+
+
+@scenario("settings_send_size_too_small", "dpd")
+def _(ctx):
+    """-S max_client_send_size=100: the INIT_REPLY (140 bytes) cannot be
+    queued, so the server drops the client instead of replying."""
+    d = ctx.daemon(settings={"max_client_send_size": "100"})
+    c = ctx.client(d, "c")
+    c.do_preinit()
+    c.send(q.init(2, 1))
+    c.expect_closed(what="INIT_REPLY larger than max_client_send_size")
+
+
+@scenario("settings_heartbeat_bounds", "dpd")
+def _(ctx):
+    """-S heartbeat_interval_min=500,heartbeat_interval_max=1000: 500 and
+    1000 accepted, 499 and 1001 are error 13 (INIT and SET_OPTION)."""
+    d = ctx.daemon(settings={"heartbeat_interval_min": "500",
+                             "heartbeat_interval_max": "1000"})
+    c = ctx.client(d, "c", timeout=5.0)
+    c.do_preinit()
+    c.send(q.init(2, 1, heartbeat=499))
+    c.expect(q.init_reply(2, E_INVALID_HEARTBEAT_INTERVAL), "HB 499")
+    c.send(q.init(3, 1, heartbeat=1001))
+    c.expect(q.init_reply(3, E_INVALID_HEARTBEAT_INTERVAL), "HB 1001")
+    c.do_init(seq=4, heartbeat=500)
+    c.send(q.set_option(5, heartbeat=1001))
+    c.expect(q.server_error(E_INVALID_HEARTBEAT_INTERVAL, 5), "SET HB 1001")
+    c.do_set_option(6, heartbeat=1000)
+    c.do_set_option(7, heartbeat=500)
+
+
+# ============================================================ shutdown
+
+@scenario("shutdown_sigterm_with_clients", "ipc")
+def _(ctx):
+    """SIGTERM with initialised clients (votes held): every client sees a
+    plain close with no goodbye message, and the daemon exits 0."""
+    d = ctx.daemon()
+    n1, n2 = two_node_ffsplit(ctx, d)
+    x = ctx.client(d, "x")
+    x.do_preinit("other")
+    time.sleep(0.3)
+    rc = d.stop(check=False)
+    ctx.check(rc == 0, "exit status %s after SIGTERM" % rc, "SIGTERM exit 0")
+    for c in (n1, n2, x):
+        c.expect_closed(timeout=2.0, what="client at shutdown")
+
+
+@scenario("shutdown_ipc", "ipc")
+def _(ctx):
+    """`corosync-qnetd-tool -H`: OK, the daemon exits 0, clients closed."""
+    d = ctx.daemon()
+    c = ctx.client(d, "c")
+    c.handshake()
+    rc, out, err = d.tool("-H")
+    if ctx.strict:
+        ctx.check(rc == 0 and out == "" and err == "",
+                  "tool -H: rc %d out %r err %r" % (rc, out, err))
+    else:
+        ctx.note("tool -H", (rc, out, err))
+    try:
+        d.proc.wait(5)
+    except Exception:  # noqa: BLE001
+        pass
+    ctx.check(d.proc.poll() == 0, "exit status %s after tool -H"
+              % d.proc.poll(), "tool -H exit 0")
+    c.expect_closed(timeout=2.0, what="client after tool -H")
