@@ -678,6 +678,7 @@ EV_CLOSED = "closed"
 EV_TIMEOUT = "timeout"
 EV_SILENT = "silent"
 EV_NOTE = "note"
+EV_SENT = "sent"
 
 
 class Client:
@@ -737,6 +738,7 @@ class Client:
     def send_raw(self, data):
         """Send bytes; returns them. A send on a closed socket raises Closed."""
         self.last_sent = bytes(data)
+        self.record(EV_SENT, bytes(data))
         try:
             self.sock.sendall(data)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError,
