@@ -1774,11 +1774,19 @@ def _fuzz(ctx, seed, count=300):
     d = ctx.daemon()
     c = ctx.client(d, "f")
     c.do_preinit("fz%d" % seed)
+    initialised = False
     if seed % 2:
         c.do_init(node_id=1, algorithm=q.ALGO_TEST)
+        initialised = True
     for i in range(count):
         m = _rand_message(rng)
-        if q.Message(m).type == q.MSG_STARTTLS:
+        t = q.Message(m).type
+        if t == q.MSG_STARTTLS:
+            continue
+        if t == q.MSG_INIT and initialised:
+            # a failed INIT on an initialised connection changes the
+            # reference's client state (compat.md: "A failed INIT leaves
+            # the client untouched"); scenario failed_init_overwrites_state
             continue
         try:
             c.send(m)
@@ -1796,6 +1804,8 @@ def _fuzz(ctx, seed, count=300):
                           "%d %s (%s)" % (i, q.hexs(m, 120), type(e).__name__),
                           "marker %d" % i)
                 return
+            if r.type == q.MSG_INIT_REPLY and r.error == q.E_NO_ERROR:
+                initialised = True
             if r.type in (q.MSG_ECHO_REPLY, q.MSG_SERVER_ERROR) and \
                     r.seq == marker:
                 break
