@@ -29,9 +29,8 @@ import qnetd_client as q  # noqa: E402
 import scenarios  # noqa: E402,F401
 
 # scenario name -> why its transcript is allowed to differ (docs/compat.md)
+# (scenarios registered with compat=... are added automatically)
 DOCUMENTED = {
-    "failed_init_overwrites_state":
-        'docs/compat.md "A failed INIT leaves the client untouched"',
 }
 
 
@@ -100,12 +99,21 @@ def _key(ev):
 
 
 def compare(ref, ours):
-    """Align the two transcripts (difflib) and return the differing hunks:
-    [(ref index, [ref events], [our events])]."""
-    sm = difflib.SequenceMatcher(None, [_key(e) for e in ref],
-                                 [_key(e) for e in ours], autojunk=False)
-    return [(i1, ref[i1:i2], ours[j1:j2])
-            for tag, i1, i2, j1, j2 in sm.get_opcodes() if tag != "equal"]
+    """Align the two transcripts (difflib) on what the clients observed
+    (what they sent is only context: it holds TLS randomness) and return
+    the differing hunks: [(ref transcript index, [ref events], [ours])]."""
+    ri = [i for i, e in enumerate(ref) if e[1] != q.EV_SENT]
+    oi = [i for i, e in enumerate(ours) if e[1] != q.EV_SENT]
+    sm = difflib.SequenceMatcher(None, [_key(ref[i]) for i in ri],
+                                 [_key(ours[i]) for i in oi], autojunk=False)
+    hunks = []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            continue
+        at = ri[i1] if i1 < len(ri) else len(ref)
+        hunks.append((at, [ref[i] for i in ri[i1:i2]],
+                      [ours[j] for j in oi[j1:j2]]))
+    return hunks
 
 
 def main():
@@ -133,7 +141,7 @@ def main():
     same, differ, skipped = [], [], []
     for sc in selected:
         start = time.monotonic()
-        reason = DOCUMENTED.get(sc.name) or (
+        reason = DOCUMENTED.get(sc.name) or sc.compat or (
             "known reference bug: " + sc.ref_bug if sc.ref_bug else None)
         t_ref = record(sc, args.ref)
         t_ours = record(sc, args.ours)
