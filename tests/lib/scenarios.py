@@ -1815,3 +1815,119 @@ def _fuzz(ctx, seed, count=300):
 for _seed in (1, 2, 3, 4):
     scenario("fuzz_seed_%d" % _seed, "fuzz")(
         lambda ctx, _s=_seed: _fuzz(ctx, _s))
+
+
+_marker_counter = [0]
+
+
+def _sync(ctx, c, until_seq=None):
+    """Read c up to the answer of a fresh marker echo.  Each VOTE_INFO is
+    confirmed at once and followed by a new marker, so when this returns
+    the daemon has processed everything c sent (messages to other clients
+    that it caused are queued).  Returns (ok, got a VOTE_INFO)."""
+    _marker_counter[0] += 1
+    marker = 0xFEED0000 + _marker_counter[0]
+    saw = False
+    try:
+        c.send(q.echo_request(marker))
+        while True:
+            r = c.recv(3.0)
+            if r.type == q.MSG_VOTE_INFO:
+                saw = True
+                c.send(q.vote_info_reply(r.seq))
+                _marker_counter[0] += 1
+                marker = 0xFEED0000 + _marker_counter[0]
+                c.send(q.echo_request(marker))
+            elif r.type == q.MSG_ECHO_REPLY and r.seq == marker:
+                return True, saw
+    except (q.Timeout, q.Closed) as e:
+        ctx.check(False, "%s: marker not answered (%s)" % (
+            c.name, type(e).__name__), "marker answered")
+        return False, saw
+
+
+def _flush_all(ctx, clients):
+    """Sync every client, in order, until a whole round sees no VOTE_INFO
+    (the ACK phase follows the NACK confirmations)."""
+    for _ in range(8):
+        any_vi = False
+        for c in clients:
+            ok, saw = _sync(ctx, c)
+            if not ok:
+                return False
+            any_vi = any_vi or saw
+        if not any_vi:
+            return True
+    return True
+
+
+def _ffsplit_random(ctx, seed, steps=60):
+    """Three ffsplit clients of one 4-node cluster; seeded random config,
+    membership, quorum and heuristics reports, every VOTE_INFO confirmed
+    at once.  The differential run compares every vote and its order."""
+    import random
+    rng = random.Random(seed)
+    _marker_counter[0] = 0
+    d = ctx.daemon()
+    cs = []
+    for nid in (1, 2, 3):
+        c = ctx.client(d, "n%d" % nid)
+        c.handshake("rnd", nid)
+        c.do_set_option(3, kap=rng.choice((0, 1)))
+        c.do_node_list(4, LIST_INITIAL_CONFIG, (1, 2, 3, 4), RING,
+                       VOTE_ASK_LATER)
+        cs.append(c)
+    seqs = {c.name: 10 for c in cs}
+    ring_seq = [8]
+    groups = {}
+
+    def resplit():
+        # a random partition of {1,2,3,4}; each part gets its own new ring
+        ring_seq[0] += 4
+        parts = {}
+        for n in (1, 2, 3, 4):
+            parts.setdefault(rng.randrange(3), []).append(n)
+        for members in parts.values():
+            ring = (min(members), ring_seq[0])
+            for n in members:
+                groups[n] = (tuple(members), ring)
+    resplit()
+    for step in range(steps):
+        if rng.random() < 0.15:
+            resplit()
+        k = rng.randrange(3)
+        c, nid = cs[k], k + 1
+        seqs[c.name] += 1
+        seq = seqs[c.name]
+        action = rng.choice(("membership", "membership", "membership",
+                             "config", "quorum", "heuristics"))
+        others = [n for n in (1, 2, 3, 4) if n != nid and rng.random() < 0.5]
+        nodes = tuple(sorted([nid] + others))
+        heur = rng.choice((None, q.HEUR_PASS, q.HEUR_FAIL))
+        if action == "membership":
+            members, ring = groups[nid]
+            if rng.random() < 0.1:
+                members, ring = nodes, (nid, ring_seq[0] + 1)
+            c.send(q.node_list(seq, LIST_MEMBERSHIP, members, ring=ring,
+                               heuristics=heur))
+        elif action == "config":
+            cfg = (1, 2, 3, 4) if rng.random() < 0.8 else \
+                tuple(sorted(set(nodes) | {1, 2}))
+            c.send(q.node_list(seq, LIST_CHANGED_CONFIG, cfg,
+                               config_version=step))
+        elif action == "quorum":
+            c.send(q.node_list(seq, LIST_QUORUM,
+                               tuple((n, 0, q.NODE_STATE_MEMBER)
+                                     for n in nodes),
+                               quorate=rng.choice((0, 1))))
+        else:
+            c.send(q.heuristics_change(seq, heur or q.HEUR_PASS))
+        ok, _ = _sync(ctx, c)
+        if not ok or not _flush_all(ctx, cs):
+            return
+    ctx.check(d.alive(), "daemon died", "alive")
+
+
+for _seed in (11, 12, 13, 14, 15, 16):
+    scenario("ffsplit_random_%d" % _seed, "fuzz")(
+        lambda ctx, _s=_seed: _ffsplit_random(ctx, _s))
