@@ -1861,21 +1861,25 @@ def _flush_all(ctx, clients):
     return True
 
 
-def _ffsplit_random(ctx, seed, steps=60):
-    """Three ffsplit clients of one 4-node cluster; seeded random config,
-    membership, quorum and heuristics reports, every VOTE_INFO confirmed
-    at once.  The differential run compares every vote and its order."""
+def _ffsplit_random(ctx, seed, steps=60, algorithm=q.ALGO_FFSPLIT):
+    """Three clients of one 4-node cluster (two of a 2-node one for
+    2nodelms); seeded random config, membership, quorum and heuristics
+    reports, every VOTE_INFO confirmed at once.  The differential run
+    compares every vote and its order."""
     import random
     rng = random.Random(seed)
     _marker_counter[0] = 0
     d = ctx.daemon()
     cs = []
-    for nid in (1, 2, 3):
+    two = algorithm == q.ALGO_2NODELMS
+    cfg0 = (1, 2) if two else (1, 2, 3, 4)
+    tb = rng.choice((q.TB_LOWEST, q.TB_HIGHEST)) if two else q.TB_LOWEST
+    for nid in ((1, 2) if two else (1, 2, 3)):
         c = ctx.client(d, "n%d" % nid)
-        c.handshake("rnd", nid)
+        c.handshake("rnd", nid, algorithm=algorithm, tie_breaker=tb)
         c.do_set_option(3, kap=rng.choice((0, 1)))
-        c.do_node_list(4, LIST_INITIAL_CONFIG, (1, 2, 3, 4), RING,
-                       VOTE_ASK_LATER)
+        c.do_node_list(4, LIST_INITIAL_CONFIG, cfg0, RING,
+                       VOTE_NO_CHANGE if two else VOTE_ASK_LATER)
         cs.append(c)
     seqs = {c.name: 10 for c in cs}
     ring_seq = [8]
@@ -1895,7 +1899,7 @@ def _ffsplit_random(ctx, seed, steps=60):
     for step in range(steps):
         if rng.random() < 0.15:
             resplit()
-        k = rng.randrange(3)
+        k = rng.randrange(len(cs))
         c, nid = cs[k], k + 1
         seqs[c.name] += 1
         seq = seqs[c.name]
@@ -1911,7 +1915,7 @@ def _ffsplit_random(ctx, seed, steps=60):
             c.send(q.node_list(seq, LIST_MEMBERSHIP, members, ring=ring,
                                heuristics=heur))
         elif action == "config":
-            cfg = (1, 2, 3, 4) if rng.random() < 0.8 else \
+            cfg = cfg0 if rng.random() < 0.8 else \
                 tuple(sorted(set(nodes) | {1, 2}))
             c.send(q.node_list(seq, LIST_CHANGED_CONFIG, cfg,
                                config_version=step))
@@ -1931,3 +1935,7 @@ def _ffsplit_random(ctx, seed, steps=60):
 for _seed in (11, 12, 13, 14, 15, 16):
     scenario("ffsplit_random_%d" % _seed, "fuzz")(
         lambda ctx, _s=_seed: _ffsplit_random(ctx, _s))
+for _seed in (21, 22, 23):
+    scenario("2nodelms_random_%d" % _seed, "fuzz")(
+        lambda ctx, _s=_seed: _ffsplit_random(ctx, _s,
+                                              algorithm=q.ALGO_2NODELMS))
