@@ -31,6 +31,14 @@ int wbuf_put_u8(struct wbuf *wb, uint8_t v);
 int wbuf_put_u16(struct wbuf *wb, uint16_t v);
 int wbuf_put_u32(struct wbuf *wb, uint32_t v);
 int wbuf_put_u64(struct wbuf *wb, uint64_t v);
+/*
+ * Make sure extra more bytes can be appended without reallocating.  0, or
+ * -1 (and failed set) when that would pass the limit or memory ran out.
+ * Lets an encoder write a multi-part item all or nothing.
+ */
+int wbuf_reserve(struct wbuf *wb, size_t extra);
+/* Shorten the contents to len bytes (no-op if already shorter); failed is kept. */
+void wbuf_truncate(struct wbuf *wb, size_t len);
 /* Overwrite 2/4 bytes at off (which must lie inside len). */
 void wbuf_set_u16(struct wbuf *wb, size_t off, uint16_t v);
 void wbuf_set_u32(struct wbuf *wb, size_t off, uint32_t v);
