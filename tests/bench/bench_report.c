@@ -52,6 +52,7 @@ report_connect(struct bench *b, struct report *r, uint64_t t0, double server_cpu
 {
 	struct phase_stats *st = &b->st;
 	uint64_t end, tenth;
+	size_t k;
 	uint32_t i;
 
 	r->attempted = b->next_start;
@@ -61,9 +62,20 @@ report_connect(struct bench *b, struct report *r, uint64_t t0, double server_cpu
 		end = t0 + (uint64_t)(r->connect_wall_s * 1e9);
 	r->connect_s = st->done_n > 0 ? (double)(st->done_at[st->done_n - 1] - t0) / 1e9 : 0;
 	r->hs_rate = r->connect_s > 0 ? (double)st->done_n / r->connect_s : 0;
-	tenth = (end - t0) / 10;
-	r->hs_rate_start = rate_between(st, t0, t0 + tenth);
-	r->hs_rate_end = rate_between(st, end - tenth, end + 1);
+	/*
+	 * Start: the first tenth of the connections asked for.  End: the last
+	 * tenth of those made, or, when the phase timed out, of the phase's
+	 * time, so a daemon that slows to a crawl shows its final rate.
+	 */
+	k = b->nconns / 10 ? b->nconns / 10 : 1;
+	if (st->done_n >= k && st->done_at[k - 1] > t0)
+		r->hs_rate_start = (double)k / ((double)(st->done_at[k - 1] - t0) / 1e9);
+	if (!r->connect_complete) {
+		tenth = (end - t0) / 10;
+		r->hs_rate_end = rate_between(st, end - tenth, end + 1);
+	} else if (st->done_n > k && end > st->done_at[st->done_n - 1 - k]) {
+		r->hs_rate_end = (double)k / ((double)(end - st->done_at[st->done_n - 1 - k]) / 1e9);
+	}
 	milestones(b, r, t0);
 	samples_sort(&st->handshake);
 	r->hs_p50_ms = samples_pct_ms(&st->handshake, 50);
@@ -90,6 +102,10 @@ report_connect(struct bench *b, struct report *r, uint64_t t0, double server_cpu
 		if (b->fails[i] != 0)
 			fprintf(stderr, "  lost: %llu %s\n", (unsigned long long)b->fails[i],
 			    bench_fail_str((enum conn_fail)i));
+	if (!r->connect_complete)
+		fprintf(stderr, "  cut by the timeout: %u connecting, %u in PREINIT, "
+		    "%u in the TLS handshake, %u in INIT\n", r->stuck[CONN_CONNECTING],
+		    r->stuck[CONN_PREINIT], r->stuck[CONN_TLS_HANDSHAKE], r->stuck[CONN_INIT]);
 	for (i = 0; i < 32; i++)
 		if (b->server_errors[i] != 0)
 			fprintf(stderr, "  server error code %u: %llu\n", i,
@@ -102,28 +118,35 @@ report_steady(struct bench *b, struct report *r)
 	struct phase_stats *st = &b->st;
 
 	samples_sort(&st->echo_rtt);
-	r->steady_clients = b->active;
 	r->echo_n = st->echo_rtt.n;
 	r->echo_sent = st->echo_sent;
 	r->echo_late = st->echo_late;
 	r->echo_p50_ms = samples_pct_ms(&st->echo_rtt, 50);
 	r->echo_p99_ms = samples_pct_ms(&st->echo_rtt, 99);
 	r->echo_max_ms = samples_pct_ms(&st->echo_rtt, 100);
-	fprintf(stderr, "steady: %u clients, %.1f s, %llu echoes, rtt p50 %.2f ms p99 %.2f ms "
-	    "max %.2f ms, %llu late, server cpu %.2f s, bench cpu %.2f s\n",
-	    r->steady_clients, r->steady_wall_s, (unsigned long long)r->echo_n,
+	fprintf(stderr, "steady: %u clients (%u lost), %.1f s, %llu echoes, rtt p50 %.2f ms "
+	    "p99 %.2f ms max %.2f ms, %llu late, server cpu %.2f s, bench cpu %.2f s\n",
+	    r->steady_clients, r->steady_lost, r->steady_wall_s, (unsigned long long)r->echo_n,
 	    r->echo_p50_ms, r->echo_p99_ms, r->echo_max_ms,
 	    (unsigned long long)r->echo_late, r->steady_server_cpu_s, r->steady_bench_cpu_s);
 }
 
 /* Counts the ACKs of one cluster and checks they are on the expected side. */
-static void
+static int
 count_votes(struct bench *b, const struct cluster *cl, struct phase_result *pr,
     uint32_t win_lo, uint32_t win_hi)
 {
 	const struct conn *c;
 	uint32_t j, acks = 0, wrong = 0;
 
+	for (j = 0; j < b->o.nodes; j++) {
+		c = &b->conns[cl->first_conn + j];
+		if (c->state != CONN_ACTIVE) {
+			/* The server dropped it (or it failed): not a vote decision. */
+			pr->lost_node++;
+			return -1;
+		}
+	}
 	for (j = 0; j < b->o.nodes; j++) {
 		c = &b->conns[cl->first_conn + j];
 		if (c->vote != TLV_VOTE_ACK)
@@ -138,6 +161,24 @@ count_votes(struct bench *b, const struct cluster *cl, struct phase_result *pr,
 		pr->multi_ack++;
 	else if (wrong != 0)
 		pr->wrong_side++;
+	return 0;
+}
+
+/* What an unsettled cluster looks like: enough to tell why. */
+static void
+show_cluster(struct bench *b, uint32_t idx, const char *name)
+{
+	const struct conn *c;
+	uint32_t j;
+
+	for (j = 0; j < b->o.nodes; j++) {
+		c = &b->conns[b->clusters[idx].first_conn + j];
+		fprintf(stderr, "  %s: unsettled cluster %u node %u: state %d, ring %u.%llu, "
+		    "vote %d (seq %u) for ring %u.%llu\n", name, idx, c->node_id, (int)c->state,
+		    c->ring.node_id, (unsigned long long)c->ring.seq, (int)c->vote,
+		    c->vote_info_seq, c->vote_ring.node_id,
+		    (unsigned long long)c->vote_ring.seq);
+	}
 }
 
 void
@@ -155,9 +196,11 @@ report_storm(struct bench *b, struct phase_result *pr, uint64_t t0, uint32_t win
 		if (!cl->in_storm)
 			continue;
 		pr->clusters++;
-		count_votes(b, cl, pr, win_lo, win_hi);
+		if (count_votes(b, cl, pr, win_lo, win_hi) < 0)
+			continue;
 		if (cl->t_settled == 0) {
-			pr->unsettled++;
+			if (pr->unsettled++ < 3)
+				show_cluster(b, i, name);
 			continue;
 		}
 		pr->settled++;
@@ -177,11 +220,12 @@ report_storm(struct bench *b, struct phase_result *pr, uint64_t t0, uint32_t win
 	pr->first_vote_p99_ms = samples_pct_ms(&b->st.first_vote, 99);
 	fprintf(stderr, "%s: %u clusters, %u settled in %.1f ms (reports written in %.1f ms), "
 	    "per cluster p50 %.1f ms p99 %.1f ms max %.1f ms; wrong after settling: "
-	    "%u with 0 ACK, %u with too many ACKs, %u ACK on the wrong side, %u unsettled; "
+	    "%u with 0 ACK, %u with too many ACKs, %u ACK on the wrong side, %u unsettled, "
+	    "%u lost a node (%u connections lost in the phase); "
 	    "server cpu %.2f s, bench cpu %.2f s\n",
 	    name, pr->clusters, pr->settled, pr->all_ms, pr->report_s * 1e3, pr->p50_ms,
 	    pr->p99_ms, pr->max_ms, pr->zero_ack, pr->multi_ack, pr->wrong_side,
-	    pr->unsettled, pr->server_cpu_s, pr->bench_cpu_s);
+	    pr->unsettled, pr->lost_node, pr->lost_conns, pr->server_cpu_s, pr->bench_cpu_s);
 }
 
 static void
@@ -190,11 +234,12 @@ json_phase(FILE *f, const char *name, const struct phase_result *pr)
 	fprintf(f, "\"%s\":{\"complete\":%d,\"clusters\":%u,\"settled\":%u,\"all_ms\":%.2f,"
 	    "\"report_ms\":%.2f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,"
 	    "\"zero_ack\":%u,\"multi_ack\":%u,\"wrong_side\":%u,\"unsettled\":%u,"
+	    "\"lost_node\":%u,\"lost_conns\":%u,"
 	    "\"first_vote_p50_ms\":%.2f,\"first_vote_p99_ms\":%.2f,"
 	    "\"server_cpu_s\":%.2f,\"bench_cpu_s\":%.2f}",
 	    name, pr->complete, pr->clusters, pr->settled, pr->all_ms, pr->report_s * 1e3,
 	    pr->p50_ms, pr->p99_ms, pr->max_ms, pr->zero_ack, pr->multi_ack, pr->wrong_side,
-	    pr->unsettled, pr->first_vote_p50_ms, pr->first_vote_p99_ms, pr->server_cpu_s,
+	    pr->unsettled, pr->lost_node, pr->lost_conns, pr->first_vote_p50_ms, pr->first_vote_p99_ms, pr->server_cpu_s,
 	    pr->bench_cpu_s);
 }
 
@@ -217,11 +262,13 @@ json_connect(FILE *f, struct bench *b, const struct report *r)
 	    "\"hs_rate_start\":%.1f,\"hs_rate_end\":%.1f,\"hs_p50_ms\":%.2f,\"hs_p99_ms\":%.2f,"
 	    "\"hs_max_ms\":%.2f,\"first_vote_n\":%u,\"first_vote_p50_ms\":%.2f,"
 	    "\"first_vote_p99_ms\":%.2f,\"first_vote_max_ms\":%.2f,\"server_cpu_s\":%.2f,"
-	    "\"bench_cpu_s\":%.2f,\"milestones\":[",
+	    "\"bench_cpu_s\":%.2f,\"stuck\":{\"connecting\":%u,\"preinit\":%u,"
+	    "\"tls\":%u,\"init\":%u},\"milestones\":[",
 	    r->connect_complete, r->attempted, r->connected, r->not_started, r->connect_wall_s,
 	    r->connect_s, r->hs_rate, r->hs_rate_start, r->hs_rate_end, r->hs_p50_ms,
 	    r->hs_p99_ms, r->hs_max_ms, r->fv_n, r->fv_p50_ms, r->fv_p99_ms, r->fv_max_ms,
-	    r->connect_server_cpu_s, r->connect_bench_cpu_s);
+	    r->connect_server_cpu_s, r->connect_bench_cpu_s, r->stuck[CONN_CONNECTING],
+	    r->stuck[CONN_PREINIT], r->stuck[CONN_TLS_HANDSHAKE], r->stuck[CONN_INIT]);
 	for (i = 0; i < r->ms_n; i++)
 		fprintf(f, "%s[%u,%.1f]", i ? "," : "", r->ms_at[i], r->ms_rate[i]);
 	fprintf(f, "],\"lost\":{");
@@ -248,10 +295,10 @@ json_out(FILE *f, struct bench *b, const struct report *r)
 	fprintf(f, ",\"memory\":{\"rss0_kb\":%ld,\"rss1_kb\":%ld,\"clients\":%u,"
 	    "\"per_client_kb\":%.2f}", r->rss0_kb, r->rss1_kb, r->mem_clients,
 	    mem_per_client_kb(r));
-	fprintf(f, ",\"steady\":{\"clients\":%u,\"wall_s\":%.2f,\"server_cpu_s\":%.2f,"
+	fprintf(f, ",\"steady\":{\"clients\":%u,\"lost\":%u,\"wall_s\":%.2f,\"server_cpu_s\":%.2f,"
 	    "\"bench_cpu_s\":%.2f,\"echo_n\":%llu,\"echo_sent\":%llu,\"echo_late\":%llu,"
 	    "\"echo_p50_ms\":%.3f,\"echo_p99_ms\":%.3f,\"echo_max_ms\":%.3f},",
-	    r->steady_clients, r->steady_wall_s, r->steady_server_cpu_s, r->steady_bench_cpu_s,
+	    r->steady_clients, r->steady_lost, r->steady_wall_s, r->steady_server_cpu_s, r->steady_bench_cpu_s,
 	    (unsigned long long)r->echo_n, (unsigned long long)r->echo_sent,
 	    (unsigned long long)r->echo_late, r->echo_p50_ms, r->echo_p99_ms, r->echo_max_ms);
 	json_phase(f, "split", &r->split);

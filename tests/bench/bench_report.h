@@ -19,6 +19,8 @@ struct phase_result {
 	double p50_ms, p99_ms, max_ms;	/* per cluster: its last report -> settled */
 	double all_ms;		/* first report -> last cluster settled */
 	uint32_t zero_ack, multi_ack, wrong_side, unsettled;
+	uint32_t lost_node;	/* clusters that lost a connection: not counted above */
+	uint32_t lost_conns;	/* connections that died during the phase */
 	double first_vote_p50_ms, first_vote_p99_ms;
 	double server_cpu_s, bench_cpu_s;
 };
@@ -38,13 +40,14 @@ struct report {
 	uint32_t fv_n;
 	double connect_server_cpu_s, connect_bench_cpu_s;
 	uint64_t fails[FAIL_COUNT];
+	uint32_t stuck[CONN_DEAD + 1];	/* handshakes cut by the timeout, by state */
 	uint64_t server_errors[32];
 	/* memory */
 	long rss0_kb, rss1_kb;
 	uint32_t mem_clients;
 	/* steady */
 	double steady_wall_s, steady_server_cpu_s, steady_bench_cpu_s;
-	uint32_t steady_clients;
+	uint32_t steady_clients, steady_lost;
 	double echo_p50_ms, echo_p99_ms, echo_max_ms;
 	uint64_t echo_n, echo_sent, echo_late;
 	/* split and heal */

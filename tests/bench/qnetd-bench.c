@@ -395,9 +395,13 @@ phase_connect(struct bench *b, struct report *r)
 	deadline = t0 + (uint64_t)b->o.connect_timeout * BENCH_NS_PER_S;
 	r->connect_complete = run_loop(b, deadline, connect_done, 1, t0);
 	r->connect_wall_s = (double)(now_ns() - t0) / 1e9;
+	/*
+	 * Handshakes still running are left alone, not reset: Debian's
+	 * daemon can crash when clients of a half-set-up cluster go away.
+	 */
 	for (i = 0; i < b->nconns; i++)
 		if (b->conns[i].state > CONN_IDLE && b->conns[i].state < CONN_ACTIVE)
-			bench_conn_kill(b, &b->conns[i], FAIL_TIMEOUT);
+			r->stuck[b->conns[i].state]++;
 	r->not_started = b->nconns - b->next_start;
 	b->record_first_vote = 0;
 	report_connect(b, r, t0, proc_cpu_s(b->o.server_pid) - cpu0, self_cpu_s() - self0);
@@ -414,6 +418,7 @@ phase_steady(struct bench *b, struct report *r)
 	double cpu0, self0;
 
 	phase_reset(b);
+	r->steady_clients = b->active;
 	cpu0 = proc_cpu_s(b->o.server_pid);
 	self0 = self_cpu_s();
 	b->record_echo = 1;
@@ -423,6 +428,7 @@ phase_steady(struct bench *b, struct report *r)
 	r->steady_wall_s = (double)(now_ns() - t0) / 1e9;
 	r->steady_server_cpu_s = cpu0 < 0 ? -1 : proc_cpu_s(b->o.server_pid) - cpu0;
 	r->steady_bench_cpu_s = self_cpu_s() - self0;
+	r->steady_lost = r->steady_clients - b->active;
 	report_steady(b, r);
 }
 
@@ -437,7 +443,7 @@ phase_storm(struct bench *b, struct report *r, int split, uint64_t ring_seq)
 {
 	struct cluster *cl;
 	struct conn *c;
-	uint32_t i, j, half = b->o.nodes / 2;
+	uint32_t i, j, half = b->o.nodes / 2, active0;
 	uint64_t t0, deadline;
 	double cpu0, self0;
 	struct phase_result *pr = split ? &r->split : &r->heal;
@@ -451,6 +457,7 @@ phase_storm(struct bench *b, struct report *r, int split, uint64_t ring_seq)
 		win_lo = half + 1;
 		win_hi = b->o.nodes;
 	}
+	active0 = b->active;
 	cpu0 = proc_cpu_s(b->o.server_pid);
 	self0 = self_cpu_s();
 	b->record_first_vote = !split;
@@ -479,6 +486,7 @@ phase_storm(struct bench *b, struct report *r, int split, uint64_t ring_seq)
 	b->record_first_vote = 0;
 	pr->server_cpu_s = cpu0 < 0 ? -1 : proc_cpu_s(b->o.server_pid) - cpu0;
 	pr->bench_cpu_s = self_cpu_s() - self0;
+	pr->lost_conns = active0 - b->active;
 	report_storm(b, pr, t0, win_lo, win_hi, split ? "split" : "heal");
 }
 
@@ -497,7 +505,7 @@ usage(FILE *f)
 	    "  --nss-db DIR        NSS database with the CA and the client cert\n"
 	    "  --cert-nick NAME    client certificate nickname (Cluster Cert)\n"
 	    "  --server-name NAME  expected server certificate name (Qnetd Server)\n"
-	    "  --cluster-fmt FMT   cluster name format, one %%u (c%%u.bench)\n"
+	    "  --cluster-fmt FMT   cluster name format, one %%u (c%%u.bench.qnetd)\n"
 	    "  --hb MS             heartbeat interval sent in INIT and echo period (2000)\n"
 	    "  --connect-rate R    connections started per second, 0 = no limit (0)\n"
 	    "  --max-pending K     handshakes in flight at most (128)\n"
@@ -594,7 +602,7 @@ parse_opts(int argc, char **argv, struct bench_opts *o)
 	o->nodes = 2;
 	o->cert_nick = "Cluster Cert";
 	o->server_name = "Qnetd Server";
-	o->cluster_fmt = "c%u.bench";
+	o->cluster_fmt = "c%u.bench.qnetd";
 	o->hb_ms = 2000;
 	o->max_pending = 128;
 	o->phase_timeout = 60;
