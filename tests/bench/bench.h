@@ -94,7 +94,8 @@ struct bench_opts {
 	const char *nss_db;
 	const char *cert_nick;
 	const char *server_name;
-	uint32_t hb_ms;
+	uint32_t hb_ms;		/* echo period */
+	uint32_t init_hb_ms;	/* heartbeat interval sent in INIT (server DPD = 1.5x) */
 	uint32_t connect_rate;	/* connections started per second, 0 = no limit */
 	uint32_t max_pending;	/* handshakes in flight at most */
 	uint32_t phase_timeout;	/* seconds, split/heal/settle phases */

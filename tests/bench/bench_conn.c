@@ -250,7 +250,7 @@ send_init(struct bench *b, struct conn *c)
 	struct tlv_ring_id ring = { 1, INIT_RING_SEQ };
 
 	(void)msg_create_init(w, 1, ++c->seq, 1, c->node_id, TLV_DECISION_ALGORITHM_FFSPLIT,
-	    b->o.hb_ms, &tb, &ring);
+	    b->o.init_hb_ms, &tb, &ring);
 	c->state = CONN_INIT;
 	return conn_send(b, c, w);
 }

@@ -46,6 +46,29 @@ milestones(struct bench *b, struct report *r, uint64_t t0)
 	}
 }
 
+static void
+phase_result_init(struct phase_result *pr)
+{
+	pr->report_s = pr->wall_s = -1;
+	pr->p50_ms = pr->p99_ms = pr->max_ms = pr->all_ms = -1;
+	pr->first_vote_p50_ms = pr->first_vote_p99_ms = -1;
+	pr->server_cpu_s = pr->bench_cpu_s = -1;
+}
+
+void
+report_init(struct report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->hs_rate = r->hs_rate_start = r->hs_rate_end = -1;
+	r->hs_p50_ms = r->hs_p99_ms = r->hs_max_ms = -1;
+	r->fv_p50_ms = r->fv_p99_ms = r->fv_max_ms = -1;
+	r->rss0_kb = r->rss1_kb = -1;
+	r->steady_wall_s = r->steady_server_cpu_s = r->steady_bench_cpu_s = -1;
+	r->echo_p50_ms = r->echo_p99_ms = r->echo_max_ms = -1;
+	phase_result_init(&r->split);
+	phase_result_init(&r->heal);
+}
+
 void
 report_connect(struct bench *b, struct report *r, uint64_t t0, double server_cpu,
     double bench_cpu)
@@ -61,14 +84,16 @@ report_connect(struct bench *b, struct report *r, uint64_t t0, double server_cpu
 	if (!r->connect_complete)
 		end = t0 + (uint64_t)(r->connect_wall_s * 1e9);
 	r->connect_s = st->done_n > 0 ? (double)(st->done_at[st->done_n - 1] - t0) / 1e9 : 0;
-	r->hs_rate = r->connect_s > 0 ? (double)st->done_n / r->connect_s : 0;
+	r->hs_rate = r->connect_s > 0 ? (double)st->done_n / r->connect_s : -1;
 	/*
 	 * Start: the first tenth of the connections asked for.  End: the last
 	 * tenth of those made, or, when the phase timed out, of the phase's
 	 * time, so a daemon that slows to a crawl shows its final rate.
 	 */
 	k = b->nconns / 10 ? b->nconns / 10 : 1;
-	if (st->done_n >= k && st->done_at[k - 1] > t0)
+	if (st->done_n < k)
+		k = st->done_n;
+	if (k > 0 && st->done_at[k - 1] > t0)
 		r->hs_rate_start = (double)k / ((double)(st->done_at[k - 1] - t0) / 1e9);
 	if (!r->connect_complete) {
 		tenth = (end - t0) / 10;

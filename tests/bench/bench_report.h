@@ -55,6 +55,8 @@ struct report {
 	double bench_cpu_total_s;
 };
 
+/* Every figure "not measured" (-1) until its phase ran. */
+void report_init(struct report *r);
 void report_connect(struct bench *b, struct report *r, uint64_t t0, double server_cpu,
     double bench_cpu);
 void report_steady(struct bench *b, struct report *r);

@@ -321,6 +321,15 @@ proc_cpu_s(int pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* -1 when the daemon was not there at either end. */
+static double
+cpu_delta(double before, double after)
+{
+	if (before < 0 || after < 0)
+		return -1;
+	return after - before;
+}
+
 static long
 proc_rss_kb(int pid)
 {
@@ -339,6 +348,17 @@ proc_rss_kb(int pid)
 			break;
 	fclose(f);
 	return kb;
+}
+
+static uint64_t
+fails_total(const struct bench *b)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < FAIL_COUNT; i++)
+		n += b->fails[i];
+	return n;
 }
 
 static double
@@ -404,7 +424,8 @@ phase_connect(struct bench *b, struct report *r)
 			r->stuck[b->conns[i].state]++;
 	r->not_started = b->nconns - b->next_start;
 	b->record_first_vote = 0;
-	report_connect(b, r, t0, proc_cpu_s(b->o.server_pid) - cpu0, self_cpu_s() - self0);
+	report_connect(b, r, t0, cpu_delta(cpu0, proc_cpu_s(b->o.server_pid)),
+	    self_cpu_s() - self0);
 	/* Let the daemon free what the handshakes used before measuring. */
 	(void)run_loop(b, now_ns() + BENCH_NS_PER_S, NULL, 0, 0);
 	r->rss1_kb = proc_rss_kb(b->o.server_pid);
@@ -414,11 +435,12 @@ phase_connect(struct bench *b, struct report *r)
 static void
 phase_steady(struct bench *b, struct report *r)
 {
-	uint64_t t0;
+	uint64_t t0, lost0;
 	double cpu0, self0;
 
 	phase_reset(b);
 	r->steady_clients = b->active;
+	lost0 = fails_total(b);
 	cpu0 = proc_cpu_s(b->o.server_pid);
 	self0 = self_cpu_s();
 	b->record_echo = 1;
@@ -426,9 +448,9 @@ phase_steady(struct bench *b, struct report *r)
 	(void)run_loop(b, t0 + (uint64_t)b->o.steady_s * BENCH_NS_PER_S, NULL, 0, 0);
 	b->record_echo = 0;
 	r->steady_wall_s = (double)(now_ns() - t0) / 1e9;
-	r->steady_server_cpu_s = cpu0 < 0 ? -1 : proc_cpu_s(b->o.server_pid) - cpu0;
+	r->steady_server_cpu_s = cpu_delta(cpu0, proc_cpu_s(b->o.server_pid));
 	r->steady_bench_cpu_s = self_cpu_s() - self0;
-	r->steady_lost = r->steady_clients - b->active;
+	r->steady_lost = (uint32_t)(fails_total(b) - lost0);
 	report_steady(b, r);
 }
 
@@ -443,8 +465,8 @@ phase_storm(struct bench *b, struct report *r, int split, uint64_t ring_seq)
 {
 	struct cluster *cl;
 	struct conn *c;
-	uint32_t i, j, half = b->o.nodes / 2, active0;
-	uint64_t t0, deadline;
+	uint32_t i, j, half = b->o.nodes / 2;
+	uint64_t t0, deadline, lost0;
 	double cpu0, self0;
 	struct phase_result *pr = split ? &r->split : &r->heal;
 
@@ -457,7 +479,7 @@ phase_storm(struct bench *b, struct report *r, int split, uint64_t ring_seq)
 		win_lo = half + 1;
 		win_hi = b->o.nodes;
 	}
-	active0 = b->active;
+	lost0 = fails_total(b);
 	cpu0 = proc_cpu_s(b->o.server_pid);
 	self0 = self_cpu_s();
 	b->record_first_vote = !split;
@@ -484,9 +506,9 @@ phase_storm(struct bench *b, struct report *r, int split, uint64_t ring_seq)
 	/* Give late or wrong votes the chance to show up before counting. */
 	(void)run_loop(b, now_ns() + (uint64_t)b->o.settle_ms * BENCH_NS_PER_MS, NULL, 0, 0);
 	b->record_first_vote = 0;
-	pr->server_cpu_s = cpu0 < 0 ? -1 : proc_cpu_s(b->o.server_pid) - cpu0;
+	pr->server_cpu_s = cpu_delta(cpu0, proc_cpu_s(b->o.server_pid));
 	pr->bench_cpu_s = self_cpu_s() - self0;
-	pr->lost_conns = active0 - b->active;
+	pr->lost_conns = (uint32_t)(fails_total(b) - lost0);
 	report_storm(b, pr, t0, win_lo, win_hi, split ? "split" : "heal");
 }
 
@@ -506,7 +528,10 @@ usage(FILE *f)
 	    "  --cert-nick NAME    client certificate nickname (Cluster Cert)\n"
 	    "  --server-name NAME  expected server certificate name (Qnetd Server)\n"
 	    "  --cluster-fmt FMT   cluster name format, one %%u (c%%u.bench.qnetd)\n"
-	    "  --hb MS             heartbeat interval sent in INIT and echo period (2000)\n"
+	    "  --hb MS             echo (heartbeat) period (2000)\n"
+	    "  --init-hb MS        heartbeat interval announced in INIT; the server\n"
+	    "                      drops a client silent for 1.5x this (8000, the\n"
+	    "                      qdevice default)\n"
 	    "  --connect-rate R    connections started per second, 0 = no limit (0)\n"
 	    "  --max-pending K     handshakes in flight at most (128)\n"
 	    "  --connect-timeout S bound of the connect phase (phase timeout)\n"
@@ -538,7 +563,7 @@ enum {
 	OPT_HOST = 256, OPT_PORT, OPT_CLUSTERS, OPT_NODES, OPT_TLS, OPT_NSSDB, OPT_NICK,
 	OPT_SNAME, OPT_CFMT, OPT_HB, OPT_RATE, OPT_PENDING, OPT_CTIMEOUT, OPT_PTIMEOUT,
 	OPT_STEADY, OPT_SETTLE, OPT_PID, OPT_NODELAY, OPT_QUICKACK, OPT_SRCIPS, OPT_JSON,
-	OPT_HELP,
+	OPT_HELP, OPT_INITHB,
 };
 
 static const struct option longopts[] = {
@@ -552,6 +577,7 @@ static const struct option longopts[] = {
 	{ "server-name", required_argument, NULL, OPT_SNAME },
 	{ "cluster-fmt", required_argument, NULL, OPT_CFMT },
 	{ "hb", required_argument, NULL, OPT_HB },
+	{ "init-hb", required_argument, NULL, OPT_INITHB },
 	{ "connect-rate", required_argument, NULL, OPT_RATE },
 	{ "max-pending", required_argument, NULL, OPT_PENDING },
 	{ "connect-timeout", required_argument, NULL, OPT_CTIMEOUT },
@@ -578,6 +604,7 @@ opt_u32(int ch, const char *arg, struct bench_opts *o)
 	case OPT_CLUSTERS: o->clusters = v; break;
 	case OPT_NODES: o->nodes = v; break;
 	case OPT_HB: o->hb_ms = v; break;
+	case OPT_INITHB: o->init_hb_ms = v; break;
 	case OPT_RATE: o->connect_rate = v; break;
 	case OPT_PENDING: o->max_pending = v; break;
 	case OPT_CTIMEOUT: o->connect_timeout = v; break;
@@ -604,6 +631,7 @@ parse_opts(int argc, char **argv, struct bench_opts *o)
 	o->server_name = "Qnetd Server";
 	o->cluster_fmt = "c%u.bench.qnetd";
 	o->hb_ms = 2000;
+	o->init_hb_ms = 8000;
 	o->max_pending = 128;
 	o->phase_timeout = 60;
 	o->steady_s = 10;
@@ -629,7 +657,7 @@ parse_opts(int argc, char **argv, struct bench_opts *o)
 		}
 	}
 	if (optind != argc || o->clusters == 0 || o->nodes == 0 || o->nodes > 64 ||
-	    o->hb_ms == 0 || o->max_pending == 0 || (o->tls && o->nss_db == NULL)) {
+	    o->hb_ms == 0 || o->init_hb_ms == 0 || o->max_pending == 0 || (o->tls && o->nss_db == NULL)) {
 		usage(stderr);
 		return -1;
 	}
@@ -736,6 +764,7 @@ main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &b.o) < 0)
 		return 2;
+	report_init(&r);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
