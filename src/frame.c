@@ -131,8 +131,8 @@ frame_body_step(struct frame_rx *rx, const uint8_t *data, size_t avail, size_t *
 }
 
 /*
- * Start assembling a message whose header is hdr (6 bytes) and whose
- * first have - 6 body bytes follow it.
+ * Start assembling a split message of msg_len bytes: allocate exactly
+ * that and copy the 6 header bytes; the caller appends the body.
  */
 static enum frame_event
 frame_start_assembly(struct frame_rx *rx, const uint8_t *hdr, size_t msg_len)

@@ -15,14 +15,15 @@ mkdir -p "$logdir"
 run_one() {
 	name=$1; shift
 	start=$(date +%s)
-	"$@" >"$logdir/$name.log" 2>&1
+	log="$logdir/$(echo "$name" | tr / _).log"
+	"$@" >"$log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
 	case $rc in
 	0) pass=$((pass + 1)); echo "PASS $name (${secs}s)";;
-	77) skip=$((skip + 1)); echo "SKIP $name: $(tail -n 1 "$logdir/$name.log")";;
+	77) skip=$((skip + 1)); echo "SKIP $name: $(tail -n 1 "$log")";;
 	*) fail=$((fail + 1)); failed="$failed $name"; echo "FAIL $name (rc $rc)"
-	   sed 's/^/    | /' "$logdir/$name.log" | tail -n 40;;
+	   sed "s/^/    | /" "$log" | tail -n 40;;
 	esac
 }
 

@@ -745,24 +745,49 @@ test_types(void)
 	CHECK_EQ(len, 0xfedcba98u);
 }
 
+/* Malformed seeds for the fuzz corpus: each reaches one rejection path. */
+static const struct golden bad_seeds[] = {
+	{ "bad_empty_body", "00 08 00 00 00 00" },
+	{ "bad_trailing_2", "00 08 00 00 00 0a | 00 00 00 04 00 00 00 01 | 00 00" },
+	{ "bad_seq_len_3", "00 08 00 00 00 07 | 00 00 00 03 00 00 01" },
+	{ "bad_node_id_0", "00 0a 00 00 00 19 | 00 00 00 04 00 00 00 0b | 00 12 00 01 02 |"
+	    " 00 11 00 08 00 09 00 04 00 00 00 00" },
+	{ "bad_vote_9", "00 0b 00 00 00 0d | 00 00 00 04 00 00 00 05 | 00 13 00 01 09" },
+	{ "bad_odd_array", "00 03 00 00 00 07 | 00 04 00 03 00 00 00" },
+	{ "bad_unknown_tlv", "00 08 00 00 00 0f | 00 c8 00 03 aa bb cc | 00 00 00 04 00 00 00 01" },
+	{ "bad_type_99", "00 63 00 00 00 05 | 01 02 03 04 05 | 00 08 00 00 00 08 00 00 00 04 00 00 00 01" },
+	{ "bad_4gib", "00 08 ff ff ff ff | 00 00 00 04 00 00 00 01" },
+	{ "bad_inner_empty", "00 0a 00 00 00 04 | 00 11 00 00" },
+	{ "bad_inner_state", "00 0a 00 00 00 11 | 00 11 00 0d 00 09 00 04 00 00 00 01 00 10 00 01 00" },
+};
+
 static void
-write_corpus(const char *dir)
+write_seed(const char *dir, const struct golden *g)
 {
 	static uint8_t buf[BUF_MAX];
 	char path[4096];
-	size_t i, n;
+	size_t n;
 	FILE *f;
 
-	for (i = 0; i < GOLDEN_COUNT; i++) {
-		n = hex_decode(goldens[i].hex, buf, sizeof(buf));
-		snprintf(path, sizeof(path), "%s/%s", dir, goldens[i].name);
-		f = fopen(path, "wb");
-		CHECK(f != NULL);
-		if (f == NULL)
-			continue;
-		CHECK_EQ(fwrite(buf, 1, n, f), n);
-		fclose(f);
-	}
+	n = hex_decode(g->hex, buf, sizeof(buf));
+	snprintf(path, sizeof(path), "%s/%s", dir, g->name);
+	f = fopen(path, "wb");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	CHECK_EQ(fwrite(buf, 1, n, f), n);
+	fclose(f);
+}
+
+static void
+write_corpus(const char *dir)
+{
+	size_t i;
+
+	for (i = 0; i < GOLDEN_COUNT; i++)
+		write_seed(dir, &goldens[i]);
+	for (i = 0; i < sizeof(bad_seeds) / sizeof(bad_seeds[0]); i++)
+		write_seed(dir, &bad_seeds[i]);
 }
 
 int

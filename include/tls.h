@@ -1,0 +1,47 @@
+/*
+ * tls.h - NSS set-up for the server side and the per-connection TLS
+ * operations the transport needs.  Callers never see NSS error codes
+ * except as text.
+ */
+#ifndef QNETD_TLS_H
+#define QNETD_TLS_H
+
+#include <stddef.h>
+
+#include <prio.h>
+
+#include "settings.h"
+
+/*
+ * Initialise NSS (with the db when TLS is on, without otherwise), the
+ * export policy and the server session cache; when TLS is on, load the
+ * server certificate and key by nickname and prepare a model socket that
+ * every connection copies.  0, or -1 after logging why.
+ */
+int tls_init(const struct qnetd_settings *s);
+void tls_fini(void);
+
+/* 1 when a server certificate is loaded (STARTTLS possible). */
+int tls_available(void);
+
+/*
+ * Wrap connected socket fd as a non-blocking TLS server socket in the
+ * handshake state.  On success the returned descriptor owns fd (PR_Close
+ * closes it).  NULL on failure; fd is then still the caller's.
+ */
+PRFileDesc *tls_wrap_server(int fd);
+
+/*
+ * Check the peer certificate of a finished handshake against the cluster
+ * name (NSS hostname rules on SAN/CN).  0 when it matches; -1 with the
+ * reason in why.
+ */
+int tls_check_peer_name(PRFileDesc *ssl, const char *cluster_name, char *why, size_t whylen);
+
+/* "<NSS error name> (<number>): <text>" for the last NSS/NSPR error. */
+const char *tls_last_error(void);
+
+/* 1 if the last NSS/NSPR error means "try again later". */
+int tls_would_block(void);
+
+#endif

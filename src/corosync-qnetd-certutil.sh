@@ -1,0 +1,260 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# corosync-qnetd-certutil: keeps the certificate authority of a qnetd
+# arbiter in an NSS database and signs the certificate requests of the
+# clusters that use it.  A thin layer over NSS certutil (libnss3-tools).
+#
+# Its command line, file names, modes, stdout lines and exit codes are a
+# contract: pvecm, pcs, crmsh and corosync-qdevice-net-certutil -Q run it
+# over ssh and parse what it prints.  See corosync-qnetd-certutil(8).
+#
+# POSIX sh on purpose: small arbiter images (OpenWrt, containers) often
+# have no bash, and nothing here needs it.
+
+# Tests point this at a scratch directory; the default is the one every
+# tool expects to scp from.
+CONFIG_DIR=${QNETD_CONFIG_DIR:-@SYSCONFDIR@/corosync/qnetd}
+DB_DIR="$CONFIG_DIR/nssdb"
+
+CA_NICKNAME="QNet CA"
+CA_SUBJECT="CN=QNet CA"
+SERVER_NICKNAME="QNetd Cert"
+SERVER_SUBJECT="CN=Qnetd Server"
+# 100 years, in months: nothing on either side renews certificates.
+VALIDITY_MONTHS=1200
+# Explicit, so that an old NSS with other defaults still produces what
+# current crypto policies accept.
+KEY_BITS=2048
+HASH_ALG=SHA256
+
+PWD_FILE="$DB_DIR/pwdfile.txt"
+NOISE_FILE="$DB_DIR/noise.txt"
+SERIAL_FILE="$DB_DIR/serial.txt"
+CA_EXPORT_FILE="$DB_DIR/qnetd-cacert.crt"
+
+# Files of the two NSS database formats; the first one names the format.
+DB_FILES_SQL="cert9.db key4.db pkcs11.txt"
+DB_FILES_LEGACY="cert8.db key3.db secmod.db"
+
+group_write=yes
+
+usage()
+{
+	echo "$0: [-i|-s] [-c certificate] [-G] [-n cluster_name]"
+	echo
+	echo " -i                  Initialize QNetd CA and generate server certificate"
+	echo " -s                  Sign cluster certificate (needs cluster certificate)"
+	echo " -c certificate      CRQ certificate file name"
+	echo " -G                  Do not set group write bit for new files"
+	echo " -n cluster_name     Name of cluster (for -s operation)"
+	exit 0
+}
+
+die()
+{
+	code=$1
+	shift
+	echo "$*" >&2
+	exit "$code"
+}
+
+# New files belong to whoever owns the configuration directory, so an
+# administrator who gave it to coroqnetd keeps the daemon able to read
+# them.  Only root can give files away; others keep their own.
+give_like_config_dir()
+{
+	[ "$(id -u)" = 0 ] || return 0
+	chown --reference="$CONFIG_DIR" "$@" 2>/dev/null && return 0
+	# busybox chown has no --reference
+	owner=$(stat -c '%u:%g' "$CONFIG_DIR" 2>/dev/null) || return 0
+	chown "$owner" "$@" 2>/dev/null || true
+}
+
+# -G leaves the group read-only: the daemon, running as the group, can
+# read the database but cannot change it.
+file_mode()
+{
+	if [ "$group_write" = yes ]; then echo 0660; else echo 0640; fi
+}
+
+dir_mode()
+{
+	if [ "$group_write" = yes ]; then echo 0770; else echo 0750; fi
+}
+
+# Prints the file list of the database format found in DB_DIR; fails
+# when there is no database.
+db_files()
+{
+	for set in "$DB_FILES_SQL" "$DB_FILES_LEGACY"; do
+		first=${set%% *}
+		if [ -f "$DB_DIR/$first" ]; then
+			echo "$set"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Seeds certutil's key generation.  The kernel's generator is the real
+# entropy; this only has to exist and differ between hosts.  od and
+# /dev/urandom are everywhere, unlike sha1sum, ps and w.
+make_noise_file()
+{
+	if [ -e "$NOISE_FILE" ]; then
+		echo "Using existing noise file $NOISE_FILE"
+		return 0
+	fi
+	echo "Creating new noise file $NOISE_FILE"
+	noise=$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n') ||
+	    die 1 "Can't read /dev/urandom"
+	echo "$noise" > "$NOISE_FILE" || die 1 "Can't write $NOISE_FILE"
+	give_like_config_dir "$NOISE_FILE"
+	chmod "$(file_mode)" "$NOISE_FILE"
+}
+
+# Takes the next certificate serial number: serial.txt holds the last
+# one issued, starting from 100, so the CA gets 101 and the server 102.
+# Sets $serial rather than printing it, so that the file is created and
+# updated by this shell, not a subshell.
+next_serial()
+{
+	if [ ! -f "$SERIAL_FILE" ]; then
+		echo 100 > "$SERIAL_FILE" || die 1 "Can't write $SERIAL_FILE"
+		give_like_config_dir "$SERIAL_FILE"
+		chmod "$(file_mode)" "$SERIAL_FILE"
+	fi
+	last=$(cat "$SERIAL_FILE") || die 1 "Can't read $SERIAL_FILE"
+	case $last in
+	'' | *[!0-9]*)
+		die 1 "Serial number file $SERIAL_FILE is corrupt" ;;
+	esac
+	serial=$((last + 1))
+	echo "$serial" > "$SERIAL_FILE" || die 1 "Can't write $SERIAL_FILE"
+}
+
+new_db()
+{
+	if [ ! -d "$DB_DIR" ]; then
+		echo "Creating $DB_DIR"
+		mkdir -p "$DB_DIR" || die 1 "Can't create $DB_DIR"
+		give_like_config_dir "$DB_DIR"
+		chmod "$(dir_mode)" "$DB_DIR"
+	fi
+
+	echo "Creating new key and cert db"
+	: > "$PWD_FILE" || die 1 "Can't write $PWD_FILE"
+	give_like_config_dir "$PWD_FILE"
+	chmod "$(file_mode)" "$PWD_FILE"
+
+	certutil -N -d "$DB_DIR" -f "$PWD_FILE"
+	files=$(db_files) || die 1 "Can't find certificate database files." \
+	    "Certificate database ($DB_DIR) cannot be created"
+	for f in $files; do
+		give_like_config_dir "$DB_DIR/$f"
+		chmod "$(file_mode)" "$DB_DIR/$f"
+	done
+}
+
+# The self-signed CA.  certutil asks three questions for -2 (basic
+# constraints): is it a CA (y), path length (0: it signs only end
+# certificates), critical (y).
+new_ca()
+{
+	echo "Creating new CA"
+	next_serial
+	printf 'y\n0\ny\n\n' | certutil -S -n "$CA_NICKNAME" -s "$CA_SUBJECT" \
+	    -x -t "CT,," -m "$serial" -v "$VALIDITY_MONTHS" -d "$DB_DIR" \
+	    -z "$NOISE_FILE" -f "$PWD_FILE" -k rsa -g "$KEY_BITS" \
+	    -Z "$HASH_ALG" -2 || die 1 "Can't create the CA certificate"
+}
+
+# Nodes import this with certutil -A, which skips the human readable
+# part before the PEM block; pcs compares the PEM block.
+export_ca()
+{
+	{
+		certutil -L -d "$DB_DIR" -n "$CA_NICKNAME" &&
+		certutil -L -d "$DB_DIR" -n "$CA_NICKNAME" -a
+	} > "$CA_EXPORT_FILE" || die 1 "Can't export the CA certificate"
+	give_like_config_dir "$CA_EXPORT_FILE"
+}
+
+# Clients check that the server certificate names "Qnetd Server" and
+# chains to the CA they imported; the daemon finds it by nickname.
+new_server_cert()
+{
+	next_serial
+	certutil -S -n "$SERVER_NICKNAME" -s "$SERVER_SUBJECT" \
+	    -c "$CA_NICKNAME" -t "u,u,u" -m "$serial" -v "$VALIDITY_MONTHS" \
+	    -d "$DB_DIR" -z "$NOISE_FILE" -f "$PWD_FILE" -k rsa \
+	    -g "$KEY_BITS" -Z "$HASH_ALG" ||
+	    die 1 "Can't create the server certificate"
+}
+
+init_ca()
+{
+	if db_files > /dev/null; then
+		die 1 "Certificate database ($DB_DIR) already exists." \
+		    "Delete it to initialize new db"
+	fi
+	new_db
+	make_noise_file
+	new_ca
+	export_ca
+	new_server_cert
+	echo "QNetd CA certificate is exported as $CA_EXPORT_FILE"
+}
+
+# The subject comes from the request; corosync-qdevice-net-certutil
+# writes CN=<cluster name>, which the daemon later matches against the
+# cluster name the client announces.  The result is DER.
+sign_request()
+{
+	[ -e "$csr_file" ] || die 2 "Can't open certificate file $csr_file"
+	[ -n "$cluster_name" ] || die 2 "You have to specify cluster name"
+	# The name becomes part of a path in the database directory.
+	case $cluster_name in
+	*/*)
+		die 2 "Cluster name must not contain /" ;;
+	esac
+	db_files > /dev/null || die 1 "Certificate database doesn't exists." \
+	    "Use $0 -i to create it"
+
+	crt_file="$DB_DIR/cluster-$cluster_name.crt"
+	echo "Signing cluster certificate"
+	next_serial
+	# A failed signing must leave no certificate of that name behind, old
+	# or half written, for the caller to fetch as if it were fresh.
+	rm -f "$crt_file"
+	certutil -C -v "$VALIDITY_MONTHS" -m "$serial" -i "$csr_file" \
+	    -o "$crt_file" -c "$CA_NICKNAME" -d "$DB_DIR" -Z "$HASH_ALG" || {
+		rm -f "$crt_file"
+		die 1 "Can't sign certificate request $csr_file"
+	}
+	give_like_config_dir "$crt_file"
+	echo "Certificate stored in $crt_file"
+}
+
+operation=
+csr_file=
+cluster_name=
+while getopts ":Ghisc:n:" opt; do
+	case $opt in
+	i) operation=init ;;
+	s) operation=sign ;;
+	h) usage ;;
+	c) csr_file=$OPTARG ;;
+	G) group_write=no ;;
+	n) cluster_name=$OPTARG ;;
+	:) die 1 "Option -$OPTARG requires an argument." ;;
+	*) die 1 "Invalid option: -$OPTARG" ;;
+	esac
+done
+
+case $operation in
+init) init_ca ;;
+sign) sign_request ;;
+*) usage ;;
+esac

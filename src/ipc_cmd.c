@@ -1,0 +1,430 @@
+/*
+ * ipc_cmd.c - parse IPC requests and format the status and list replies.
+ *
+ * The texts are a frozen contract (pcs, crmsh and the resource agent
+ * parse them with regular expressions), so the strings for enumerated
+ * values live here rather than being shared with the log messages, and
+ * every line follows Debian's corosync-qnetd 3.0.3 (protocol.md 5.3).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cluster.h"
+#include "ipc_cmd.h"
+#include "ipc_lex.h"
+
+static const char *
+tls_str(enum tlv_tls_supported tls)
+{
+
+	switch (tls) {
+	case TLV_TLS_UNSUPPORTED:
+		return ("Unsupported");
+	case TLV_TLS_SUPPORTED:
+		return ("Supported");
+	case TLV_TLS_REQUIRED:
+		return ("Required");
+	}
+
+	return ("Unhandled tls supported state");
+}
+
+static const char *
+algorithm_str(enum tlv_decision_algorithm algo)
+{
+
+	switch (algo) {
+	case TLV_DECISION_ALGORITHM_TEST:
+		return ("Test");
+	case TLV_DECISION_ALGORITHM_FFSPLIT:
+		return ("Fifty-Fifty split");
+	case TLV_DECISION_ALGORITHM_2NODELMS:
+		return ("2 Node LMS");
+	case TLV_DECISION_ALGORITHM_LMS:
+		return ("LMS");
+	}
+
+	return ("Unknown algorithm");
+}
+
+static const char *
+heuristics_str(enum tlv_heuristics h)
+{
+
+	switch (h) {
+	case TLV_HEURISTICS_UNDEFINED:
+		return ("Undefined");
+	case TLV_HEURISTICS_PASS:
+		return ("Pass");
+	case TLV_HEURISTICS_FAIL:
+		return ("Fail");
+	}
+
+	return ("Unknown heuristics type");
+}
+
+static const char *
+vote_str(enum tlv_vote vote)
+{
+
+	switch (vote) {
+	case TLV_VOTE_UNDEFINED:
+		break;
+	case TLV_VOTE_ACK:
+		return ("ACK");
+	case TLV_VOTE_NACK:
+		return ("NACK");
+	case TLV_VOTE_ASK_LATER:
+		return ("Ask later");
+	case TLV_VOTE_WAIT_FOR_REPLY:
+		return ("Wait for reply");
+	case TLV_VOTE_NO_CHANGE:
+		return ("No change");
+	}
+
+	return ("Unknown vote value");
+}
+
+/* printf into the buffer.  0, or -1 once its limit is hit. */
+static int __attribute__((format(printf, 2, 3)))
+put_fmt(struct wbuf *out, const char *fmt, ...)
+{
+	char small[256];
+	char *p;
+	va_list ap;
+	int n, res;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return (-1);
+	if ((size_t)n < sizeof(small))
+		return (wbuf_put(out, small, (size_t)n));
+
+	p = malloc((size_t)n + 1);
+	if (p == NULL)
+		return (-1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	res = wbuf_put(out, p, (size_t)n);
+	free(p);
+
+	return (res);
+}
+
+/* ---------------------------------------------------------------- parse */
+
+/* The list arguments: "verbose", "cluster NAME"; anything else ends them. */
+static int
+parse_list_args(struct ipc_cmd *cmd, struct ipc_lex *lex, char *tok, size_t toksize)
+{
+
+	for (;;) {
+		if (ipc_lex_next(lex, tok, toksize) < 0 || tok[0] == '\0')
+			return (0);
+		if (strcasecmp(tok, "verbose") == 0) {
+			cmd->verbose = 1;
+		} else if (strcasecmp(tok, "cluster") == 0) {
+			if (ipc_lex_next(lex, tok, toksize) < 0)
+				tok[0] = '\0';
+			free(cmd->cluster_name);
+			cmd->cluster_name = strdup(tok);
+			if (cmd->cluster_name == NULL)
+				return (-1);
+		} else {
+			return (0);
+		}
+	}
+}
+
+int
+ipc_cmd_parse(struct ipc_cmd *cmd, const char *req, size_t len)
+{
+	struct ipc_lex lex;
+	char *tok;
+	size_t toksize;
+	int res;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->type = IPC_CMD_NONE;
+
+	/* A token is never longer than the request, so this never truncates. */
+	toksize = len + 1;
+	tok = malloc(toksize);
+	if (tok == NULL)
+		return (-1);
+
+	res = 0;
+	ipc_lex_init(&lex, req, len);
+	if (ipc_lex_next(&lex, tok, toksize) < 0 || tok[0] == '\0')
+		goto out;
+
+	if (strcasecmp(tok, "shutdown") == 0) {
+		cmd->type = IPC_CMD_SHUTDOWN;
+	} else if (strcasecmp(tok, "status") == 0) {
+		cmd->type = IPC_CMD_STATUS;
+		/* Only the word right after "status" counts. */
+		if (ipc_lex_next(&lex, tok, toksize) >= 0 && strcasecmp(tok, "verbose") == 0)
+			cmd->verbose = 1;
+	} else if (strcasecmp(tok, "list") == 0) {
+		cmd->type = IPC_CMD_LIST;
+		res = parse_list_args(cmd, &lex, tok, toksize);
+	} else {
+		cmd->type = IPC_CMD_UNKNOWN;
+		cmd->word = strdup(tok);
+		if (cmd->word == NULL)
+			res = -1;
+	}
+
+out:
+	free(tok);
+	if (res != 0) {
+		ipc_cmd_destroy(cmd);
+		return (-1);
+	}
+
+	return (0);
+}
+
+void
+ipc_cmd_destroy(struct ipc_cmd *cmd)
+{
+
+	free(cmd->cluster_name);
+	free(cmd->word);
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->type = IPC_CMD_NONE;
+}
+
+/* ---------------------------------------------------------------- status */
+
+int
+ipc_cmd_status(const struct qnetd_instance *instance, int verbose, struct wbuf *out)
+{
+	const struct qnetd_settings *s = instance->settings;
+	int cert_required;
+
+	cert_required = (s->tls != TLV_TLS_UNSUPPORTED && s->tls_client_cert_required);
+	put_fmt(out, "QNetd address:\t\t\t%s:%u\n",
+	    s->listen_addr != NULL ? s->listen_addr : "*", (unsigned)s->port);
+	put_fmt(out, "TLS:\t\t\t\t%s%s\n", tls_str(s->tls),
+	    cert_required ? " (client certificate required)" : "");
+	put_fmt(out, "Connected clients:\t\t%zu\n", instance->client_count);
+	put_fmt(out, "Connected clusters:\t\t%zu\n", instance->clusters.count);
+	if (verbose) {
+		if (s->max_clients != 0)
+			put_fmt(out, "Maximum allowed clients:\t%u\n", (unsigned)s->max_clients);
+		put_fmt(out, "Maximum send/receive size:\t%u/%u bytes\n",
+		    (unsigned)s->max_client_send_size, (unsigned)s->max_client_receive_size);
+	}
+
+	return (out->failed ? -1 : 0);
+}
+
+/* ---------------------------------------------------------------- list */
+
+/* "1 (5), 2, 3": node ids in list order, data centre in brackets when set. */
+static void
+put_node_list(struct wbuf *out, const char *title, const struct node_list *nl)
+{
+	size_t i;
+
+	put_fmt(out, "        %s:\t", title);
+	for (i = 0; i < nl->count; i++) {
+		if (i != 0)
+			put_fmt(out, ", ");
+		put_fmt(out, "%u", (unsigned)nl->nodes[i].node_id);
+		if (nl->nodes[i].data_center_id != 0)
+			put_fmt(out, " (%u)", (unsigned)nl->nodes[i].data_center_id);
+	}
+	put_fmt(out, "\n");
+}
+
+static void
+put_tie_breaker(struct wbuf *out, const struct tlv_tie_breaker *tb)
+{
+
+	put_fmt(out, "    Tie-breaker:\t");
+	switch (tb->mode) {
+	case TLV_TIE_BREAKER_MODE_LOWEST:
+		put_fmt(out, "Node with lowest node ID");
+		break;
+	case TLV_TIE_BREAKER_MODE_HIGHEST:
+		put_fmt(out, "Node with highest node ID");
+		break;
+	case TLV_TIE_BREAKER_MODE_NODE_ID:
+		put_fmt(out, "Node with node ID %u", (unsigned)tb->node_id);
+		break;
+	}
+	put_fmt(out, "\n");
+}
+
+static void
+put_heuristics(struct wbuf *out, const struct qnetd_client *c, int verbose)
+{
+
+	if (c->last_heuristics == TLV_HEURISTICS_UNDEFINED && !verbose)
+		return;
+	put_fmt(out, "        Heuristics:\t\t%s", heuristics_str(c->last_heuristics));
+	if (verbose)
+		put_fmt(out, " (membership: %s, regular: %s)",
+		    heuristics_str(c->last_membership_heuristics),
+		    heuristics_str(c->last_regular_heuristics));
+	put_fmt(out, "\n");
+}
+
+static void
+put_client(struct wbuf *out, const struct qnetd_client *c, int verbose)
+{
+
+	put_fmt(out, "    Node ID %u:\n", (unsigned)c->node_id);
+	put_fmt(out, "        Client address:\t\t%s\n", c->addr_str);
+	if (verbose)
+		put_fmt(out, "        HB interval:\t\t%ums\n", (unsigned)c->heartbeat_interval);
+	if (c->config_version_set)
+		put_fmt(out, "        Configuration version:\t%llu\n",
+		    (unsigned long long)c->config_version);
+	if (c->configuration_node_list.count != 0)
+		put_node_list(out, "Configured node list", &c->configuration_node_list);
+	if (verbose)
+		put_fmt(out, "        Ring ID:\t\t%x.%llx\n", (unsigned)c->last_ring_id.node_id,
+		    (unsigned long long)c->last_ring_id.seq);
+	if (c->last_membership_node_list.count != 0)
+		put_node_list(out, "Membership node list", &c->last_membership_node_list);
+	put_heuristics(out, c, verbose);
+	if (verbose)
+		put_fmt(out, "        TLS active:\t\t%s%s\n", c->tls_started ? "Yes" : "No",
+		    (c->tls_started && c->tls_peer_certificate_verified) ?
+		    " (client certificate verified)" : "");
+	/* A vote is shown once one was sent; the last ACK/NACK once there was one. */
+	if (c->last_sent_vote != TLV_VOTE_UNDEFINED) {
+		put_fmt(out, "        Vote:\t\t\t%s", vote_str(c->last_sent_vote));
+		if (c->last_sent_ack_nack_vote != TLV_VOTE_UNDEFINED)
+			put_fmt(out, " (%s)", vote_str(c->last_sent_ack_nack_vote));
+		put_fmt(out, "\n");
+	}
+}
+
+/* Keep-active-partition tie-breaker: shown only when every client is ffsplit with it on. */
+static int
+cluster_kap_active(const struct qnetd_cluster *cluster)
+{
+	const struct qnetd_client *c;
+
+	TAILQ_FOREACH(c, &cluster->clients, cluster_entries) {
+		if (c->decision_algorithm != TLV_DECISION_ALGORITHM_FFSPLIT ||
+		    c->keep_active_partition_tie_breaker != TLV_KAP_TIE_BREAKER_ENABLED)
+			return (0);
+	}
+
+	return (1);
+}
+
+static void
+put_cluster(struct wbuf *out, const struct qnetd_cluster *cluster, int verbose)
+{
+	const struct qnetd_client *c, *first;
+
+	put_fmt(out, "Cluster \"%s\":\n", cluster->name);
+	/* Algorithm and tie-breaker are the same for every client (INIT checks it). */
+	first = TAILQ_FIRST(&cluster->clients);
+	if (first != NULL) {
+		put_fmt(out, "    Algorithm:\t\t%s%s\n", algorithm_str(first->decision_algorithm),
+		    cluster_kap_active(cluster) ? " (KAP Tie-breaker)" : "");
+		put_tie_breaker(out, &first->tie_breaker);
+	}
+	TAILQ_FOREACH(c, &cluster->clients, cluster_entries)
+		put_client(out, c, verbose);
+}
+
+int
+ipc_cmd_list(const struct qnetd_instance *instance, int verbose, const char *cluster_name,
+    struct wbuf *out)
+{
+	const struct qnetd_cluster *cluster;
+
+	TAILQ_FOREACH(cluster, &instance->clusters.clusters, entries) {
+		/* As upstream: C-string comparison, exact case, "" means all. */
+		if (cluster_name != NULL && cluster_name[0] != '\0' &&
+		    strcmp(cluster_name, cluster->name) != 0)
+			continue;
+		put_cluster(out, cluster, verbose);
+		if (out->failed)
+			return (-1);
+	}
+
+	return (out->failed ? -1 : 0);
+}
+
+/* ---------------------------------------------------------------- reply */
+
+/* "Error\n<msg>\n", if it fits in max_size.  0 or -1. */
+static int
+reply_error(struct wbuf *out, size_t max_size, const char *msg, const char *arg)
+{
+	size_t len;
+
+	wbuf_reset(out);
+	len = strlen("Error\n") + strlen(msg) + 1;
+	if (arg != NULL)
+		len += strlen(arg) + strlen("''");
+	if (len > max_size)
+		return (-1);
+	if (arg != NULL)
+		put_fmt(out, "Error\n%s'%s'\n", msg, arg);
+	else
+		put_fmt(out, "Error\n%s\n", msg);
+
+	return (out->failed ? -1 : 0);
+}
+
+int
+ipc_cmd_reply(const struct qnetd_instance *instance, const struct ipc_cmd *cmd,
+    size_t max_size, struct wbuf *out)
+{
+	const char *fail_msg;
+	size_t body;
+	int res;
+
+	/* Room for "OK\n" on top of a body of max_size, to tell the two failures apart. */
+	wbuf_destroy(out);
+	wbuf_init(out, max_size + 3);
+	wbuf_put(out, "OK\n", 3);
+
+	switch (cmd->type) {
+	case IPC_CMD_NONE:
+		return (reply_error(out, max_size, "No command specified", NULL));
+	case IPC_CMD_UNKNOWN:
+		return (reply_error(out, max_size, "Unknown command ",
+		    cmd->word != NULL ? cmd->word : ""));
+	case IPC_CMD_SHUTDOWN:
+		return (out->failed ? -1 : 0);
+	case IPC_CMD_STATUS:
+		fail_msg = "Can't get QNetd status";
+		res = ipc_cmd_status(instance, cmd->verbose, out);
+		break;
+	case IPC_CMD_LIST:
+		fail_msg = "Can't get QNetd cluster list";
+		res = ipc_cmd_list(instance, cmd->verbose, cmd->cluster_name, out);
+		break;
+	default:
+		return (-1);
+	}
+
+	/*
+	 * Upstream formats the body into a buffer of max_size bytes that
+	 * must keep room for a NUL, then prepends "OK\n".
+	 */
+	body = out->len - 3;
+	if (res != 0 || body + 1 > max_size)
+		return (reply_error(out, max_size, fail_msg, NULL));
+	if (body + 3 > max_size)
+		return (reply_error(out, max_size, "Internal IPC buffer too small", NULL));
+
+	return (0);
+}
