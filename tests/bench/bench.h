@@ -26,6 +26,7 @@ enum conn_state {
 	CONN_TLS_HANDSHAKE,	/* STARTTLS sent, NSS handshake running */
 	CONN_INIT,		/* INIT sent, waiting for INIT_REPLY */
 	CONN_ACTIVE,		/* INIT accepted: lists sent, echoes running */
+	CONN_FROZEN,		/* handshake cut by the connect bound: socket kept, ignored */
 	CONN_DEAD,		/* closed: by the server, on error or at the end */
 };
 
@@ -158,6 +159,8 @@ void samples_free(struct samples *s);
 int bench_conn_start(struct bench *b, struct conn *c);
 void bench_conn_event(struct bench *b, struct conn *c, uint32_t events);
 void bench_conn_kill(struct bench *b, struct conn *c, enum conn_fail why);
+/* Stops driving a handshake: no more I/O on it; the socket stays open. */
+void bench_conn_freeze(struct bench *b, struct conn *c);
 void bench_conn_echo(struct bench *b, struct conn *c);
 /* Report membership ids lo..hi with ring (ring_node, ring_seq). */
 int bench_conn_report_membership(struct bench *b, struct conn *c, uint32_t lo, uint32_t hi,

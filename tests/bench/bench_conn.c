@@ -86,7 +86,7 @@ bench_conn_kill(struct bench *b, struct conn *c, enum conn_fail why)
 		b->active--;
 		if (c->setup_done)
 			b->setup_done--;
-	} else
+	} else if (c->state != CONN_FROZEN)
 		b->pending--;
 	/* Reset rather than FIN: no TIME_WAIT ports left behind on our side. */
 	(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -102,6 +102,16 @@ bench_conn_kill(struct bench *b, struct conn *c, enum conn_fail why)
 	c->out_len = c->out_off = c->out_cap = c->in_len = 0;
 	c->state = CONN_DEAD;
 	b->fails[why]++;
+}
+
+void
+bench_conn_freeze(struct bench *b, struct conn *c)
+{
+	if (c->state == CONN_IDLE || c->state >= CONN_ACTIVE)
+		return;
+	(void)epoll_ctl(b->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	b->pending--;
+	c->state = CONN_FROZEN;
 }
 
 /* Write what is queued; 0, or -1 when the connection died. */

@@ -21,6 +21,7 @@
 #include <prerror.h>
 #include <private/pprio.h>
 #include <secerr.h>
+#include <secitem.h>
 #include <ssl.h>
 #include <sslerr.h>
 #include <sslproto.h>
@@ -28,6 +29,7 @@
 #include "bench.h"
 
 static CERTCertificate *client_cert;
+static SECItem verified_der;	/* the server certificate NSS already verified */
 static SECKEYPrivateKey *client_key;
 static unsigned tls_errors_shown;
 
@@ -43,6 +45,35 @@ client_auth_cb(void *arg, PRFileDesc *fd, CERTDistNames *ca_names,
 	if (*ret_cert == NULL || *ret_key == NULL)
 		return SECFailure;
 	return SECSuccess;
+}
+
+/*
+ * The first handshake checks the server certificate the full NSS way
+ * (chain to the CA, name "Qnetd Server"); later ones accept the very same
+ * certificate without walking the database again.  What the daemon does
+ * per handshake is unchanged; the generator just stops paying SQLite
+ * lookups for a check it has already made.
+ */
+static SECStatus
+auth_cert_cb(void *arg, PRFileDesc *fd, PRBool check_sig, PRBool is_server)
+{
+	CERTCertificate *peer;
+	SECStatus rv = SECFailure;
+
+	(void)arg;
+	peer = SSL_PeerCertificate(fd);
+	if (peer == NULL)
+		return SECFailure;
+	if (verified_der.data != NULL && SECITEM_ItemsAreEqual(&peer->derCert, &verified_der)) {
+		rv = SECSuccess;
+		goto out;
+	}
+	rv = SSL_AuthCertificate(CERT_GetDefaultCertDB(), fd, check_sig, is_server);
+	if (rv == SECSuccess && verified_der.data == NULL)
+		(void)SECITEM_CopyItem(NULL, &verified_der, &peer->derCert);
+out:
+	CERT_DestroyCertificate(peer);
+	return rv;
 }
 
 static void
@@ -73,7 +104,8 @@ model_setup(struct bench *b)
 	    SSL_OptionSet(b->model, SSL_HANDSHAKE_AS_CLIENT, PR_TRUE) != SECSuccess ||
 	    SSL_OptionSet(b->model, SSL_HANDSHAKE_AS_SERVER, PR_FALSE) != SECSuccess ||
 	    SSL_OptionSet(b->model, SSL_NO_CACHE, PR_TRUE) != SECSuccess ||
-	    SSL_GetClientAuthDataHook(b->model, client_auth_cb, NULL) != SECSuccess)
+	    SSL_GetClientAuthDataHook(b->model, client_auth_cb, NULL) != SECSuccess ||
+	    SSL_AuthCertificateHook(b->model, auth_cert_cb, NULL) != SECSuccess)
 		return -1;
 	return 0;
 }
@@ -119,6 +151,7 @@ bench_tls_fini(struct bench *b)
 		CERT_DestroyCertificate(client_cert);
 	client_key = NULL;
 	client_cert = NULL;
+	SECITEM_FreeItem(&verified_der, PR_FALSE);
 	(void)NSS_Shutdown();
 }
 
@@ -150,6 +183,7 @@ bench_tls_start(struct bench *b, struct conn *c)
 	c->ssl = ssl;
 	if (SSL_SetURL(ssl, b->o.server_name) != SECSuccess ||
 	    SSL_GetClientAuthDataHook(ssl, client_auth_cb, NULL) != SECSuccess ||
+	    SSL_AuthCertificateHook(ssl, auth_cert_cb, NULL) != SECSuccess ||
 	    SSL_ResetHandshake(ssl, PR_FALSE) != SECSuccess) {
 		show_nss_error("SSL setup");
 		return -1;

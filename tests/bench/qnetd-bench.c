@@ -420,12 +420,16 @@ phase_connect(struct bench *b, struct report *r)
 	r->connect_complete = run_loop(b, deadline, connect_done, 1, t0);
 	r->connect_wall_s = (double)(now_ns() - t0) / 1e9;
 	/*
-	 * Handshakes still running are left alone, not reset: Debian's
-	 * daemon can crash when clients of a half-set-up cluster go away.
+	 * Handshakes still running are frozen, not reset: no more work on
+	 * them spoils the later phases, and Debian's daemon can crash when
+	 * clients of a half-set-up cluster go away.  Closed at exit.
 	 */
-	for (i = 0; i < b->nconns; i++)
-		if (b->conns[i].state > CONN_IDLE && b->conns[i].state < CONN_ACTIVE)
+	for (i = 0; i < b->nconns; i++) {
+		if (b->conns[i].state > CONN_IDLE && b->conns[i].state < CONN_ACTIVE) {
 			r->stuck[b->conns[i].state]++;
+			bench_conn_freeze(b, &b->conns[i]);
+		}
+	}
 	r->not_started = b->nconns - b->next_start;
 	b->record_first_vote = 0;
 	report_connect(b, r, t0, cpu_delta(cpu0, proc_cpu_s(b->o.server_pid)),

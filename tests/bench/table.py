@@ -36,6 +36,13 @@ def per10(cpu, wall):
     return cpu * 10.0 / wall
 
 
+def cpu_per(cpu, n):
+    """milliseconds of CPU per item"""
+    if not num(cpu) or not n:
+        return None
+    return cpu * 1000.0 / n
+
+
 def rows(r):
     """(label, value, text, lower_is_better) for one result."""
     c, st, sp, he, mem = r["connect"], r["steady"], r["split"], r["heal"], r["memory"]
@@ -47,6 +54,10 @@ def rows(r):
         ("handshakes/s first 10 %", c["hs_rate_start"], fmt(c["hs_rate_start"]), False),
         ("handshakes/s last 10 %", c["hs_rate_end"], fmt(c["hs_rate_end"]), False),
         ("handshake p99", c["hs_p99_ms"], fmt(c["hs_p99_ms"], " ms"), True),
+        ("server CPU per handshake", cpu_per(c["server_cpu_s"], c["connected"]),
+         fmt(cpu_per(c["server_cpu_s"], c["connected"]), " ms"), True),
+        ("bench CPU per handshake", cpu_per(c["bench_cpu_s"], c["connected"]),
+         fmt(cpu_per(c["bench_cpu_s"], c["connected"]), " ms"), True),
         ("server CPU s per 10 s, steady", per10(st["server_cpu_s"], st["wall_s"]),
          fmt(per10(st["server_cpu_s"], st["wall_s"])), True),
         ("bench CPU s per 10 s, steady", per10(st["bench_cpu_s"], st["wall_s"]),
@@ -58,6 +69,8 @@ def rows(r):
         ("split storm per cluster p50", sp["p50_ms"], fmt(sp["p50_ms"], " ms"), True),
         ("split storm per cluster p99", sp["p99_ms"], fmt(sp["p99_ms"], " ms"), True),
         ("split storm per cluster max", sp["max_ms"], fmt(sp["max_ms"], " ms"), True),
+        ("split storm server CPU", sp["server_cpu_s"] if sp["complete"] else None,
+         fmt(sp["server_cpu_s"], " s") + ("" if sp["complete"] else " (timeout)"), True),
         ("split: wrong clusters / lost a node", None,
          "%d/%d / %d" % (wrong, sp["clusters"], sp["lost_node"]), True),
         ("heal: all clusters settled", he["all_ms"] if he["settled"] else None,
