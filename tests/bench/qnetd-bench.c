@@ -420,14 +420,17 @@ phase_connect(struct bench *b, struct report *r)
 	r->connect_complete = run_loop(b, deadline, connect_done, 1, t0);
 	r->connect_wall_s = (double)(now_ns() - t0) / 1e9;
 	/*
-	 * Handshakes still running are frozen, not reset: no more work on
-	 * them spoils the later phases, and Debian's daemon can crash when
-	 * clients of a half-set-up cluster go away.  Closed at exit.
+	 * Handshakes still running are frozen, not reset, so that no more
+	 * work on them spoils the later phases; closed at exit.  Those that
+	 * sent INIT go on: the server may already count them in their
+	 * cluster, and Debian's daemon crashes when such a client goes away
+	 * (by reset, or by its dead-peer timer) before sending a config list.
 	 */
 	for (i = 0; i < b->nconns; i++) {
 		if (b->conns[i].state > CONN_IDLE && b->conns[i].state < CONN_ACTIVE) {
 			r->stuck[b->conns[i].state]++;
-			bench_conn_freeze(b, &b->conns[i]);
+			if (b->conns[i].state != CONN_INIT)
+				bench_conn_freeze(b, &b->conns[i]);
 		}
 	}
 	r->not_started = b->nconns - b->next_start;
