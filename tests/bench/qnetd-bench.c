@@ -19,6 +19,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -530,7 +532,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: qnetd-bench [options]\n"
-	    "  --host H            server address (127.0.0.1)\n"
+	    "  --host H            server address, loopback only (127.0.0.1)\n"
 	    "  --port P            server port (5403)\n"
 	    "  --clusters C        clusters (500)\n"
 	    "  --nodes N           nodes per cluster (2)\n"
@@ -685,6 +687,19 @@ parse_opts(int argc, char **argv, struct bench_opts *o)
 }
 
 static int
+is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+	return 0;
+}
+
+static int
 resolve(struct bench *b)
 {
 	struct addrinfo hints, *ai;
@@ -700,6 +715,11 @@ resolve(struct bench *b)
 	memcpy(&b->addr, ai->ai_addr, ai->ai_addrlen);
 	b->addr_len = ai->ai_addrlen;
 	freeaddrinfo(ai);
+	if (!is_loopback(&b->addr)) {
+		/* A load generator must not be pointed at a production arbiter. */
+		fprintf(stderr, "qnetd-bench: %s is not a loopback address\n", b->o.host);
+		return -1;
+	}
 	return 0;
 }
 
