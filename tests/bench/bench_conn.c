@@ -28,6 +28,7 @@
 #define INIT_RING_SEQ 4
 
 static uint8_t rbuf[MAX_SERVER_MSG + 65536];
+static unsigned eof_shown;
 static struct wbuf wb;
 static int wb_ready;
 
@@ -82,6 +83,14 @@ bench_conn_kill(struct bench *b, struct conn *c, enum conn_fail why)
 
 	if (c->state == CONN_DEAD || c->state == CONN_IDLE)
 		return;
+	if (c->state == CONN_ACTIVE && why == FAIL_EOF && eof_shown++ < 5) {
+		/* Tells a dead-peer drop by the server from a silent generator. */
+		fprintf(stderr, "qnetd-bench: server closed cluster %u node %u; its last echo "
+		    "went %.1f s ago%s\n", c->cluster, c->node_id,
+		    (double)(now_ns() - c->t_echo_sent) / 1e9,
+		    c->t_echo_sent == 0 ? " (none sent yet)" :
+		    c->echo_outstanding ? ", unanswered" : ", answered");
+	}
 	if (c->state == CONN_ACTIVE) {
 		b->active--;
 		if (c->setup_done)
