@@ -213,6 +213,7 @@ class Node:
         self.vote = None
         self.vote_ring = None
         self.connects = 0
+        self.closes = 0
         self.inits = 0
         self.errors = []
 
@@ -258,6 +259,7 @@ class Node:
 
     def close(self, now, why=""):
         if self.sock is not None:
+            self.closes += 1
             try:
                 self.sock.close()
             except OSError:
