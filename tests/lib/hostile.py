@@ -174,7 +174,7 @@ def raise_nofile(n):
 class FixedPortDaemon(daemon_mod.Daemon):
     """A Daemon that binds the port it is given (for restarts)."""
 
-    def start_on(self, port, timeout=10.0):
+    def start_on(self, port, timeout=None):
         orig = daemon_mod.free_port
         daemon_mod.free_port = lambda: port
         try:
