@@ -157,7 +157,9 @@ def run_one(binary, so, tool, n, workdir):
         "FAILMALLOC_REPORT": report,
         "ASAN_OPTIONS": "verify_asan_link_order=0:detect_leaks=1:"
                         "abort_on_error=0:exitcode=66",
-        "LSAN_OPTIONS": "exitcode=67",
+        "LSAN_OPTIONS": "exitcode=67:suppressions=%s" % os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "..", "faults",
+            "lsan.supp"),
     }
     saved = {k: os.environ.get(k) for k in env_keys}
     os.environ.update(env_keys)

@@ -40,7 +40,8 @@ static int resolving;
 static const char *report;
 
 /* dlsym() may allocate before the real functions are known. */
-static char boot_arena[8192] __attribute__((aligned(16)));
+static char boot_arena[65536] __attribute__((aligned(16)));
+static int warming_up;		/* backtrace()'s dlopen: from the arena, never freed */
 static size_t boot_used;
 
 static int
@@ -66,7 +67,6 @@ boot_alloc(size_t n)
 static void
 resolve(void)
 {
-	const char *v;
 
 	if (real_malloc != NULL || resolving)
 		return;
@@ -76,11 +76,19 @@ resolve(void)
 	real_realloc = dlsym(RTLD_NEXT, "realloc");
 	real_free = dlsym(RTLD_NEXT, "free");
 	real_accept4 = dlsym(RTLD_NEXT, "accept4");
+	resolving = 0;
+}
+
+/* Late: the first malloc can come before the environment is set up (ASan). */
+static void
+read_env(void)
+{
+	const char *v;
+
 	v = getenv("FAILMALLOC_N");
 	if (v != NULL)
 		fail_at = atol(v);
 	report = getenv("FAILMALLOC_REPORT");
-	resolving = 0;
 }
 
 static void
@@ -127,11 +135,10 @@ void *
 malloc(size_t n)
 {
 
-	if (real_malloc == NULL) {
+	if (real_malloc == NULL)
 		resolve();
-		if (real_malloc == NULL)
-			return (boot_alloc(n));
-	}
+	if (real_malloc == NULL || warming_up)
+		return (boot_alloc(n));
 	if (should_fail()) {
 		errno = ENOMEM;
 		return (NULL);
@@ -144,9 +151,10 @@ calloc(size_t a, size_t b)
 {
 	void *p;
 
-	if (real_calloc == NULL) {
+	if (real_calloc == NULL)
 		resolve();
-		if (real_calloc == NULL) {
+	{
+		if (real_calloc == NULL || warming_up) {
 			if (b != 0 && a > (size_t)-1 / b)
 				return (NULL);
 			p = boot_alloc(a * b);
@@ -168,6 +176,8 @@ realloc(void *p, size_t n)
 
 	if (real_realloc == NULL)
 		resolve();
+	if (p == NULL && warming_up)
+		return (malloc(n));
 	if (from_boot(p)) {
 		size_t avail = (size_t)(boot_arena + sizeof(boot_arena) - (char *)p);
 		void *q = malloc(n);
@@ -231,7 +241,10 @@ accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 		/* Warm up backtrace() (it loads libgcc) before counting. */
 		void *frames[2];
 
+		read_env();
+		warming_up = 1;
 		backtrace(frames, 2);
+		warming_up = 0;
 		armed = 1;
 	}
 	return (r);
@@ -242,6 +255,8 @@ failmalloc_fini(void)
 {
 	char line[64];
 
+	if (report == NULL)
+		read_env();
 	snprintf(line, sizeof(line), "total %ld\n", count);
 	say(line);
 }
