@@ -88,9 +88,7 @@ def case_4gib_header(d):
         h.check(got == b"" and not closed,
                 "4 GiB header: no reply while the body is skipped")
         s.close()
-    h.check(rss1 - rss0 < 4096,
-            "4 GiB headers + 16 MiB of body: RSS grew %d KiB (< 4096)"
-            % (rss1 - rss0))
+    h.check_rss(pid, rss0, rss1, 4096, "4 GiB headers + 16 MiB of body")
 
 
 def case_back_to_back(d):
@@ -253,8 +251,7 @@ def case_repeat(d):
     rss0 = h.proc_rss_kb(pid)
     seq = preinits(c, 10000, seq)
     rss1 = h.proc_rss_kb(pid)
-    h.check(rss1 - rss0 < 1024, "PREINIT x10,000 (1 KiB names) before INIT: "
-            "RSS %d -> %d KiB" % (rss0, rss1))
+    h.check_rss(pid, rss0, rss1, 1024, "PREINIT x10,000 (1 KiB names) before INIT")
     c.close()
     # after INIT: PREINIT + INIT (error 17) pairs
     c = q.Client(d.host, d.port, timeout=10.0)
@@ -264,8 +261,7 @@ def case_repeat(d):
     rss0 = h.proc_rss_kb(pid)
     seq = rounds(c, 10000, seq, True)
     rss1 = h.proc_rss_kb(pid)
-    h.check(rss1 - rss0 < 1024, "PREINIT+INIT x10,000 on one connection: "
-            "RSS %d -> %d KiB" % (rss0, rss1))
+    h.check_rss(pid, rss0, rss1, 1024, "PREINIT+INIT x10,000 on one connection")
     c.do_echo(1)
     c.close()
 

@@ -70,6 +70,25 @@ def proc_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / float(ticks)
 
 
+def sanitized(pid):
+    """True if the process runs with ASan (its RSS then says nothing:
+    freed memory sits in the quarantine; LeakSanitizer checks at exit)."""
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            return "libasan" in f.read()
+    except OSError:
+        return False
+
+
+def check_rss(pid, before, after, limit_kb, text):
+    if sanitized(pid):
+        check(True, "%s: RSS %d -> %d KiB (not judged under ASan; LeakSanitizer "
+              "checks at exit)" % (text, before, after))
+        return
+    check(after - before < limit_kb, "%s: RSS %d -> %d KiB (limit +%d)"
+          % (text, before, after, limit_kb))
+
+
 def proc_fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
