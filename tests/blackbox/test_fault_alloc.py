@@ -11,7 +11,11 @@ crash, never a hang), a second session afterwards must complete normally,
 and the daemon must exit 0 on SIGTERM; built with SANITIZE=address (make
 check SANITIZE=address,undefined) that includes LeakSanitizer's verdict.
 
-By default every N up to 40 and then every 7th is tried; QNETD_SLOW_TESTS=1
+QNETD_FAILMALLOC_TLS=1 runs the session over TLS with client certificates
+(NSS's allocations are then counted too).
+
+By default every N up to 40 and then every 7th (QNETD_FAILMALLOC_STEP) is
+tried; QNETD_SLOW_TESTS=1
 (or QNETD_FAILMALLOC_ALL=1) tries every N.  QNETD_FAILMALLOC_N=a-b runs
 that range.
 
@@ -26,9 +30,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 import daemon as daemon_mod  # noqa: E402
 import hostile as h  # noqa: E402
+import pki as pki_mod  # noqa: E402
 import qnetd_client as q  # noqa: E402
 
 TIMEOUT = 3.0
+# QNETD_FAILMALLOC_TLS=1: -s on, every client does STARTTLS with a client
+# certificate, so NSS's allocations (handshake, records) are counted too.
+TLS = os.environ.get("QNETD_FAILMALLOC_TLS") == "1"
+STEP = int(os.environ.get("QNETD_FAILMALLOC_STEP", "7"))
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                    "UndefinedBehaviorSanitizer")
 
@@ -62,7 +71,9 @@ def send(c, data, what):
 
 
 def session(d, cluster, tool):
-    """The full session; returns "complete" or raises Outcome."""
+    """The full session; returns "complete" or raises Outcome.  With a
+    TLS daemon each client does STARTTLS with its certificate."""
+    o = 0 if d.tls == "off" else 1
     try:
         c1 = q.Client(d.host, d.port, name="n1", timeout=TIMEOUT)
         c2 = q.Client(d.host, d.port, name="n2", timeout=TIMEOUT)
@@ -71,33 +82,39 @@ def session(d, cluster, tool):
     try:
         for c, nid in ((c1, 1), (c2, 2)):
             send(c, q.preinit(1, cluster), "PREINIT")
-            step(c, q.preinit_reply(1), "PREINIT n%d" % nid)
-            send(c, q.init(2, nid), "INIT")
-            step(c, q.init_reply(2), "INIT n%d" % nid)
-            send(c, q.set_option(3, kap=1), "SET_OPTION")
-            step(c, q.set_option_reply(3, kap=1), "SET_OPTION n%d" % nid)
-            send(c, q.node_list(4, q.LIST_INITIAL_CONFIG, (1, 2),
+            step(c, q.preinit_reply(1, tls=o), "PREINIT n%d" % nid)
+            if o:
+                cc = d.pki.client(cluster)
+                try:
+                    c.starttls(2, cert=cc.cert, key=cc.key, ca=cc.ca)
+                except q.Closed:
+                    raise Outcome("disconnect at STARTTLS n%d" % nid)
+            send(c, q.init(2 + o, nid), "INIT")
+            step(c, q.init_reply(2 + o), "INIT n%d" % nid)
+            send(c, q.set_option(3 + o, kap=1), "SET_OPTION")
+            step(c, q.set_option_reply(3 + o, kap=1), "SET_OPTION n%d" % nid)
+            send(c, q.node_list(4 + o, q.LIST_INITIAL_CONFIG, (1, 2),
                                 config_version=1), "config list")
-            step(c, q.node_list_reply(4, q.LIST_INITIAL_CONFIG, (1, 4),
+            step(c, q.node_list_reply(4 + o, q.LIST_INITIAL_CONFIG, (1, 4),
                                       q.VOTE_ASK_LATER), "config n%d" % nid)
-        send(c1, q.node_list(5, q.LIST_MEMBERSHIP, (1, 2), ring=(1, 4),
+        send(c1, q.node_list(5 + o, q.LIST_MEMBERSHIP, (1, 2), ring=(1, 4),
                              heuristics=q.HEUR_PASS), "membership")
-        step(c1, q.node_list_reply(5, q.LIST_MEMBERSHIP, (1, 4),
+        step(c1, q.node_list_reply(5 + o, q.LIST_MEMBERSHIP, (1, 4),
                                    q.VOTE_WAIT_FOR_REPLY), "membership n1")
-        send(c2, q.node_list(5, q.LIST_MEMBERSHIP, (1, 2), ring=(1, 4),
+        send(c2, q.node_list(5 + o, q.LIST_MEMBERSHIP, (1, 2), ring=(1, 4),
                              heuristics=q.HEUR_PASS), "membership")
         # node 2's request decides: an error there means no vote for anyone
         step(c2, q.vote_info(1, q.VOTE_ACK, (1, 4)), "membership n2")
-        step(c2, q.node_list_reply(5, q.LIST_MEMBERSHIP, (1, 4),
+        step(c2, q.node_list_reply(5 + o, q.LIST_MEMBERSHIP, (1, 4),
                                    q.VOTE_NO_CHANGE), "membership n2")
         step(c1, q.vote_info(1, q.VOTE_ACK, (1, 4)), "VOTE_INFO n1")
         send(c1, q.vote_info_reply(1), "VOTE_INFO_REPLY")
         send(c2, q.vote_info_reply(1), "VOTE_INFO_REPLY")
-        send(c1, q.node_list(6, q.LIST_QUORUM, ((1, 0, 1), (2, 0, 1)),
+        send(c1, q.node_list(6 + o, q.LIST_QUORUM, ((1, 0, 1), (2, 0, 1)),
                              quorate=1), "quorum list")
-        step(c1, q.node_list_reply(6, q.LIST_QUORUM, (1, 4),
+        step(c1, q.node_list_reply(6 + o, q.LIST_QUORUM, (1, 4),
                                    q.VOTE_NO_CHANGE), "quorum n1")
-        send(c1, q.heuristics_change(7, q.HEUR_PASS), "HEURISTICS_CHANGE")
+        send(c1, q.heuristics_change(7 + o, q.HEUR_PASS), "HEURISTICS_CHANGE")
         m = c1_msg(c1, "heuristics change")
         while m.type == q.MSG_VOTE_INFO:
             send(c1, q.vote_info_reply(m.seq), "VOTE_INFO_REPLY")
@@ -163,7 +180,11 @@ def run_one(binary, so, tool, n, workdir):
     }
     saved = {k: os.environ.get(k) for k in env_keys}
     os.environ.update(env_keys)
-    d = daemon_mod.Daemon(binary=binary, debug=True)
+    if TLS:
+        d = daemon_mod.Daemon(binary=binary, debug=True, tls="on",
+                              pki=pki_mod.get())
+    else:
+        d = daemon_mod.Daemon(binary=binary, debug=True)
     try:
         d.start()
     finally:
@@ -284,7 +305,7 @@ def main():
             if everything or n < 40:
                 n += 1
             else:
-                n += 7
+                n += STEP
     finally:
         import shutil
         shutil.rmtree(workdir, True)
