@@ -35,7 +35,7 @@ pkg_deb_libsystemd := libsystemd-dev
 # tests run Debian's own corosync, corosync-qdevice and corosync-qnetd).
 DEB_BUILD_DEPS := build-essential pkg-config libnss3-dev libnspr4-dev libqb-dev libsystemd-dev
 DEB_RUN_DEPS   := libnss3-tools
-DEB_TEST_DEPS  := debhelper dpkg-dev python3 clang corosync corosync-qdevice corosync-qnetd mandoc iproute2 \
+DEB_TEST_DEPS  := debhelper dpkg-dev systemd-container python3 clang corosync corosync-qdevice corosync-qnetd mandoc iproute2 \
                   nftables procps psmisc openssl systemd util-linux
 ifeq ($(filter clean style help setup,$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pkg-config 2>/dev/null),)
@@ -132,7 +132,7 @@ RUN_DIR := $(abspath $(BUILD))/run
 run: all
 	@mkdir -p $(RUN_DIR)
 	@[ -f $(RUN_DIR)/qnetd/nssdb/cert9.db ] || \
-		COROSYNC_QNETD_CONFIG_DIR=$(RUN_DIR)/qnetd $(BUILD)/corosync-qnetd-certutil -i
+		QNETD_CONFIG_DIR=$(RUN_DIR)/qnetd $(BUILD)/corosync-qnetd-certutil -i
 	$(BUILD)/corosync-qnetd -f -S nss_db_dir=$(RUN_DIR)/qnetd/nssdb,lock_file=$(RUN_DIR)/corosync-qnetd.pid,local_socket_file=$(RUN_DIR)/corosync-qnetd.sock $(QNETD_ARGS)
 
 check: all
@@ -205,10 +205,16 @@ deb:
 	mkdir -p $(DEB_DIR)/qnetd
 	tar --exclude=./.git --exclude=./build --exclude='./build-*' -cf - . | \
 		tar -C $(DEB_DIR)/qnetd -xf -
-	cd $(DEB_DIR)/qnetd && dpkg-buildpackage -b -us -uc
+	# A clean environment: variables given to this make (BUILD=...) must not
+	# reach the package build's own make (through MAKEFLAGS or the
+	# environment, where make puts command-line variables).
+	cd $(DEB_DIR)/qnetd && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u BUILD -u SANITIZE \
+		dpkg-buildpackage -b -us -uc
 	ls -l $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf build build-* 
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Only our dependency files: not the package build's copy in $(BUILD)/deb,
+# whose staging tree also has directories named *.d (sysusers.d, ...).
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -45,6 +45,19 @@ struct ffsplit_cluster {
 	struct node_list quorate_partition;	/* winner's membership, for KAP */
 };
 
+/*
+ * A client's stored list as a sorted id set, rebuilt only when the list
+ * changed: the handlers drop it whenever a new list may be stored (the
+ * session layer stores lists only after our handler said NO_ERROR), and
+ * the array pointer and count must still match.
+ */
+struct ffsplit_set_cache {
+	struct id_set set;
+	int valid;
+	const struct node_info *src;
+	size_t src_count;
+};
+
 struct ffsplit_client {
 	enum ffsplit_client_state state;
 	uint32_t vote_info_seq;		/* seq of the last VOTE_INFO sent */
@@ -55,6 +68,12 @@ struct ffsplit_client {
 	 */
 	int awaiting_reply;
 	uint32_t awaited_seq;
+	struct ffsplit_set_cache cfg_cache, memb_cache;
+};
+
+struct ffsplit_stats {
+	long active;
+	long score;
 };
 
 /*
@@ -68,14 +87,20 @@ struct ffsplit_ent {
 	const struct tlv_ring_id *ring_id;
 	enum tlv_heuristics heuristics;
 	int leaving;
-	struct id_set memb_set;
+	int trigger;
+	const struct id_set *cfg_set;
+	const struct id_set *memb_set;
+	struct id_set own_cfg, own_memb;	/* sets not cached in client data */
 	size_t memb_class;	/* union-find parent: equal membership sets */
+	/* On a class root: one member with this ring passed the full check. */
+	const struct tlv_ring_id *verified_ring;
+	int stats_done, class_stats_done;
+	struct ffsplit_stats stats, class_stats;
 };
 
 struct ffsplit_view {
 	struct ffsplit_ent *e;
 	size_t n;
-	int memb_sets_built;
 };
 
 struct ffsplit_input {
@@ -92,6 +117,43 @@ ffsplit_cdata(const struct qnetd_client *client)
 {
 
 	return (client->algorithm_data);
+}
+
+static void
+ffsplit_cache_drop(struct ffsplit_set_cache *sc)
+{
+
+	id_set_free(&sc->set);
+	sc->valid = 0;
+}
+
+static const struct id_set *
+ffsplit_cache_get(struct ffsplit_set_cache *sc, const struct node_list *nl)
+{
+
+	if (sc->valid && sc->src == nl->nodes && sc->src_count == nl->count)
+		return (&sc->set);
+	ffsplit_cache_drop(sc);
+	if (id_set_from_list(&sc->set, nl) != 0)
+		return (NULL);
+	sc->valid = 1;
+	sc->src = nl->nodes;
+	sc->src_count = nl->count;
+	return (&sc->set);
+}
+
+static void
+ffsplit_client_data_free(struct qnetd_client *client)
+{
+	struct ffsplit_client *d;
+
+	d = client->algorithm_data;
+	if (d != NULL) {
+		ffsplit_cache_drop(&d->cfg_cache);
+		ffsplit_cache_drop(&d->memb_cache);
+		free(d);
+	}
+	client->algorithm_data = NULL;
 }
 
 static void
@@ -137,11 +199,31 @@ ffsplit_view_free(struct ffsplit_view *v)
 {
 	size_t i;
 
-	for (i = 0; i < v->n; i++)
-		id_set_free(&v->e[i].memb_set);
+	for (i = 0; i < v->n; i++) {
+		id_set_free(&v->e[i].own_cfg);
+		id_set_free(&v->e[i].own_memb);
+	}
 	free(v->e);
 	v->e = NULL;
 	v->n = 0;
+}
+
+/* The id sets of e's lists: cached for stored lists, owned for new ones. */
+static int
+ffsplit_ent_sets(struct ffsplit_ent *e)
+{
+	struct ffsplit_client *d;
+
+	d = ffsplit_cdata(e->client);
+	if (d != NULL && e->config == &e->client->configuration_node_list)
+		e->cfg_set = ffsplit_cache_get(&d->cfg_cache, e->config);
+	else if (id_set_from_list(&e->own_cfg, e->config) == 0)
+		e->cfg_set = &e->own_cfg;
+	if (d != NULL && e->membership == &e->client->last_membership_node_list)
+		e->memb_set = ffsplit_cache_get(&d->memb_cache, e->membership);
+	else if (id_set_from_list(&e->own_memb, e->membership) == 0)
+		e->memb_set = &e->own_memb;
+	return (e->cfg_set != NULL && e->memb_set != NULL ? 0 : -1);
 }
 
 static int
@@ -154,7 +236,6 @@ ffsplit_view_build(struct ffsplit_view *v, const struct ffsplit_input *in)
 
 	cluster = in->client->cluster;
 	v->n = 0;
-	v->memb_sets_built = 0;
 	v->e = calloc(cluster->client_count > 0 ? cluster->client_count : 1, sizeof(*v->e));
 	if (v->e == NULL)
 		return (-1);
@@ -171,14 +252,17 @@ ffsplit_view_build(struct ffsplit_view *v, const struct ffsplit_input *in)
 			e->ring_id = in->ring_id;
 			e->heuristics = in->heuristics;
 			e->leaving = in->leaving;
+			e->trigger = 1;
 		} else {
 			e->config = &c->configuration_node_list;
 			e->membership = &c->last_membership_node_list;
 			e->ring_id = &c->last_ring_id;
 			e->heuristics = c->last_heuristics;
 		}
+		v->n = n;
+		if (ffsplit_ent_sets(e) != 0)
+			return (-1);
 	}
-	v->n = n;
 	return (0);
 }
 
@@ -205,35 +289,24 @@ ffsplit_view_find(const struct ffsplit_view *v, uint32_t node_id)
 /*
  * Upstream requires, for every ordered pair of staying clients, that
  * the first one's config ids all appear in the second's list: with two
- * or more staying clients that is equality of the id sets.  -1 on OOM.
+ * or more staying clients that is equality of the id sets.
  */
 static int
 ffsplit_config_consistent(const struct ffsplit_view *v)
 {
-	struct id_set ref, cur;
+	const struct id_set *ref;
 	size_t i;
-	int have_ref, res;
 
-	have_ref = 0;
-	res = 1;
-	for (i = 0; i < v->n && res == 1; i++) {
+	ref = NULL;
+	for (i = 0; i < v->n; i++) {
 		if (v->e[i].leaving)
 			continue;
-		if (id_set_from_list(have_ref ? &cur : &ref, v->e[i].config) != 0) {
-			res = -1;
-			break;
-		}
-		if (!have_ref) {
-			have_ref = 1;
-			continue;
-		}
-		if (!id_set_eq(&ref, &cur))
-			res = 0;
-		id_set_free(&cur);
+		if (ref == NULL)
+			ref = v->e[i].cfg_set;
+		else if (!id_set_eq(ref, v->e[i].cfg_set))
+			return (0);
 	}
-	if (have_ref)
-		id_set_free(&ref);
-	return (res);
+	return (1);
 }
 
 static size_t
@@ -266,34 +339,35 @@ ffsplit_memb_subset(struct ffsplit_view *v, struct ffsplit_ent *a, struct ffspli
 	rb = ffsplit_class_root(v, (size_t)(b - v->e));
 	if (ra == rb)
 		return (1);
-	if (id_set_eq(&a->memb_set, &b->memb_set)) {
+	if (id_set_eq(a->memb_set, b->memb_set)) {
 		v->e[ra].memb_class = rb;
 		return (1);
 	}
-	return (id_set_subset(&a->memb_set, &b->memb_set));
+	return (id_set_subset(a->memb_set, b->memb_set));
 }
 
 /*
  * Every connected member of a staying client's membership must report
- * the same ring and (at least) the same members.  -1 on OOM.
+ * the same ring and (at least) the same members.  A client whose class
+ * (same member set) already passed with the same ring would repeat the
+ * very same comparisons, so it is skipped: a big healthy partition
+ * costs O(clients log clients + nodes log clients), not a product.
  */
 static int
 ffsplit_membership_consistent(struct ffsplit_view *v)
 {
-	struct ffsplit_ent *a, *b;
+	struct ffsplit_ent *a, *b, *root;
 	size_t i, j;
 
-	for (i = 0; i < v->n; i++) {
-		if (id_set_from_list(&v->e[i].memb_set, v->e[i].membership) != 0)
-			return (-1);
-	}
-	v->memb_sets_built = 1;
 	for (i = 0; i < v->n; i++) {
 		a = &v->e[i];
 		if (a->leaving)
 			continue;
-		for (j = 0; j < a->memb_set.n; j++) {
-			b = ffsplit_view_find(v, a->memb_set.ids[j]);
+		root = &v->e[ffsplit_class_root(v, i)];
+		if (root->verified_ring != NULL && tlv_ring_id_eq(root->verified_ring, a->ring_id))
+			continue;
+		for (j = 0; j < a->memb_set->n; j++) {
+			b = ffsplit_view_find(v, a->memb_set->ids[j]);
 			if (b == NULL || b->leaving)
 				continue;
 			if (!tlv_ring_id_eq(a->ring_id, b->ring_id))
@@ -301,6 +375,7 @@ ffsplit_membership_consistent(struct ffsplit_view *v)
 			if (!ffsplit_memb_subset(v, a, b))
 				return (0);
 		}
+		v->e[ffsplit_class_root(v, i)].verified_ring = a->ring_id;
 	}
 	return (1);
 }
@@ -308,18 +383,9 @@ ffsplit_membership_consistent(struct ffsplit_view *v)
 static int
 ffsplit_is_membership_stable(struct ffsplit_view *v)
 {
-	int res;
 
-	res = ffsplit_config_consistent(v);
-	if (res != 1)
-		return (res);
-	return (ffsplit_membership_consistent(v));
+	return (ffsplit_config_consistent(v) && ffsplit_membership_consistent(v));
 }
-
-struct ffsplit_stats {
-	long active;
-	long score;
-};
 
 /*
  * Connected clients named in a partition's membership list (each list
@@ -331,7 +397,7 @@ struct ffsplit_stats {
  * connected here, as it is upstream.
  */
 static void
-ffsplit_stats(const struct ffsplit_view *v, const struct ffsplit_ent *cand,
+ffsplit_stats_compute(const struct ffsplit_view *v, const struct ffsplit_ent *cand,
     struct ffsplit_stats *st)
 {
 	const struct ffsplit_ent *m;
@@ -340,8 +406,6 @@ ffsplit_stats(const struct ffsplit_view *v, const struct ffsplit_ent *cand,
 
 	st->active = 0;
 	st->score = 0;
-	if (cand == NULL)
-		return;
 	for (i = 0; i < cand->membership->count; i++) {
 		m = ffsplit_view_find(v, cand->membership->nodes[i].node_id);
 		if (m == NULL)
@@ -354,6 +418,36 @@ ffsplit_stats(const struct ffsplit_view *v, const struct ffsplit_ent *cand,
 		else if (h == TLV_HEURISTICS_FAIL)
 			st->score--;
 	}
+}
+
+/*
+ * Stats of a candidate, computed once.  Candidates other than the
+ * trigger whose list has no repeated id depend only on their member set,
+ * so one computation serves a whole partition (the stability check has
+ * put its members in one class): O(clients x nodes) per decision, not
+ * per candidate.
+ */
+static const struct ffsplit_stats *
+ffsplit_stats(struct ffsplit_view *v, struct ffsplit_ent *cand)
+{
+	struct ffsplit_ent *root;
+	int shareable;
+
+	if (cand->stats_done)
+		return (&cand->stats);
+	root = &v->e[ffsplit_class_root(v, (size_t)(cand - v->e))];
+	shareable = !cand->trigger && cand->membership->count == cand->memb_set->n;
+	if (shareable && root->class_stats_done) {
+		cand->stats = root->class_stats;
+	} else {
+		ffsplit_stats_compute(v, cand, &cand->stats);
+		if (shareable) {
+			root->class_stats = cand->stats;
+			root->class_stats_done = 1;
+		}
+	}
+	cand->stats_done = 1;
+	return (&cand->stats);
 }
 
 /*
@@ -391,32 +485,34 @@ ffsplit_is_preferred(const struct ffsplit_ent *cand)
 }
 
 struct ffsplit_select {
-	const struct ffsplit_ent *best;
-	struct ffsplit_stats best_stats;
+	struct ffsplit_ent *best;
 	int kap;
 	struct id_set quorate;
 };
 
 /* 1 if cand's partition beats the best so far (which may be none). */
 static int
-ffsplit_partition_better(const struct ffsplit_view *v, const struct ffsplit_ent *cand,
-    const struct ffsplit_select *sel, struct ffsplit_stats *cst)
+ffsplit_partition_better(struct ffsplit_view *v, struct ffsplit_ent *cand,
+    const struct ffsplit_select *sel)
 {
+	static const struct ffsplit_stats none;
+	const struct ffsplit_stats *cst, *bst;
 	size_t n, m;
 	int q1, q2;
 
 	n = cand->config->count;
 	m = cand->membership->count;
-	ffsplit_stats(v, cand, cst);
 	if (m > n / 2)
 		return (1);
 	if (n % 2 != 0 || m < n / 2)
 		return (0);
 	/* A 50:50 split. */
-	if (cst->score != sel->best_stats.score)
-		return (cst->score > sel->best_stats.score);
-	if (cst->active != sel->best_stats.active)
-		return (cst->active > sel->best_stats.active);
+	cst = ffsplit_stats(v, cand);
+	bst = sel->best != NULL ? ffsplit_stats(v, sel->best) : &none;
+	if (cst->score != bst->score)
+		return (cst->score > bst->score);
+	if (cst->active != bst->active)
+		return (cst->active > bst->active);
 	if (sel->kap && sel->best != NULL) {
 		q1 = id_set_has(&sel->quorate, cand->client->node_id);
 		q2 = id_set_has(&sel->quorate, sel->best->client->node_id);
@@ -428,11 +524,10 @@ ffsplit_partition_better(const struct ffsplit_view *v, const struct ffsplit_ent 
 
 /* The winning entry, or NULL when no partition qualifies.  -1 on OOM. */
 static int
-ffsplit_select_partition(const struct ffsplit_view *v, const struct ffsplit_cluster *cd,
+ffsplit_select_partition(struct ffsplit_view *v, const struct ffsplit_cluster *cd,
     const struct ffsplit_ent **winner)
 {
 	struct ffsplit_select sel;
-	struct ffsplit_stats cst;
 	size_t i;
 
 	memset(&sel, 0, sizeof(sel));
@@ -446,10 +541,8 @@ ffsplit_select_partition(const struct ffsplit_view *v, const struct ffsplit_clus
 	for (i = 0; i < v->n; i++) {
 		if (v->e[i].leaving)
 			continue;
-		if (ffsplit_partition_better(v, &v->e[i], &sel, &cst)) {
+		if (ffsplit_partition_better(v, &v->e[i], &sel))
 			sel.best = &v->e[i];
-			sel.best_stats = cst;
-		}
 	}
 	id_set_free(&sel.quorate);
 	*winner = sel.best;
@@ -457,7 +550,7 @@ ffsplit_select_partition(const struct ffsplit_view *v, const struct ffsplit_clus
 }
 
 static void
-ffsplit_assign_states(const struct ffsplit_view *v, const struct id_set *win, int have_winner)
+ffsplit_assign_states(const struct ffsplit_view *v, const struct id_set *win)
 {
 	struct ffsplit_client *d;
 	size_t i;
@@ -470,7 +563,7 @@ ffsplit_assign_states(const struct ffsplit_view *v, const struct id_set *win, in
 		d->awaiting_reply = 0;
 		if (v->e[i].leaving)
 			d->state = FFSPLIT_CLIENT_WAITING_FOR_CHANGE;
-		else if (have_winner && id_set_has(win, v->e[i].client->node_id))
+		else if (win != NULL && id_set_has(win, v->e[i].client->node_id))
 			d->state = FFSPLIT_CLIENT_SENDING_ACK;
 		else
 			d->state = FFSPLIT_CLIENT_SENDING_NACK;
@@ -554,7 +647,6 @@ ffsplit_decide(struct ffsplit_view *v, struct ffsplit_cluster *cd,
 	struct qnetd_cluster *cluster;
 	const struct ffsplit_ent *winner;
 	struct node_list copy;
-	struct id_set win;
 
 	cluster = in->client->cluster;
 	if (ffsplit_select_partition(v, cd, &winner) != 0)
@@ -562,16 +654,11 @@ ffsplit_decide(struct ffsplit_view *v, struct ffsplit_cluster *cd,
 	node_list_init(&copy);
 	if (winner != NULL && node_list_clone(&copy, winner->membership) != 0)
 		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
-	if (id_set_from_list(&win, &copy) != 0) {
-		node_list_destroy(&copy);
-		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
-	}
 	node_list_move(&cd->quorate_partition, &copy);
 	log_msg(LOG_DEBUG, "ffsplit: cluster %s: %s", cluster->name,
 	    winner != NULL ? "quorate partition selected" : "no quorate partition");
 
-	ffsplit_assign_states(v, &win, winner != NULL);
-	id_set_free(&win);
+	ffsplit_assign_states(v, winner != NULL ? winner->memb_set : NULL);
 	cd->state = FFSPLIT_CLUSTER_SENDING_NACKS;
 	if (ffsplit_send_votes(cluster, in->client, in->leaving, in->ring_id, 0) == 0)
 		ffsplit_start_acks(cluster, cd, in->client, in->leaving, in->ring_id);
@@ -590,12 +677,12 @@ ffsplit_do(const struct ffsplit_input *in, enum tlv_vote *result_vote)
 	if (cd == NULL)
 		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
 	cd->state = FFSPLIT_CLUSTER_WAITING_FOR_STABLE_MEMBERSHIP;
-	if (ffsplit_view_build(&v, in) != 0)
+	if (ffsplit_view_build(&v, in) != 0) {
+		ffsplit_view_free(&v);
 		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
+	}
 	stable = ffsplit_is_membership_stable(&v);
-	if (stable < 0) {
-		rc = TLV_REPLY_ERROR_CODE_INTERNAL_ERROR;
-	} else if (stable == 0) {
+	if (!stable) {
 		log_msg(LOG_DEBUG, "ffsplit: cluster %s: membership not yet stable",
 		    in->client->cluster->name);
 		*result_vote = TLV_VOTE_WAIT_FOR_REPLY;
@@ -617,6 +704,8 @@ ffsplit_config_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
 	struct ffsplit_input in;
 
 	(void)msg_seq; (void)config_version_set; (void)config_version;
+	if (ffsplit_cdata(client) != NULL)
+		ffsplit_cache_drop(&ffsplit_cdata(client)->cfg_cache);
 	if (nodes->count == 0 || !node_list_contains(nodes, client->node_id)) {
 		log_client(LOG_ERR, client, "ffsplit: config node list is empty or lacks "
 		    "the client's node id");
@@ -644,6 +733,8 @@ ffsplit_membership_node_list_received(struct qnetd_client *client, uint32_t msg_
 	struct ffsplit_input in;
 
 	(void)msg_seq;
+	if (ffsplit_cdata(client) != NULL)
+		ffsplit_cache_drop(&ffsplit_cdata(client)->memb_cache);
 	if (nodes->count == 0 || !node_list_contains(nodes, client->node_id)) {
 		log_client(LOG_ERR, client, "ffsplit: membership node list is empty or "
 		    "lacks the client's node id");
@@ -689,8 +780,7 @@ ffsplit_client_disconnect(struct qnetd_client *client, int server_going_down)
 		in.heuristics = client->last_heuristics;
 		(void)ffsplit_do(&in, &ignored);
 	}
-	free(client->algorithm_data);
-	client->algorithm_data = NULL;
+	ffsplit_client_data_free(client);
 }
 
 static enum tlv_reply_error_code

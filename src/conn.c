@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -35,15 +36,50 @@ static TAILQ_HEAD(, conn) again_list = TAILQ_HEAD_INITIALIZER(again_list);
 static struct conn *reap_list;
 static uint8_t scratch[READ_CHUNK];
 
+/*
+ * Readable while the again list is not empty: decrypted data that NSS
+ * holds raises no socket event, so this is what wakes the loop for it.
+ */
+static int kick_fd = -1;
+static struct loop_watch kick_watch;
+
 static void conn_watch_cb(struct loop_watch *w, uint32_t revents);
 static void conn_update_events(struct conn *c);
 static int conn_flush_plain(struct conn *c);
 static int conn_flush_tls(struct conn *c);
 
+static void
+kick_cb(struct loop_watch *w, uint32_t revents)
+{
+	uint64_t v;
+
+	(void)revents;
+	/* Drain; the after-dispatch hook then serves the again list. */
+	if (read(w->fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_msg(LOG_DEBUG, "eventfd read: %s", strerror(errno));
+}
+
+static void
+kick(void)
+{
+	uint64_t one = 1;
+
+	if (kick_fd >= 0 && write(kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_msg(LOG_DEBUG, "eventfd write: %s", strerror(errno));
+}
+
 void
 conn_module_init(void)
 {
 	loop_set_after_dispatch(conn_after_dispatch);
+	kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (kick_fd < 0) {
+		log_msg(LOG_ERR, "Can't create eventfd: %s", strerror(errno));
+		return;
+	}
+	loop_watch_init(&kick_watch, kick_fd, kick_cb, NULL);
+	if (loop_watch_add(&kick_watch, EPOLLIN) != 0)
+		log_msg(LOG_ERR, "Can't watch eventfd: %s", strerror(errno));
 }
 
 struct conn *
@@ -269,10 +305,11 @@ conn_update_events(struct conn *c)
 			ev |= EPOLLOUT;
 		if (ev == 0)
 			ev = EPOLLIN;
-		if (out_flags != 0 && !c->on_again) {
-			/* NSS already holds something for us: no socket event will say so. */
+		if ((out_flags & PR_POLL_READ) && !c->on_again) {
+			/* NSS already holds decrypted data: no socket event will say so. */
 			c->on_again = 1;
 			TAILQ_INSERT_TAIL(&again_list, c, again_entries);
+			kick();
 		}
 	} else if (c->out_head != NULL) {
 		ev |= EPOLLOUT;

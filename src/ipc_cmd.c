@@ -403,6 +403,9 @@ ipc_cmd_reply(const struct qnetd_instance *instance, const struct ipc_cmd *cmd,
 		return (reply_error(out, max_size, "Unknown command ",
 		    cmd->word != NULL ? cmd->word : ""));
 	case IPC_CMD_SHUTDOWN:
+		/* Empty body: only "OK\n" has to fit. */
+		if (max_size < 3)
+			return (reply_error(out, max_size, "Internal IPC buffer too small", NULL));
 		return (out->failed ? -1 : 0);
 	case IPC_CMD_STATUS:
 		fail_msg = "Can't get QNetd status";

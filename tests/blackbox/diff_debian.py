@@ -15,6 +15,7 @@ scenarios that expose a known reference bug are run but not compared.
 """
 
 import argparse
+import difflib
 import os
 import sys
 import time
@@ -28,15 +29,47 @@ import qnetd_client as q  # noqa: E402
 import scenarios  # noqa: E402,F401
 
 # scenario name -> why its transcript is allowed to differ (docs/compat.md)
+# (scenarios registered with compat=... are added automatically)
 DOCUMENTED = {
 }
+
+
+def describe_sent(data):
+    """A sent write may hold several frames, or a partial one."""
+    out, pos = [], 0
+    while len(data) - pos >= q.HEADER_LEN:
+        n = int.from_bytes(data[pos + 2:pos + 6], "big")
+        frame = data[pos:pos + q.HEADER_LEN + n]
+        out.append(q.describe(frame)[:300] + "  [" + q.hexs(frame, 120) + "]")
+        pos += q.HEADER_LEN + n
+    if pos < len(data):
+        out.append("<%d raw bytes>" % (len(data) - pos))
+    return " + ".join(out)
+
+
+def context(transcript, i):
+    """The last request sent before event i (for the report)."""
+    for j in range(min(i, len(transcript)) - 1, -1, -1):
+        if transcript[j][1] != q.EV_SENT:
+            continue
+        m = q.Message(transcript[j][2]) if len(transcript[j][2]) >= 6 \
+            else None
+        if m and m.type == q.MSG_ECHO_REQUEST and (m.seq or 0) >= MARKER:
+            continue  # the fuzz scenarios' marker echo
+        return transcript[j]
+    return None
+
+
+MARKER = 0xFEED0000
 
 
 def event_text(ev):
     name, kind, data = ev
     if kind == q.EV_MSG:
-        return "%s <- %s\n%s      %s" % (name, q.describe(data), " " * len(name),
-                                        q.hexs(data))
+        return "%s <- %s\n%s      %s" % (name, q.describe(data)[:600],
+                                        " " * len(name), q.hexs(data, 200))
+    if kind == q.EV_SENT:
+        return "%s -> %s" % (name, describe_sent(data))
     if kind == q.EV_NOTE:
         return "%s note %s = %r" % (name, data[0], data[1])
     if kind == q.EV_CLOSED:
@@ -58,15 +91,29 @@ def record(sc, binary):
     return transcript
 
 
+def _key(ev):
+    name, kind, data = ev
+    if isinstance(data, list):
+        data = tuple(data)
+    return (name, kind, repr(data))
+
+
 def compare(ref, ours):
-    """List of (index, ref event or None, ours event or None)."""
-    diffs = []
-    for i in range(max(len(ref), len(ours))):
-        a = ref[i] if i < len(ref) else None
-        b = ours[i] if i < len(ours) else None
-        if a != b:
-            diffs.append((i, a, b))
-    return diffs
+    """Align the two transcripts (difflib) on what the clients observed
+    (what they sent is only context: it holds TLS randomness) and return
+    the differing hunks: [(ref transcript index, [ref events], [ours])]."""
+    ri = [i for i, e in enumerate(ref) if e[1] != q.EV_SENT]
+    oi = [i for i, e in enumerate(ours) if e[1] != q.EV_SENT]
+    sm = difflib.SequenceMatcher(None, [_key(ref[i]) for i in ri],
+                                 [_key(ours[i]) for i in oi], autojunk=False)
+    hunks = []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            continue
+        at = ri[i1] if i1 < len(ri) else len(ref)
+        hunks.append((at, [ref[i] for i in ri[i1:i2]],
+                      [ours[j] for j in oi[j1:j2]]))
+    return hunks
 
 
 def main():
@@ -94,7 +141,7 @@ def main():
     same, differ, skipped = [], [], []
     for sc in selected:
         start = time.monotonic()
-        reason = DOCUMENTED.get(sc.name) or (
+        reason = DOCUMENTED.get(sc.name) or sc.compat or (
             "known reference bug: " + sc.ref_bug if sc.ref_bug else None)
         t_ref = record(sc, args.ref)
         t_ours = record(sc, args.ours)
@@ -106,21 +153,26 @@ def main():
             continue
         if reason:
             skipped.append((sc.name, reason))
-            print("skip  %-40s %d differing events; documented: %s"
+            print("skip  %-40s %d differing hunks; documented: %s"
                   % (sc.name, len(diffs), reason))
             continue
         differ.append(sc.name)
-        print("DIFF  %-40s %d of %d events differ (%.1fs)"
-              % (sc.name, len(diffs), max(len(t_ref), len(t_ours)), secs))
+        print("DIFF  %-40s %d differing hunks in %d/%d events (%.1fs)"
+              % (sc.name, len(diffs), len(t_ref), len(t_ours), secs))
         shown = diffs if args.verbose else diffs[:3]
         for i, a, b in shown:
-            print("   event %d" % i)
-            print("     reference: " + (event_text(a) if a else "(none)")
-                  .replace("\n", "\n                "))
-            print("     ours:      " + (event_text(b) if b else "(none)")
-                  .replace("\n", "\n                "))
+            print("   at reference event %d" % i)
+            ctx_ev = context(t_ref, i)
+            if ctx_ev:
+                print("     after:     " + event_text(ctx_ev))
+            for ev in a or [None]:
+                print("     reference: " + (event_text(ev) if ev else "(none)")
+                      .replace("\n", "\n                "))
+            for ev in b or [None]:
+                print("     ours:      " + (event_text(ev) if ev else "(none)")
+                      .replace("\n", "\n                "))
         if len(shown) < len(diffs):
-            print("   ... %d more (use -v)" % (len(diffs) - len(shown)))
+            print("   ... %d more hunks (use -v)" % (len(diffs) - len(shown)))
         sys.stdout.flush()
 
     print("\nsummary: %d same, %d differ, %d documented/skipped, of %d"

@@ -7,7 +7,10 @@
 # with the installed tool, the package is purged, installed fresh (user
 # and NSS database created by postinst), used to sign a cluster
 # certificate, removed and purged (the database with an issued
-# certificate must survive).
+# certificate must survive).  Last, if systemd-nspawn is installed, the
+# copy is booted with systemd as PID 1 and the packaged, sandboxed
+# corosync-qnetd.service must come up (Type=notify), answer the installed
+# tool and stop cleanly.
 #
 # The copy: a private mount, PID and network namespace in which an
 # overlay file system, with this machine's / as its read-only lower
@@ -64,7 +67,8 @@ if [ "${1:-}" != inner ]; then
 	dpkg-deb -f "$T/qnetd.deb" Depends | grep -q libnss3-tools ||
 	    fail "package does not depend on libnss3-tools"
 
-	unshare --mount --pid --net --fork --propagation private sh "$0" inner
+	unshare --mount --pid --net --fork --mount-proc --propagation private \
+	    sh "$0" inner
 	exit $?
 fi
 
@@ -146,8 +150,10 @@ if [ "$(status_of corosync-qnetd)" = "install ok installed" ]; then
 	before=$(md5sum "$DB/cert9.db" "$DB/key4.db")
 	dpkg -i /tmp/qnetd.deb > /tmp/dpkg-a.log 2>&1 ||
 	    { cat /tmp/dpkg-a.log; fail "dpkg -i over corosync-qnetd"; }
+	# dpkg removed it (not purged: its conffiles and purge script stay).
 	case $(status_of corosync-qnetd) in
-	"install ok installed") fail "corosync-qnetd still installed" ;;
+	*" ok config-files") ;;
+	*) fail "corosync-qnetd is '$(status_of corosync-qnetd)' after dpkg -i" ;;
 	esac
 	ours_installed
 	[ "$(md5sum "$DB/cert9.db" "$DB/key4.db")" = "$before" ] ||
@@ -203,4 +209,64 @@ grep -q "keeping $DB" /tmp/dpkg-d2.log || fail "purge did not say it kept the db
 getent group coroqnetd > /dev/null || fail "purge removed the group owning the kept db"
 echo "package lifecycle passed"
 EOF
-chroot "$R" sh /tmp/steps.sh
+chroot "$R" sh /tmp/steps.sh || exit 1
+
+# ---- E. the packaged unit under a real systemd ------------------------------
+if ! command -v systemd-nspawn > /dev/null 2>&1; then
+	echo "systemd-nspawn not installed (systemd-container): unit not booted"
+	exit 0
+fi
+echo "--- E. boot the copy with systemd, start corosync-qnetd.service"
+chroot "$R" dpkg -i /tmp/qnetd.deb > "$T/dpkg-e.log" 2>&1 ||
+    { cat "$T/dpkg-e.log"; fail "dpkg -i for the boot"; }
+# Boot into a target holding only our service and what it needs, not
+# whatever else this machine runs (corosync, databases, ...).
+cat > "$R/etc/systemd/system/qnetd-test.target" <<'UNIT'
+[Unit]
+Description=qnetd package test
+Requires=basic.target corosync-qnetd.service
+After=basic.target corosync-qnetd.service
+AllowIsolate=yes
+UNIT
+umount -l "$R/proc" "$R/dev" "$R/run" "$R/tmp"
+# Its own machine id, so that its journal is not mistaken for the host's.
+tr -d '-' < /proc/sys/kernel/random/uuid > "$R/etc/machine-id"
+systemd-nspawn -D "$R" --boot --private-network --register=no --keep-unit \
+    -q -- systemd.unit=qnetd-test.target \
+    > "$T/nspawn.log" 2>&1 < /dev/null &
+npid=$!
+# The container's PID 1 is nspawn's child.
+i=0
+leader=
+while [ -z "$leader" ]; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && { cat "$T/nspawn.log"; fail "container did not start"; }
+	sleep 0.1
+	leader=$(cat /proc/$npid/task/*/children 2> /dev/null | awk '{ print $1 }')
+done
+in_ct() { nsenter -t "$leader" -a "$@"; }
+i=0
+while :; do
+	st=$(in_ct systemctl is-active corosync-qnetd.service 2> /dev/null)
+	[ "$st" = active ] && break
+	i=$((i + 1))
+	if [ "$st" = failed ] || [ $i -gt 300 ]; then
+		in_ct systemctl status --no-pager corosync-qnetd.service
+		in_ct journalctl --no-pager -b -u corosync-qnetd.service | tail -n 20
+		fail "corosync-qnetd.service is '$st' under systemd"
+	fi
+	sleep 0.1
+done
+in_ct corosync-qnetd-tool -s > "$T/ct-status.txt" 2>&1 ||
+    { cat "$T/ct-status.txt"; fail "tool -s against the service"; }
+grep -q "Supported (client certificate required)" "$T/ct-status.txt" ||
+    fail "service runs without its NSS db: $(cat "$T/ct-status.txt")"
+user=$(in_ct systemctl show -p MainPID --value corosync-qnetd.service)
+user=$(in_ct ps -o user= -p "$user")
+[ "$user" = coroqnetd ] || fail "service runs as '$user'"
+in_ct systemctl stop corosync-qnetd.service
+res=$(in_ct systemctl show -p Result --value corosync-qnetd.service)
+[ "$res" = success ] || fail "service stop result '$res'"
+kill "$npid" 2> /dev/null
+wait "$npid"
+echo "packaged unit starts and stops under systemd"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Black-box: the protocol.md 2.10 ffsplit transcript byte for byte, plus
 heuristics change and a 2:2 split with the NACK-before-ACK two-phase
-commit.  Exit 0 pass, 1 fail, 77 skip.
+commit (3.3).  Exit 0 pass, 1 fail, 77 skip.
 """
 import os
 import sys

@@ -103,7 +103,7 @@ fi
 
 # The options file is plain sh assignments; the default adds no options.
 sh -n "$S/corosync-qnetd.default" || fail "default file is not valid sh"
-opts=$(COROSYNC_QNETD_OPTIONS=unset; . "$S/corosync-qnetd.default" &&
+opts=$(COROSYNC_QNETD_OPTIONS="unset"; . "$S/corosync-qnetd.default" &&
     printf '%s' "$COROSYNC_QNETD_OPTIONS") || fail "default file fails"
 [ -z "$opts" ] || fail "default COROSYNC_QNETD_OPTIONS is '$opts'"
 echo "systemd files pass"

@@ -441,8 +441,26 @@ def heuristics_change_reply(seq, vote, ring, heuristics):
 
 # ---------------------------------------------------------------- decoding
 
-def hexs(data):
-    return data.hex(" ") if data else "(empty)"
+def hexs(data, limit=None):
+    """Hex dump; with limit, long data is cut in the middle."""
+    if not data:
+        return "(empty)"
+    if limit is not None and len(data) > limit:
+        head = data[:limit // 2].hex(" ")
+        tail = data[-(limit // 4):].hex(" ")
+        return "%s ... (%d bytes) ... %s" % (head, len(data), tail)
+    return data.hex(" ")
+
+
+def first_difference(a, b):
+    """Offset of the first differing byte (or the shorter length)."""
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return min(len(a), len(b))
+
+
+SHOW = 160  # bytes of a frame shown in failure messages
 
 
 def split_tlvs(body):
@@ -560,6 +578,88 @@ def describe(raw):
 
 # ---------------------------------------------------------------- client
 
+def _client_context(cert=None, key=None, ca=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca:
+        ctx.load_verify_locations(ca)
+        ctx.check_hostname = True
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+class _BioSocket:
+    """Just enough of a socket over ssl.SSLObject + MemoryBIO, so the
+    ClientHello can be sent in the same write as STARTTLS."""
+
+    def __init__(self, raw, ctx, server_hostname):
+        self.raw = raw
+        self.inc = ssl.MemoryBIO()
+        self.out = ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self.inc, self.out,
+                                server_hostname=server_hostname)
+
+    def start(self):
+        try:
+            self.obj.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        return self.out.read()
+
+    def _flush(self):
+        data = self.out.read()
+        if data:
+            self.raw.sendall(data)
+
+    def _pull(self):
+        data = self.raw.recv(65536)
+        if not data:
+            self.inc.write_eof()
+            raise ssl.SSLEOFError(8, "EOF")
+        self.inc.write(data)
+
+    def finish_handshake(self, timeout):
+        self.raw.settimeout(timeout)
+        while True:
+            try:
+                self.obj.do_handshake()
+                self._flush()
+                return
+            except ssl.SSLWantReadError:
+                self._flush()
+                self._pull()
+
+    def settimeout(self, t):
+        self.raw.settimeout(t)
+
+    def recv(self, n):
+        while True:
+            try:
+                return self.obj.read(n)
+            except ssl.SSLWantReadError:
+                self._flush()
+                try:
+                    self._pull()
+                except ssl.SSLEOFError:
+                    return b""
+            except ssl.SSLZeroReturnError:
+                return b""
+
+    def sendall(self, data):
+        self.obj.write(data)
+        self._flush()
+
+    def version(self):
+        return self.obj.version()
+
+    def close(self):
+        self.raw.close()
+
+
 class ProtocolMismatch(AssertionError):
     pass
 
@@ -578,6 +678,7 @@ EV_CLOSED = "closed"
 EV_TIMEOUT = "timeout"
 EV_SILENT = "silent"
 EV_NOTE = "note"
+EV_SENT = "sent"
 
 
 class Client:
@@ -637,11 +738,13 @@ class Client:
     def send_raw(self, data):
         """Send bytes; returns them. A send on a closed socket raises Closed."""
         self.last_sent = bytes(data)
+        self.record(EV_SENT, bytes(data))
         try:
             self.sock.sendall(data)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError,
                 OSError) as e:
             self._mark_closed("send: %s" % e)
+            self.record(EV_CLOSED, self.close_kind())
             raise Closed(self.close_reason)
         return bytes(data)
 
@@ -656,7 +759,7 @@ class Client:
         """Normalised close reason for transcripts: a TLS alert name, or
         "closed" for EOF/reset (which one depends on timing)."""
         r = self.close_reason or ""
-        if r.startswith("TLS") and "EOF" not in r:
+        if r.startswith("TLS: ") and "EOF" not in r:
             return r
         return "closed"
 
@@ -732,11 +835,14 @@ class Client:
             got = {EV_MSG: None, EV_TIMEOUT: "TIMEOUT (nothing received)",
                    EV_CLOSED: "CONNECTION CLOSED (%s)" % self.close_reason}
             lines = ["%s: reply differs" % (what or "message"),
-                     "  expected: %s" % describe(expected),
-                     "            %s" % hexs(expected)]
+                     "  expected: %s" % describe(expected)[:600],
+                     "            %s" % hexs(expected, SHOW)]
             if kind == EV_MSG:
-                lines += ["  got:      %s" % describe(raw),
-                          "            %s" % hexs(raw)]
+                lines += ["  got:      %s" % describe(raw)[:600],
+                          "            %s" % hexs(raw, SHOW),
+                          "  first difference at byte %d (of %d / %d)" % (
+                              first_difference(expected, raw),
+                              len(expected), len(raw))]
             else:
                 lines += ["  got:      %s" % got[kind]]
             self.fail("\n".join(lines))
@@ -797,7 +903,6 @@ class Client:
         except Closed:
             if self.strict:
                 self.fail("%s: connection closed by the server" % what)
-            self.record(EV_CLOSED, self.close_kind())
             return None
         if initialized:
             return self.expect(echo_reply_of(req), what)
@@ -839,10 +944,37 @@ class Client:
             if handshake:
                 self.sock.do_handshake()
         except ssl.SSLError as e:
-            self._mark_closed("TLS handshake: %s" % (e.reason or e))
+            self._mark_closed("TLS: %s" % (e.reason or e))
+            self.record(EV_CLOSED, self.close_kind())
             raise Closed(self.close_reason)
         except (OSError, socket.timeout) as e:
             self._mark_closed("TLS handshake: %s" % e)
+            self.record(EV_CLOSED, self.close_kind())
+            raise Closed(self.close_reason)
+        return self
+
+    def starttls_coalesced(self, seq=2, cert=None, key=None, ca=None,
+                           server_hostname=SERVER_HOSTNAME):
+        """STARTTLS and the TLS ClientHello in one write (one TCP segment on
+        loopback): a server that reads past the STARTTLS message loses the
+        ClientHello.  The rest of the connection runs over the BIO pair."""
+        if self.buf:
+            self.fail("bytes pending before TLS: %s" % hexs(self.buf))
+        ctx = _client_context(cert, key, ca)
+        bio = _BioSocket(self.sock, ctx, server_hostname)
+        hello = bio.start()
+        self.send(starttls(seq) + hello)
+        self.sock = bio
+        self.tls = True
+        try:
+            bio.finish_handshake(self.timeout)
+        except ssl.SSLError as e:
+            self._mark_closed("TLS: %s" % (e.reason or e))
+            self.record(EV_CLOSED, self.close_kind())
+            raise Closed(self.close_reason)
+        except (OSError, socket.timeout, EOFError) as e:
+            self._mark_closed("TLS handshake: %s" % e)
+            self.record(EV_CLOSED, self.close_kind())
             raise Closed(self.close_reason)
         return self
 

@@ -761,6 +761,12 @@ test_reply_limits(void)
 	free(got);
 	got = reply_for(&f, "status verbose\n", 15, 10);
 	CHECK(got == NULL);
+	/* shutdown: only "OK\n" must fit; below that not even the error does. */
+	got = reply_for(&f, "shutdown\n", 9, 3);
+	CHECK(got != NULL && strcmp(got, "OK\n") == 0);
+	free(got);
+	got = reply_for(&f, "shutdown\n", 9, 2);
+	CHECK(got == NULL);
 	fixture_destroy(&f);
 }
 
