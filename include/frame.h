@@ -19,7 +19,8 @@
 enum frame_event {
 	FRAME_NEED_MORE = 0,	/* all input consumed, no complete message yet */
 	FRAME_MESSAGE = 1,	/* *msg / *msg_len hold one whole message (header + body) */
-	FRAME_SKIPPED = 2,	/* a message was discarded; *skip_reason is 4 or 5 */
+	FRAME_SKIPPED = 2,	/* a message was discarded; *skip_reason is 4 or 5 (0 for an
+				 * unknown type with an empty body, as upstream answers) */
 	FRAME_NO_MEMORY = -1,	/* could not allocate the assembly buffer */
 };
 

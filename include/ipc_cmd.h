@@ -17,6 +17,9 @@ enum ipc_cmd_type {
 	IPC_CMD_STATUS,
 	IPC_CMD_LIST,
 	IPC_CMD_SHUTDOWN,
+	/* additions (docs/compat.md "Additions"): unknown words to upstream */
+	IPC_CMD_JSON,		/* "json [status|list|all] [verbose] [cluster NAME]" */
+	IPC_CMD_HEALTH,		/* "health" */
 };
 
 struct ipc_cmd {
@@ -24,6 +27,7 @@ struct ipc_cmd {
 	int verbose;
 	char *cluster_name;	/* owned; list filter, NULL or "" = every cluster */
 	char *word;		/* owned; the unknown command word */
+	int json_what;		/* IPC_CMD_JSON: enum status_json_what */
 };
 
 /*

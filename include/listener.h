@@ -14,4 +14,7 @@ void listener_fini(void);
 /* "address:port" as corosync-qnetd-tool -s shows it ("*:5403" for the wildcard). */
 const char *listener_display_addr(void);
 
+/* 1 while the listening socket is open and watched (health check). */
+int listener_is_open(void);
+
 #endif

@@ -57,6 +57,14 @@ struct qnetd_settings {
 	/* -S settings of our own (docs/compat.md) */
 	uint32_t handshake_timeout;	/* ms a client may take from accept to INIT; 0 = off */
 	uint32_t accept_batch;		/* accepts per wake-up */
+
+	/* -S additions beyond upstream, all off by default (docs/compat.md "Additions") */
+	char *metrics_address;		/* "HOST:PORT" or "unix:/path"; NULL: no metrics listener */
+	char *event_hook;		/* executable run on events; NULL: none */
+	uint32_t event_hook_timeout;	/* ms before a running hook is killed */
+	uint32_t event_hook_queue;	/* events waiting to run; more are dropped */
+	char *log_level_file;		/* read at start and on SIGHUP; NULL: none */
+	uint32_t conflict_log_interval;	/* ms between identity-conflict log lines per key */
 };
 
 /* Defaults, as upstream 3.0.3/3.0.4.  Strings are heap copies. */

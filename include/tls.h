@@ -44,4 +44,31 @@ const char *tls_last_error(void);
 /* 1 if the last NSS/NSPR error means "try again later". */
 int tls_would_block(void);
 
+/* ---- additions (docs/compat.md "Additions") ---- */
+
+/* NSS name of the last error ("SSL_ERROR_BAD_CERT_ALERT"), never NULL. */
+const char *tls_last_error_name(void);
+
+/*
+ * Load the server certificate and key again (by nickname, from the db
+ * already open) and build a new model socket for new handshakes;
+ * connections already wrapped keep what they were built with.  0, or -1
+ * after logging why (the old certificate stays in use).  A no-op without
+ * TLS.
+ */
+int tls_reload(const struct qnetd_settings *s);
+
+/* "CN=..., serial ..., valid until ..." of the server certificate in use. */
+void tls_server_cert_describe(char *buf, size_t len);
+
+/*
+ * Protocol ("TLS1.3") and cipher suite name of a connection whose
+ * handshake finished.  0, or -1 when NSS cannot tell.
+ */
+int tls_channel_info(PRFileDesc *ssl, char *proto, size_t protolen, char *cipher,
+    size_t cipherlen);
+
+/* SHA-256 of the peer certificate (DER).  0, or -1 when there is none. */
+int tls_peer_fingerprint(PRFileDesc *ssl, unsigned char fp[32]);
+
 #endif

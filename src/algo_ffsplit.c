@@ -725,6 +725,49 @@ ffsplit_config_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
 	return (ffsplit_do(&in, result_vote));
 }
 
+static int
+ffsplit_same_list(const struct node_list *a, const struct node_list *b)
+{
+	size_t i;
+
+	if (a->count != b->count)
+		return (0);
+	for (i = 0; i < a->count; i++)
+		if (a->nodes[i].node_id != b->nodes[i].node_id)
+			return (0);
+	return (1);
+}
+
+/*
+ * A member of the pending round reports a new view that does not lead
+ * to a decision (it has no config list yet, so the answer is ASK_LATER).
+ * The round was decided on its old view, and its ACK phase would send
+ * ACK with the client's new ring: drop the round, as an unstable
+ * recomputation would; the next decision starts a fresh one.  Only a
+ * client that sends its membership before its config list gets here;
+ * the stock client never does.
+ */
+static void
+ffsplit_view_changed_unseen(struct qnetd_client *client, const struct tlv_ring_id *ring_id,
+    const struct node_list *nodes)
+{
+	struct ffsplit_cluster *cd;
+	struct ffsplit_client *d;
+
+	cd = client->cluster->algorithm_data;
+	d = ffsplit_cdata(client);
+	if (cd == NULL || d == NULL || d->state == FFSPLIT_CLIENT_WAITING_FOR_CHANGE)
+		return;
+	if (cd->state != FFSPLIT_CLUSTER_SENDING_NACKS && cd->state != FFSPLIT_CLUSTER_SENDING_ACKS)
+		return;
+	if (tlv_ring_id_eq(ring_id, &client->last_ring_id) &&
+	    ffsplit_same_list(nodes, &client->last_membership_node_list))
+		return;
+	log_client(LOG_DEBUG, client, "ffsplit: view changed without a config list; "
+	    "dropping the pending round");
+	cd->state = FFSPLIT_CLUSTER_WAITING_FOR_STABLE_MEMBERSHIP;
+}
+
 static enum tlv_reply_error_code
 ffsplit_membership_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
     const struct tlv_ring_id *ring_id, const struct node_list *nodes,
@@ -741,6 +784,7 @@ ffsplit_membership_node_list_received(struct qnetd_client *client, uint32_t msg_
 		return (TLV_REPLY_ERROR_CODE_INVALID_MEMBERSHIP_NODE_LIST);
 	}
 	if (client->configuration_node_list.count == 0) {
+		ffsplit_view_changed_unseen(client, ring_id, nodes);
 		*result_vote = TLV_VOTE_ASK_LATER;
 		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 	}

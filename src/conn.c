@@ -14,6 +14,7 @@
 #include <ssl.h>
 
 #include "conn.h"
+#include "events.h"
 #include "instance.h"
 #include "log.h"
 #include "session.h"
@@ -341,6 +342,8 @@ conn_recv(struct conn *c, uint8_t *buf, size_t len)
 		if (n < 0) {
 			if (tls_would_block())
 				return -2;
+			if (!c->tls_handshake_done)
+				events_tls_failed(&c->client, tls_last_error_name());
 			log_client(LOG_WARNING, &c->client, "TLS error, disconnecting: %s",
 			    tls_last_error());
 			conn_schedule_close(c, "TLS error");
@@ -348,6 +351,7 @@ conn_recv(struct conn *c, uint8_t *buf, size_t len)
 		}
 		if (!c->tls_handshake_done) {
 			c->tls_handshake_done = 1;
+			events_tls_handshake(&c->client);
 			log_client(LOG_DEBUG, &c->client, "TLS handshake finished");
 		}
 		return n;
@@ -497,6 +501,7 @@ run_reap_list(void)
 		reap_list = c->reap_next;
 		log_client(c->client.init_received ? LOG_INFO : LOG_DEBUG, &c->client,
 		    "disconnected: %s", c->close_reason ? c->close_reason : "closed");
+		events_client_gone(&c->client, c->close_reason);
 		session_client_disconnect(c, qnetd_instance.shutting_down);
 		conn_free(c);
 	}

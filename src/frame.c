@@ -78,7 +78,13 @@ frame_check(const struct frame_rx *rx, uint16_t type, uint32_t body_len)
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
-/* Enter skip mode; a rejected message with an empty body is done at once. */
+/*
+ * Enter skip mode; a rejected message with an empty body is done at once.
+ * Its reason is reported as NO_ERROR: upstream's reader sees the message
+ * end in the same read that completes the header, before it records the
+ * reason, so Debian answers such a message with SERVER_ERROR code 0 (only
+ * an unknown type can get here: 6 + 0 never exceeds the size limit).
+ */
 static enum frame_event
 frame_start_skip(struct frame_rx *rx, enum tlv_reply_error_code reason, uint32_t body_len,
     enum tlv_reply_error_code *skip_reason)
@@ -86,7 +92,8 @@ frame_start_skip(struct frame_rx *rx, enum tlv_reply_error_code reason, uint32_t
 
 	rx->hdr_len = 0;
 	if (body_len == 0) {
-		*skip_reason = reason;
+		(void)reason;
+		*skip_reason = TLV_REPLY_ERROR_CODE_NO_ERROR;
 		return (FRAME_SKIPPED);
 	}
 	rx->skipping = 1;

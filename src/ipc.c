@@ -23,6 +23,7 @@
 #include "ipc_cmd.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "wbuf.h"
 
 /* Upstream reads and writes in chunks of this size; the request limit is checked per chunk. */
@@ -185,6 +186,7 @@ conn_handle_request(struct ipc_conn *conn)
 	} else {
 		res = ipc_cmd_reply(&qnetd_instance, &cmd, ipc.max_send, &conn->reply);
 		conn->shutdown_requested = (res == 0 && cmd.type == IPC_CMD_SHUTDOWN);
+		metrics_ipc_request(metrics_ipc_cmd_of(cmd.type));
 		ipc_cmd_destroy(&cmd);
 	}
 	free(conn->rbuf);

@@ -11,10 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cluster.h"
+#include "extra.h"
 #include "ipc_cmd.h"
 #include "ipc_lex.h"
+#include "status_json.h"
 
 static const char *
 tls_str(enum tlv_tls_supported tls)
@@ -142,6 +145,25 @@ parse_list_args(struct ipc_cmd *cmd, struct ipc_lex *lex, char *tok, size_t toks
 	}
 }
 
+/* "json [status|list|all]" then the list arguments. */
+static int
+parse_json_args(struct ipc_cmd *cmd, struct ipc_lex *lex, char *tok, size_t toksize)
+{
+	struct ipc_lex save = *lex;
+
+	cmd->json_what = STATUS_JSON_ALL;
+	if (ipc_lex_next(lex, tok, toksize) < 0 || tok[0] == '\0')
+		return (0);
+	if (strcasecmp(tok, "status") == 0)
+		cmd->json_what = STATUS_JSON_STATUS;
+	else if (strcasecmp(tok, "list") == 0)
+		cmd->json_what = STATUS_JSON_LIST;
+	else if (strcasecmp(tok, "all") != 0)
+		*lex = save;	/* not a selector: let the list arguments see it */
+
+	return (parse_list_args(cmd, lex, tok, toksize));
+}
+
 int
 ipc_cmd_parse(struct ipc_cmd *cmd, const char *req, size_t len)
 {
@@ -174,6 +196,11 @@ ipc_cmd_parse(struct ipc_cmd *cmd, const char *req, size_t len)
 	} else if (strcasecmp(tok, "list") == 0) {
 		cmd->type = IPC_CMD_LIST;
 		res = parse_list_args(cmd, &lex, tok, toksize);
+	} else if (strcasecmp(tok, "json") == 0) {
+		cmd->type = IPC_CMD_JSON;
+		res = parse_json_args(cmd, &lex, tok, toksize);
+	} else if (strcasecmp(tok, "health") == 0) {
+		cmd->type = IPC_CMD_HEALTH;
 	} else {
 		cmd->type = IPC_CMD_UNKNOWN;
 		cmd->word = strdup(tok);
@@ -383,6 +410,19 @@ reply_error(struct wbuf *out, size_t max_size, const char *msg, const char *arg)
 	return (out->failed ? -1 : 0);
 }
 
+/* "OK\n<facts>" when the daemon serves, else "Error\n<reason>\n". */
+static int
+reply_health(const struct qnetd_instance *instance, size_t max_size, struct wbuf *out)
+{
+	char why[256];
+
+	if (extra_health(instance, why, sizeof(why)) != 0)
+		return (reply_error(out, max_size, why, NULL));
+	put_fmt(out, "%s\n", why);
+
+	return (out->failed ? -1 : 0);
+}
+
 int
 ipc_cmd_reply(const struct qnetd_instance *instance, const struct ipc_cmd *cmd,
     size_t max_size, struct wbuf *out)
@@ -415,6 +455,12 @@ ipc_cmd_reply(const struct qnetd_instance *instance, const struct ipc_cmd *cmd,
 		fail_msg = "Can't get QNetd cluster list";
 		res = ipc_cmd_list(instance, cmd->verbose, cmd->cluster_name, out);
 		break;
+	case IPC_CMD_JSON:
+		fail_msg = "Can't get QNetd status";
+		res = status_json(instance, cmd->json_what, cmd->cluster_name, time(NULL), out);
+		break;
+	case IPC_CMD_HEALTH:
+		return (reply_health(instance, max_size, out));
 	default:
 		return (-1);
 	}

@@ -19,6 +19,7 @@
 #include "listener.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "session.h"
 
 #define EMFILE_PAUSE_MS 200
@@ -110,6 +111,7 @@ accept_one(int fd, const struct sockaddr_storage *ss)
 		close(fd);
 		return;
 	}
+	metrics_inc(M_CONNECTIONS_ACCEPTED);
 	c->client.id = ++next_id;
 	c->client.connected_at = time(NULL);
 	if (session_client_accepted(c) != 0) {
@@ -218,6 +220,12 @@ listener_init(const struct qnetd_settings *s)
 	}
 	log_msg(LOG_INFO, "Listening on %s (backlog %u)", display_addr, s->listen_backlog);
 	return 0;
+}
+
+int
+listener_is_open(void)
+{
+	return listen_fd >= 0 && listen_watch.added;
 }
 
 void

@@ -22,6 +22,7 @@
 
 #include "algo.h"
 #include "conn.h"
+#include "extra.h"
 #include "instance.h"
 #include "ipc.h"
 #include "listener.h"
@@ -259,7 +260,8 @@ static void
 signal_hup_cb(int sig)
 {
 	(void)sig;
-	log_msg(LOG_NOTICE, "SIGHUP received: reload is not supported; ignoring");
+	/* Log level file and server certificate; clients stay (docs/compat.md). */
+	(void)extra_reload(qnetd_instance.settings);
 }
 
 static int
@@ -288,6 +290,8 @@ run(struct qnetd_settings *s)
 		goto out_clusters;
 	if (listener_init(s) != 0)
 		goto out_ipc;
+	if (extra_init(s) != 0)
+		goto out_listener;
 	if (loop_signal_add(SIGTERM, signal_shutdown_cb) != 0 ||
 	    loop_signal_add(SIGINT, signal_shutdown_cb) != 0 ||
 	    loop_signal_add(SIGHUP, signal_hup_cb) != 0) {
@@ -300,6 +304,7 @@ run(struct qnetd_settings *s)
 	log_msg(LOG_DEBUG, "Main loop exited; shutting down");
 	res = EXIT_SUCCESS;
 out_listener:
+	extra_fini();
 	listener_fini();
 out_ipc:
 	ipc_fini();

@@ -12,8 +12,10 @@
 #include "algo.h"
 #include "cluster.h"
 #include "conn.h"
+#include "events.h"
 #include "instance.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "session.h"
 #include "tls.h"
@@ -50,6 +52,7 @@ send_error(struct conn *c, const struct msg_decoded *m, enum tlv_reply_error_cod
 {
 	log_client(LOG_INFO, &c->client, "sending error %u (%s)", (unsigned)code,
 	    tlv_reply_error_code_to_str(code));
+	metrics_protocol_error(code);
 	msg_create_server_error(&out, m != NULL && m->seq_number_set,
 	    m != NULL ? m->seq_number : 0, code);
 	queue_out(c, "server error");
@@ -76,6 +79,7 @@ env_send_vote_info(struct qnetd_client *client, uint32_t seq, const struct tlv_r
 	}
 	if (client->last_sent_vote != vote)
 		log_client(LOG_INFO, client, "vote %s (vote info seq %u)", tlv_vote_to_str(vote), seq);
+	events_vote(client, vote);
 	client_record_vote(client, vote);
 	return 0;
 }
@@ -123,6 +127,7 @@ dpd_timer_cb(struct loop_timer *t)
 
 	log_client(LOG_WARNING, &c->client, "doesn't sent any message during %llums. Disconnecting",
 	    (unsigned long long)dpd_interval(c->client.heartbeat_interval));
+	metrics_inc(M_DPD_DISCONNECTS);
 	conn_schedule_close(c, "dead peer detected");
 }
 
@@ -192,10 +197,12 @@ check_tls(struct conn *c, const struct msg_decoded *m)
 		return 0;
 	if (tls_check_peer_name(c->ssl, client->cluster_name, why, sizeof(why)) != 0) {
 		log_client(LOG_ERR, client, "Client certificate rejected: %s. Disconnecting", why);
+		events_cert_rejected(client, why);
 		conn_schedule_close(c, "client certificate rejected");
 		return -1;
 	}
 	client->tls_peer_certificate_verified = 1;
+	events_cert_verified(c);
 	return 0;
 }
 
@@ -292,26 +299,45 @@ init_check_cluster(const struct qnetd_client *self, const struct msg_decoded *m)
 	return TLV_REPLY_ERROR_CODE_NO_ERROR;
 }
 
-/* §2.5 steps 2-8 on the message alone. */
-static enum tlv_reply_error_code
-init_validate(const struct conn *c, const struct msg_decoded *m)
+static int
+hb_acceptable(uint32_t hb)
 {
 	const struct qnetd_settings *s = qnetd_instance.settings;
 
+	if (hb < s->heartbeat_interval_min || hb > s->heartbeat_interval_max)
+		return 0;
+	return !(s->dpd_enabled && dpd_interval(hb) > TIMER_MAX_INTERVAL);
+}
+
+/*
+ * §2.5 steps 2-8 on the message alone, with upstream's precedence: the
+ * heartbeat and algorithm checks run even after an earlier error and then
+ * replace it (INIT without PREINIT and without a heartbeat gets 13, not 6).
+ * An absent value counts as 0, as upstream's decoder leaves it.
+ */
+static enum tlv_reply_error_code
+init_validate(const struct conn *c, const struct msg_decoded *m)
+{
+	enum tlv_reply_error_code err = TLV_REPLY_ERROR_CODE_NO_ERROR;
+	const enum tlv_reply_error_code missing = TLV_REPLY_ERROR_CODE_DOESNT_CONTAIN_REQUIRED_OPTION;
+
 	if (!c->client.preinit_received)
-		return TLV_REPLY_ERROR_CODE_PREINIT_REQUIRED;
-	if (!m->node_id_set || !m->ring_id_set || !m->heartbeat_interval_set)
-		return TLV_REPLY_ERROR_CODE_DOESNT_CONTAIN_REQUIRED_OPTION;
-	if (m->heartbeat_interval < s->heartbeat_interval_min ||
-	    m->heartbeat_interval > s->heartbeat_interval_max)
-		return TLV_REPLY_ERROR_CODE_INVALID_HEARTBEAT_INTERVAL;
-	if (s->dpd_enabled && dpd_interval(m->heartbeat_interval) > TIMER_MAX_INTERVAL)
-		return TLV_REPLY_ERROR_CODE_INVALID_HEARTBEAT_INTERVAL;
-	if (!m->tie_breaker_set || !m->decision_algorithm_set)
-		return TLV_REPLY_ERROR_CODE_DOESNT_CONTAIN_REQUIRED_OPTION;
-	if (algo_get(m->decision_algorithm) == NULL)
-		return TLV_REPLY_ERROR_CODE_UNSUPPORTED_DECISION_ALGORITHM;
-	return TLV_REPLY_ERROR_CODE_NO_ERROR;
+		err = TLV_REPLY_ERROR_CODE_PREINIT_REQUIRED;
+	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR && !m->node_id_set)
+		err = missing;
+	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR && !m->ring_id_set)
+		err = missing;
+	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR && !m->heartbeat_interval_set)
+		err = missing;
+	else if (!hb_acceptable(m->heartbeat_interval_set ? m->heartbeat_interval : 0))
+		err = TLV_REPLY_ERROR_CODE_INVALID_HEARTBEAT_INTERVAL;
+	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR && !m->tie_breaker_set)
+		err = missing;
+	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR && !m->decision_algorithm_set)
+		err = missing;
+	else if (algo_get(m->decision_algorithm_set ? m->decision_algorithm : 0) == NULL)
+		err = TLV_REPLY_ERROR_CODE_UNSUPPORTED_DECISION_ALGORITHM;
+	return err;
 }
 
 /* Steps 11-13: join the cluster and let the algorithm set itself up. */
@@ -365,7 +391,11 @@ handle_init(struct conn *c, const struct msg_decoded *m, const uint8_t *raw, siz
 		if (!client->tls_started && s->tls == TLV_TLS_SUPPORTED)
 			log_client(LOG_WARNING, client, "is connected without TLS: its cluster name "
 			    "and node id are not authenticated (use -s req to refuse such clients)");
+		events_client_init(client);
 	} else {
+		if (err == TLV_REPLY_ERROR_CODE_DUPLICATE_NODE_ID)
+			events_duplicate_node_id(client, m->node_id);
+		metrics_protocol_error(err);
 		log_client(LOG_ERR, client, "INIT refused with error %u (%s)", (unsigned)err,
 		    tlv_reply_error_code_to_str(err));
 	}
@@ -378,7 +408,6 @@ handle_init(struct conn *c, const struct msg_decoded *m, const uint8_t *raw, siz
 static void
 handle_set_option(struct conn *c, const struct msg_decoded *m, const uint8_t *raw, size_t len)
 {
-	const struct qnetd_settings *s = qnetd_instance.settings;
 	struct qnetd_client *client = &c->client;
 
 	(void)raw;
@@ -386,9 +415,7 @@ handle_set_option(struct conn *c, const struct msg_decoded *m, const uint8_t *ra
 	if (check_tls_and_init(c, m) != 0)
 		return;
 	if (m->heartbeat_interval_set) {
-		if (m->heartbeat_interval < s->heartbeat_interval_min ||
-		    m->heartbeat_interval > s->heartbeat_interval_max ||
-		    (s->dpd_enabled && dpd_interval(m->heartbeat_interval) > TIMER_MAX_INTERVAL)) {
+		if (!hb_acceptable(m->heartbeat_interval)) {
 			send_error(c, m, TLV_REPLY_ERROR_CODE_INVALID_HEARTBEAT_INTERVAL);
 			return;
 		}
@@ -417,6 +444,7 @@ record_vote(struct qnetd_client *client, enum tlv_vote vote)
 {
 	if (vote != client->last_sent_vote && (vote == TLV_VOTE_ACK || vote == TLV_VOTE_NACK))
 		log_client(LOG_INFO, client, "vote %s", tlv_vote_to_str(vote));
+	events_vote(client, vote);
 	client_record_vote(client, vote);
 }
 

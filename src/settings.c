@@ -55,6 +55,9 @@ settings_init(struct qnetd_settings *s)
 	s->keep_active_partition_tie_breaker = 0;
 	s->handshake_timeout = HANDSHAKE_TIMEOUT_DEFAULT;
 	s->accept_batch = ACCEPT_BATCH_DEFAULT;
+	s->event_hook_timeout = 10000;
+	s->event_hook_queue = 256;
+	s->conflict_log_interval = 60000;
 	s->nss_db_dir = strdup(QNETD_DEFAULT_NSS_DB_DIR);
 	s->cert_nickname = strdup(QNETD_DEFAULT_CERT_NICKNAME);
 	s->lock_file = strdup(QNETD_DEFAULT_LOCK_FILE);
@@ -75,6 +78,10 @@ settings_destroy(struct qnetd_settings *s)
 	free(s->cert_nickname);
 	free(s->lock_file);
 	free(s->local_socket_file);
+	free(s->metrics_address);
+	free(s->event_hook);
+	free(s->log_level_file);
+	s->metrics_address = s->event_hook = s->log_level_file = NULL;
 	s->listen_addr = s->nss_db_dir = s->cert_nickname = NULL;
 	s->lock_file = s->local_socket_file = NULL;
 }
@@ -202,6 +209,25 @@ set_bool(int *dst, const char *v)
 	return SET_OK;
 }
 
+/* Keys of the opt-in additions (docs/compat.md "Additions"). */
+static int
+settings_set_additions(struct qnetd_settings *s, const char *k, const char *v)
+{
+	if (strcasecmp(k, "metrics_address") == 0)
+		return *v == '\0' ? SET_INVALID : set_string(&s->metrics_address, v);
+	if (strcasecmp(k, "event_hook") == 0)
+		return *v == '\0' ? SET_INVALID : set_string(&s->event_hook, v);
+	if (strcasecmp(k, "event_hook_timeout") == 0)
+		return set_u32(&s->event_hook_timeout, v, 1, 3600000);
+	if (strcasecmp(k, "event_hook_queue") == 0)
+		return set_u32(&s->event_hook_queue, v, 1, 65536);
+	if (strcasecmp(k, "log_level_file") == 0)
+		return *v == '\0' ? SET_INVALID : set_string(&s->log_level_file, v);
+	if (strcasecmp(k, "conflict_log_interval") == 0)
+		return set_u32(&s->conflict_log_interval, v, 0, 86400000);
+	return SET_UNKNOWN;
+}
+
 static int
 settings_set(struct qnetd_settings *s, const char *k, const char *v)
 {
@@ -250,7 +276,7 @@ settings_set(struct qnetd_settings *s, const char *k, const char *v)
 		return set_u32(&s->handshake_timeout, v, 0, 3600000);
 	if (strcasecmp(k, "accept_batch") == 0)
 		return set_u32(&s->accept_batch, v, 1, 65536);
-	return SET_UNKNOWN;
+	return settings_set_additions(s, k, v);
 }
 
 /*

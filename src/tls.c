@@ -21,6 +21,10 @@
 #include "tls.h"
 
 static CERTCertificate *server_cert;
+static PRFileDesc *new_model(const struct qnetd_settings *s, CERTCertificate *cert,
+    SECKEYPrivateKey *key);
+static int configure_model(PRFileDesc *m, const struct qnetd_settings *s,
+    CERTCertificate *cert, SECKEYPrivateKey *key);
 static SECKEYPrivateKey *server_key;
 static PRFileDesc *model;
 static int nss_up;
@@ -53,24 +57,43 @@ tls_available(void)
 static int
 build_model(const struct qnetd_settings *s)
 {
-	PRFileDesc *tcp = PR_NewTCPSocket();
+	model = new_model(s, server_cert, server_key);
+	return model != NULL ? 0 : -1;
+}
+
+/* A model socket serving cert/key (both kept by the caller).  NULL on failure. */
+static PRFileDesc *
+new_model(const struct qnetd_settings *s, CERTCertificate *cert, SECKEYPrivateKey *key)
+{
+	PRFileDesc *tcp = PR_NewTCPSocket(), *m;
 
 	if (tcp == NULL)
-		return -1;
-	model = SSL_ImportFD(NULL, tcp);
-	if (model == NULL) {
+		return NULL;
+	m = SSL_ImportFD(NULL, tcp);
+	if (m == NULL) {
 		PR_Close(tcp);
-		return -1;
+		return NULL;
 	}
-	if (SSL_ConfigServerCert(model, server_cert, server_key, NULL, 0) != SECSuccess ||
-	    SSL_OptionSet(model, SSL_SECURITY, PR_TRUE) != SECSuccess ||
+	if (configure_model(m, s, cert, key) != 0) {
+		PR_Close(m);
+		return NULL;
+	}
+	return m;
+}
+
+static int
+configure_model(PRFileDesc *m, const struct qnetd_settings *s, CERTCertificate *cert,
+    SECKEYPrivateKey *key)
+{
+	if (SSL_ConfigServerCert(m, cert, key, NULL, 0) != SECSuccess ||
+	    SSL_OptionSet(m, SSL_SECURITY, PR_TRUE) != SECSuccess ||
 	    /* qdevice never resumes a session: skip the cache and the tickets */
-	    SSL_OptionSet(model, SSL_NO_CACHE, PR_TRUE) != SECSuccess ||
-	    SSL_OptionSet(model, SSL_HANDSHAKE_AS_CLIENT, PR_FALSE) != SECSuccess ||
-	    SSL_OptionSet(model, SSL_HANDSHAKE_AS_SERVER, PR_TRUE) != SECSuccess ||
-	    SSL_OptionSet(model, SSL_REQUEST_CERTIFICATE,
+	    SSL_OptionSet(m, SSL_NO_CACHE, PR_TRUE) != SECSuccess ||
+	    SSL_OptionSet(m, SSL_HANDSHAKE_AS_CLIENT, PR_FALSE) != SECSuccess ||
+	    SSL_OptionSet(m, SSL_HANDSHAKE_AS_SERVER, PR_TRUE) != SECSuccess ||
+	    SSL_OptionSet(m, SSL_REQUEST_CERTIFICATE,
 	        s->tls_client_cert_required ? PR_TRUE : PR_FALSE) != SECSuccess ||
-	    SSL_OptionSet(model, SSL_REQUIRE_CERTIFICATE,
+	    SSL_OptionSet(m, SSL_REQUIRE_CERTIFICATE,
 	        s->tls_client_cert_required ? SSL_REQUIRE_ALWAYS : SSL_REQUIRE_NEVER) != SECSuccess)
 		return -1;
 	return 0;
@@ -195,4 +218,130 @@ tls_check_peer_name(PRFileDesc *ssl, const char *cluster_name, char *why, size_t
 out:
 	CERT_DestroyCertificate(peer);
 	return res;
+}
+
+/* ---- additions (docs/compat.md "Additions") ---- */
+
+const char *
+tls_last_error_name(void)
+{
+	const char *name = PR_ErrorToName(PR_GetError());
+
+	return name != NULL ? name : "unknown";
+}
+
+void
+tls_server_cert_describe(char *buf, size_t len)
+{
+	PRTime before, after;
+	PRExplodedTime t;
+	char date[64] = "?";
+	char *serial;
+
+	if (server_cert == NULL) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	if (CERT_GetCertTimes(server_cert, &before, &after) == SECSuccess) {
+		PR_ExplodeTime(after, PR_GMTParameters, &t);
+		PR_FormatTimeUSEnglish(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", &t);
+	}
+	serial = CERT_Hexify(&server_cert->serialNumber, 0);
+	snprintf(buf, len, "'%s', serial %s, valid until %s",
+	    server_cert->subjectName ? server_cert->subjectName : "?", serial ? serial : "?", date);
+	if (serial != NULL)
+		PORT_Free(serial);
+}
+
+int
+tls_reload(const struct qnetd_settings *s)
+{
+	CERTCertificate *cert;
+	SECKEYPrivateKey *key;
+	PRFileDesc *m;
+
+	if (s->tls == TLV_TLS_UNSUPPORTED || !nss_up)
+		return 0;
+	cert = PK11_FindCertFromNickname(s->cert_nickname, NULL);
+	if (cert == NULL) {
+		log_msg(LOG_ERR, "Reload: can't find server certificate '%s': %s; keeping the old one",
+		    s->cert_nickname, tls_last_error());
+		return -1;
+	}
+	key = PK11_FindKeyByAnyCert(cert, NULL);
+	if (key == NULL) {
+		log_msg(LOG_ERR, "Reload: can't find the private key of '%s': %s; keeping the old "
+		    "certificate", s->cert_nickname, tls_last_error());
+		CERT_DestroyCertificate(cert);
+		return -1;
+	}
+	m = new_model(s, cert, key);
+	if (m == NULL) {
+		log_msg(LOG_ERR, "Reload: can't configure the TLS server: %s; keeping the old "
+		    "certificate", tls_last_error());
+		SECKEY_DestroyPrivateKey(key);
+		CERT_DestroyCertificate(cert);
+		return -1;
+	}
+	/*
+	 * SSL_ImportFD copied the old model's configuration (certificate and
+	 * key references included) into every wrapped connection, so the
+	 * old model can go: open connections keep their own copies.
+	 */
+	if (model != NULL)
+		PR_Close(model);
+	if (server_key != NULL)
+		SECKEY_DestroyPrivateKey(server_key);
+	if (server_cert != NULL)
+		CERT_DestroyCertificate(server_cert);
+	model = m;
+	server_cert = cert;
+	server_key = key;
+	return 0;
+}
+
+int
+tls_channel_info(PRFileDesc *ssl, char *proto, size_t protolen, char *cipher, size_t cipherlen)
+{
+	SSLChannelInfo ch;
+	SSLCipherSuiteInfo cs;
+
+	if (ssl == NULL || SSL_GetChannelInfo(ssl, &ch, sizeof(ch)) != SECSuccess ||
+	    ch.length < sizeof(ch) || ch.cipherSuite == 0)
+		return -1;
+	switch (ch.protocolVersion) {
+	case SSL_LIBRARY_VERSION_TLS_1_0:
+		snprintf(proto, protolen, "TLS1.0");
+		break;
+	case SSL_LIBRARY_VERSION_TLS_1_1:
+		snprintf(proto, protolen, "TLS1.1");
+		break;
+	case SSL_LIBRARY_VERSION_TLS_1_2:
+		snprintf(proto, protolen, "TLS1.2");
+		break;
+	case SSL_LIBRARY_VERSION_TLS_1_3:
+		snprintf(proto, protolen, "TLS1.3");
+		break;
+	default:
+		snprintf(proto, protolen, "0x%04x", (unsigned)ch.protocolVersion);
+		break;
+	}
+	if (SSL_GetCipherSuiteInfo(ch.cipherSuite, &cs, sizeof(cs)) == SECSuccess)
+		snprintf(cipher, cipherlen, "%s", cs.cipherSuiteName);
+	else
+		snprintf(cipher, cipherlen, "0x%04x", (unsigned)ch.cipherSuite);
+	return 0;
+}
+
+int
+tls_peer_fingerprint(PRFileDesc *ssl, unsigned char fp[32])
+{
+	CERTCertificate *peer;
+	SECStatus rv;
+
+	if (ssl == NULL || (peer = SSL_PeerCertificate(ssl)) == NULL)
+		return -1;
+	rv = PK11_HashBuf(SEC_OID_SHA256, fp, peer->derCert.data, (PRInt32)peer->derCert.len);
+	CERT_DestroyCertificate(peer);
+	return rv == SECSuccess ? 0 : -1;
 }

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <netdb.h>
+
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +35,7 @@ enum tool_op {
 	TOOL_OP_SHUTDOWN,
 	TOOL_OP_STATUS,
 	TOOL_OP_LIST,
+	TOOL_OP_HEALTH,		/* -k: ours (docs/compat.md "Additions") */
 };
 
 enum tool_exit {
@@ -53,6 +56,8 @@ enum tool_reply {
 struct tool_args {
 	enum tool_op op;
 	int verbose;
+	int json;		/* -j: ours */
+	int json_all;		/* -j without -l/-s: everything */
 	const char *cluster_name;	/* NULL: no -c */
 	const char *socket_path;
 };
@@ -69,6 +74,7 @@ usage(void)
 
 	printf("usage: %s [-Hhlsv] [-c cluster_name] [-p qnetd_ipc_socket_path]\n",
 	    TOOL_PROGRAM_NAME);
+	/* Byte-identical to upstream's: -j and -k are in the man page only. */
 }
 
 /* Exits on -h, an unknown option, or no operation; the last operation wins. */
@@ -79,10 +85,12 @@ parse_args(int argc, char *argv[], struct tool_args *args)
 
 	args->op = TOOL_OP_NONE;
 	args->verbose = 0;
+	args->json = 0;
+	args->json_all = 0;
 	args->cluster_name = NULL;
 	args->socket_path = TOOL_DEFAULT_SOCKET;
 
-	while ((ch = getopt(argc, argv, "Hhlsvc:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "Hhjklsvc:p:")) != -1) {
 		switch (ch) {
 		case 'H':
 			args->op = TOOL_OP_SHUTDOWN;
@@ -96,6 +104,12 @@ parse_args(int argc, char *argv[], struct tool_args *args)
 		case 'v':
 			args->verbose = 1;
 			break;
+		case 'j':
+			args->json = 1;
+			break;
+		case 'k':
+			args->op = TOOL_OP_HEALTH;
+			break;
 		case 'c':
 			args->cluster_name = optarg;
 			break;
@@ -108,6 +122,11 @@ parse_args(int argc, char *argv[], struct tool_args *args)
 		}
 	}
 
+	/* -j alone: status and list in one document. */
+	if (args->op == TOOL_OP_NONE && args->json) {
+		args->op = TOOL_OP_LIST;
+		args->json_all = 1;
+	}
 	if (args->op == TOOL_OP_NONE) {
 		usage();
 		exit(TOOL_EXIT_USAGE);
@@ -163,7 +182,15 @@ build_request(const struct tool_args *args, struct tool_request *req)
 
 	req->len = 0;
 	req->failed = 0;
-	request_put_str(req, words[args->op]);
+	if (args->op == TOOL_OP_HEALTH) {
+		request_put_str(req, "health\n");
+		return (req->failed ? -1 : 0);
+	}
+	if (args->json && (args->op == TOOL_OP_STATUS || args->op == TOOL_OP_LIST))
+		request_put_str(req, args->op == TOOL_OP_STATUS ? "json status " :
+		    args->json_all ? "json all " : "json list ");
+	else
+		request_put_str(req, words[args->op]);
 	if (args->verbose)
 		request_put_str(req, "verbose ");
 	if (args->cluster_name != NULL) {
@@ -290,6 +317,133 @@ read_reply(int fd)
 	return (res);
 }
 
+/* ---------------------------------------------------------------- -k */
+
+/* The whole reply (at most len - 1 bytes, NUL-terminated).  Length, or -1. */
+static ssize_t
+request_all(const char *path, const char *req, char *buf, size_t len)
+{
+	size_t have = 0;
+	ssize_t n;
+	int fd = connect_socket(path);
+
+	if (fd == -1)
+		return (-1);
+	if (send_all(fd, req, strlen(req)) != 0) {
+		close(fd);
+		return (-1);
+	}
+	while (have < len - 1) {
+		n = read(fd, buf + have, len - 1 - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	close(fd);
+	return ((ssize_t)have);
+}
+
+/* 0 when a TCP connection to "host:port" ('*' = this host) succeeds. */
+static int
+tcp_probe(const char *hostport, char *why, size_t whylen)
+{
+	struct addrinfo hints, *res, *ai;
+	char host[256];
+	const char *colon = strrchr(hostport, ':');
+	size_t hl;
+	int fd, rc;
+
+	if (colon == NULL || (hl = (size_t)(colon - hostport)) >= sizeof(host)) {
+		snprintf(why, whylen, "can't parse the address '%s'", hostport);
+		return (-1);
+	}
+	memcpy(host, hostport, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, colon + 1, &hints, &res);
+	if (rc != 0) {
+		snprintf(why, whylen, "can't resolve %s: %s", hostport, gai_strerror(rc));
+		return (-1);
+	}
+	rc = -1;
+	for (ai = res; ai != NULL && rc != 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, SOCK_STREAM, 0);
+		if (fd == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			rc = 0;
+		else
+			snprintf(why, whylen, "can't connect to %s: %s", hostport, strerror(errno));
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return (rc);
+}
+
+/*
+ * A daemon without the "health" command (upstream's): healthy when it
+ * answers "status" and its listening address accepts a connection.
+ */
+static int
+health_fallback(const char *path)
+{
+	char buf[8192], why[512], addr[300];
+	const char *p;
+
+	if (request_all(path, "status\n", buf, sizeof(buf)) <= 0 || strncmp(buf, "OK\n", 3) != 0) {
+		fprintf(stderr, "unhealthy: qnetd does not answer status\n");
+		return (TOOL_EXIT_QNETD_ERROR);
+	}
+	p = strstr(buf, "QNetd address:");
+	if (p == NULL || sscanf(p + strlen("QNetd address:"), "%299s", addr) != 1) {
+		fprintf(stderr, "unhealthy: no address in the status reply\n");
+		return (TOOL_EXIT_QNETD_ERROR);
+	}
+	if (tcp_probe(addr, why, sizeof(why)) != 0) {
+		fprintf(stderr, "unhealthy: %s\n", why);
+		return (TOOL_EXIT_QNETD_ERROR);
+	}
+	printf("healthy: listening on %s\n", addr);
+	return (TOOL_EXIT_OK);
+}
+
+#define UNKNOWN_COMMAND "Error\nUnknown command"
+
+/* -k: exit 0 when qnetd answers and serves, else a reason on stderr. */
+static int
+health_check(const struct tool_args *args)
+{
+	char buf[8192], *nl;
+	ssize_t n;
+
+	n = request_all(args->socket_path, "health\n", buf, sizeof(buf));
+	if (n < 0) {
+		fprintf(stderr, "unhealthy: can't connect to qnetd socket %s: %s\n",
+		    args->socket_path, strerror(errno));
+		return (TOOL_EXIT_CONNECT);
+	}
+	if (strncasecmp(buf, "OK\n", 3) == 0) {
+		fputs(buf + 3, stdout);
+		return (TOOL_EXIT_OK);
+	}
+	if (strncasecmp(buf, UNKNOWN_COMMAND, strlen(UNKNOWN_COMMAND)) == 0)
+		return (health_fallback(args->socket_path));
+	if (strncasecmp(buf, "Error\n", 6) == 0) {
+		nl = strchr(buf + 6, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		fprintf(stderr, "unhealthy: %s\n", buf + 6);
+		return (TOOL_EXIT_QNETD_ERROR);
+	}
+	fprintf(stderr, "unhealthy: %s\n", n == 0 ? "qnetd closed the connection without a reply" :
+	    "unexpected reply from qnetd");
+	return (TOOL_EXIT_QNETD_ERROR);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -299,6 +453,8 @@ main(int argc, char *argv[])
 	int exit_code;
 
 	parse_args(argc, argv, &args);
+	if (args.op == TOOL_OP_HEALTH)
+		return (health_check(&args));
 
 	/* Upstream connects before building the request; keep that order. */
 	fd = connect_socket(args.socket_path);

@@ -117,10 +117,16 @@ ipc_max_send_size|10485760
 keep_active_partition_tie_breaker|off
 handshake_timeout|30000
 accept_batch|64
+metrics_address|empty: off
+event_hook|empty: off
+event_hook_timeout|10000
+event_hook_queue|256
+log_level_file|empty: none
+conflict_log_interval|60000
 EOF
 grep -q '^dpd_interval	' "$T/keys" || fail "obsolete dpd_interval not mentioned"
 n=$(wc -l < "$T/keys")
-[ "$n" = 22 ] || fail "ADVANCED SETTINGS has $n keys, expected 22"
+[ "$n" = 28 ] || fail "ADVANCED SETTINGS has $n keys, expected 28"
 for s in TLS "RUNNING AS AN UNPRIVILEGED USER" FILES; do
 	section "$s" "$T/corosync-qnetd.txt" | grep -q . || fail "corosync-qnetd: no $s section"
 done
@@ -128,7 +134,7 @@ done
 # --- corosync-qnetd-tool --------------------------------------------------
 ref='corosync-qnetd-tool [-Hhlsv] [-c cluster_name] [-p qnetd_ipc_socket_path]'
 check_synopsis corosync-qnetd-tool "$(usage_of "$TOOL_BIN" "$ref")"
-check_options corosync-qnetd-tool Hhlsvcp
+check_options corosync-qnetd-tool Hhlsvcpjk
 check_exit_status corosync-qnetd-tool
 for rc in 0 1 2 3 4; do
 	section "EXIT STATUS" "$T/corosync-qnetd-tool.txt" |

@@ -601,6 +601,44 @@ test_fix_missing_lists(void)
 	}
 }
 
+/*
+ * Fix (e): a member of a pending round that reports a new view without
+ * a config list (ASK_LATER, no decision) drops the round, so its ACK
+ * phase cannot send ACK with the new, split rings.  Only clients that
+ * send membership before config get here.  Found by test_algo_props.
+ */
+static void
+test_fix_unseen_view_change(void)
+{
+	struct world w;
+	enum tlv_vote v;
+	static const uint32_t l3[] = { 3 }, l4[] = { 4 };
+	size_t i;
+
+	w_init(&w, 4, LOW, 0, 1);
+	CHECK_EQ(h_config(w.n[1], 1, all4, 4, &v), NO_ERR);
+	CHECK_EQ(h_membership(w.n[1], h_ring(1, 2), l12, 2, U, &v), NO_ERR);
+	CHECK_EQ(h_membership(w.n[2], h_ring(1, 2), l12, 2, U, &v), NO_ERR);
+	CHECK_EQ(v, TLV_VOTE_ASK_LATER);
+	CHECK_EQ(h_membership(w.n[3], h_ring(3, 2), l34, 2, U, &v), NO_ERR);
+	CHECK_EQ(h_membership(w.n[4], h_ring(3, 2), l34, 2, U, &v), NO_ERR);
+	/* 1 leaves: the others have no config, so 0 of 0 -- the last candidate, {3,4}, wins. */
+	h_disconnect(&w.reg, w.n[1], 0);
+	h_free(w.n[1]);
+	w.n[1] = NULL;
+	CHECK_EQ(h_rec.nvotes, 1);
+	CHECK_EQ(last_vote(w.n[2]), TLV_VOTE_NACK);
+	/* 3 and 4 split before node 2 confirms. */
+	CHECK_EQ(h_membership(w.n[3], h_ring(3, 3), l3, 1, U, &v), NO_ERR);
+	CHECK_EQ(h_membership(w.n[4], h_ring(4, 3), l4, 1, U, &v), NO_ERR);
+	CHECK_EQ(h_reply(w.n[2], h_last_vote_to(w.n[2])->seq), NO_ERR);
+	/* Upstream now sent ACK to 3 (ring 3.3) and 4 (ring 4.3). */
+	CHECK_EQ(h_rec.nvotes, 1);
+	for (i = 3; i <= 4; i++)
+		CHECK(h_last_vote_to(w.n[i]) == NULL);
+	w_fini(&w);
+}
+
 /* Lone client that leaves: nothing to send, cluster freed. */
 static void
 test_last_client(void)
@@ -691,6 +729,7 @@ main(void)
 	test_duplicate_reply();
 	test_fix_disconnect_target();
 	test_fix_missing_lists();
+	test_fix_unseen_view_change();
 	test_last_client();
 	test_big_cluster();
 	return (check_exit("algo_ffsplit"));

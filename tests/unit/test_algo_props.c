@@ -135,6 +135,7 @@ struct sim {
 };
 
 static struct sim S;
+static int g_trace;		/* QNETD_PROPS_TRACE: print every message */
 static uint64_t g_seed;
 static long g_seq_index;
 
@@ -235,6 +236,9 @@ p_send_vote_info(struct qnetd_client *client, uint32_t seq, const struct tlv_rin
 		pn->send_failed = 1;
 		return (-1);
 	}
+	if (g_trace)
+		fprintf(stderr, "    VOTE_INFO -> node %u seq %u vote %d ring %u.%" PRIu64 "\n",
+		    pn->id, seq, (int)vote, ring_id->node_id, ring_id->seq);
 	memset(&m, 0, sizeof(m));
 	m.kind = PK_VOTE_INFO;
 	m.seq = seq;
@@ -342,6 +346,8 @@ disconnect_node(struct pnode *pn, int going_down)
 
 	if (pn->tc == NULL)
 		return;
+	if (g_trace)
+		fprintf(stderr, "  disconnect node %u\n", pn->id);
 	h_disconnect(&S.reg, pn->tc, going_down);
 	h_free(pn->tc);
 	pn->tc = NULL;
@@ -412,6 +418,9 @@ server_handle(struct pnode *pn, const struct pmsg *m)
 	size_t n;
 
 	v = TLV_VOTE_UNDEFINED;
+	if (g_trace)
+		fprintf(stderr, "  server <- node %u: kind %d seq %u ring %u.%" PRIu64 " n %zu heur %d\n",
+		    pn->id, (int)m->kind, m->seq, m->ring.node_id, m->ring.seq, m->nids, (int)m->heur);
 	switch (m->kind) {
 	case PK_CONFIG_INITIAL:
 	case PK_CONFIG_CHANGED:
@@ -451,6 +460,9 @@ server_handle(struct pnode *pn, const struct pmsg *m)
 	default:
 		abort();
 	}
+	if (g_trace)
+		fprintf(stderr, "    -> rc %d vote %d (config %zu, membership %zu)\n", (int)rc, (int)v,
+		    pn->tc->c.configuration_node_list.count, pn->tc->c.last_membership_node_list.count);
 	if (rc != TLV_REPLY_ERROR_CODE_NO_ERROR)
 		return;
 	if (!vote_allowed(v))
@@ -501,6 +513,11 @@ client_deliver(struct pnode *pn, const struct pmsg *m)
 {
 	struct pmsg r;
 
+	if (g_trace)
+		fprintf(stderr, "  node %u <- %s seq %u vote %d ring %u.%" PRIu64 "\n", pn->id,
+		    m->kind == PK_VOTE_INFO ? "VOTE_INFO" : "reply", m->seq, (int)m->vote,
+		    m->ring.node_id, m->ring.seq);
+
 	if (m->vote == TLV_VOTE_ACK || m->vote == TLV_VOTE_NACK) {
 		pn->held = m->vote;
 		pn->held_ring = m->ring;
@@ -522,6 +539,8 @@ ev_connect(struct pnode *pn)
 {
 	struct pmsg m;
 
+	if (g_trace)
+		fprintf(stderr, "  connect node %u (kap %d)\n", pn->id, pn->kap);
 	pn->tc = h_new("props", pn->id, S.algo, S.tb.mode, S.tb.node_id,
 	    S.block_ring[pn->block]);
 	pn->tc->c.keep_active_partition_tie_breaker = pn->kap;
@@ -1167,6 +1186,7 @@ main(int argc, char **argv)
 	steps = param(argc, argv, 2, "QNETD_PROPS_STEPS", 2000);
 	g_seed = param(0, argv, 3, "QNETD_PROPS_SEED", 20261125);
 	only = getenv("QNETD_PROPS_ONLY");
+	g_trace = getenv("QNETD_PROPS_TRACE") != NULL;
 	first = only != NULL ? atol(only) : 0;
 	last = only != NULL ? first + 1 : (long)seqs;
 	total_steps = total_settles = total_acks = 0;

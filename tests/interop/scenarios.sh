@@ -1,0 +1,251 @@
+# Interop scenarios.  Each scen_NAME builds its hosts, runs its steps and
+# returns; run.sh tears everything down afterwards whatever happened.
+# A step that fails ends the scenario (later steps depend on earlier state).
+# Timeouts: T settles a state change, H is how long a settled state must hold.
+
+T=30
+H=1.5
+
+SCENARIOS="ffsplit2 lms3 ffsplit4 tiebreaker kap heuristics tlsoff tlsreq multi"
+
+desc_ffsplit2="2-node ffsplit: tie-breaker on link cut, power-off, arbiter stop/start"
+scen_ffsplit2()
+{
+	arb_start || return 1
+	cluster_add a 2 "algo=ffsplit tb=lowest votes=1" || return 1
+	nodes_start a1 a2 || return 1
+	step "both up: quorate, 3/3 votes, A,V,NMW" 60 $H \
+	    a1:Q=Yes a1:E=3 a1:T=3 a1:F=A,V,NMW a2:Q=Yes a2:E=3 a2:T=3 a2:F=A,V,NMW || return 1
+	check "arbiter lists both nodes, TLS on" arb_lists a 2 "TLS active:.*Yes" || return 1
+	check "qdevice-tool: connected, TLS active" qdtool_has a1 "State:.*Connected" \
+	    "TLS active:.*Yes" || return 1
+	cut a1 a2
+	step "link cut: only tie-breaker side (node 1) quorate" $T $H \
+	    a1:Q=Yes a1:T=2 a2:Q=No a2:T=1 || return 1
+	heal a1 a2
+	step "link healed: both quorate again" $T $H a1:Q=Yes a1:T=3 a2:Q=Yes a2:T=3 || return 1
+	node_kill a1 poweroff
+	step "node 1 powered off: node 2 survives with the vote" $T $H \
+	    a2:Q=Yes a2:T=2 a2:F=A,V,NMW || return 1
+	node_restore a1
+	node_start a1 || return 1
+	step "node 1 back: 3/3 votes" $T $H a1:Q=Yes a1:T=3 a2:Q=Yes a2:T=3 || return 1
+	arb_stop TERM
+	step "arbiter stopped: both quorate, A,NV,NMW" $T $H \
+	    a1:Q=Yes a1:T=2 a1:F=A,NV,NMW a2:Q=Yes a2:T=2 a2:F=A,NV,NMW || return 1
+	arb_start || return 1
+	step "arbiter back: votes return, A,V,NMW" $T $H \
+	    a1:Q=Yes a1:T=3 a1:F=A,V,NMW a2:Q=Yes a2:T=3 a2:F=A,V,NMW || return 1
+}
+
+desc_lms3="3-node lms: last man standing keeps quorum with 2 qdevice votes"
+scen_lms3()
+{
+	arb_start || return 1
+	cluster_add b 3 "algo=lms tb=lowest" || return 1
+	nodes_start b1 b2 b3 || return 1
+	step "all up: quorate, 5/5 votes, qdevice 2 votes" 60 $H \
+	    b1:Q=Yes b1:E=5 b1:T=5 b1:QV=2 b2:T=5 b3:T=5 b3:F=A,V,NMW || return 1
+	node_kill b1
+	step "node 1 killed: 2 nodes + qdevice quorate" $T $H b2:Q=Yes b2:T=4 b3:Q=Yes b3:T=4 ||
+	    return 1
+	node_kill b2
+	step "node 2 killed: survivor quorate, 3 of 5 votes" $T $H \
+	    b3:Q=Yes b3:T=3 b3:QV=2 b3:F=A,V,NMW || return 1
+}
+
+desc_ffsplit4="4-node ffsplit: 2/2 split and 3/1 split"
+scen_ffsplit4()
+{
+	arb_start || return 1
+	cluster_add c 4 "algo=ffsplit tb=lowest votes=1" || return 1
+	nodes_start c1 c2 c3 c4 || return 1
+	step "all up: quorate, 5/5 votes" 60 $H \
+	    c1:Q=Yes c1:E=5 c1:T=5 c2:T=5 c3:T=5 c4:T=5 c4:F=A,V,NMW || return 1
+	cut "c1 c2" "c3 c4"
+	step "2/2 split: {1,2} quorate, {3,4} not" $T $H \
+	    c1:Q=Yes c1:T=3 c2:Q=Yes c2:T=3 c3:Q=No c3:T=2 c4:Q=No c4:T=2 || return 1
+	heal c1 c2 c3 c4
+	step "healed: all quorate" $T $H c1:T=5 c2:T=5 c3:T=5 c4:T=5 || return 1
+	cut "c1" "c2 c3 c4"
+	step "3/1 split: {2,3,4} quorate, {1} not" $T $H \
+	    c1:Q=No c1:T=1 c2:Q=Yes c2:T=4 c3:Q=Yes c3:T=4 c4:Q=Yes c4:T=4 || return 1
+}
+
+desc_tiebreaker="tie_breaker highest (2 nodes) and node id 3 (4 nodes, split {1,4}/{2,3})"
+scen_tiebreaker()
+{
+	arb_start || return 1
+	cluster_add d 2 "algo=ffsplit tb=highest votes=1" || return 1
+	cluster_add e 4 "algo=ffsplit tb=3 votes=1" || return 1
+	nodes_start d1 d2 e1 e2 e3 e4 || return 1
+	step "all up: both clusters quorate with the vote" 60 $H \
+	    d1:T=3 d2:T=3 e1:T=5 e2:T=5 e3:T=5 e4:T=5 || return 1
+	cut d1 d2
+	cut "e1 e4" "e2 e3"
+	step "highest: node 2 side quorate, node 1 not" $T $H \
+	    d1:Q=No d1:T=1 d2:Q=Yes d2:T=2 || return 1
+	step "node id 3: {2,3} quorate, {1,4} not" $T $H \
+	    e2:Q=Yes e2:T=3 e3:Q=Yes e3:T=3 e1:Q=No e1:T=2 e4:Q=No e4:T=2 || return 1
+}
+
+desc_kap="keep_active_partition_tie_breaker: the active side keeps the vote on a 2/2 tie"
+scen_kap()
+{
+	arb_start || return 1
+	cluster_add f 4 "algo=ffsplit tb=lowest kap=on votes=1" || return 1
+	nodes_start f1 f2 f3 f4 || return 1
+	step "all up: quorate, 5/5 votes" 60 $H f1:T=5 f2:T=5 f3:T=5 f4:T=5 || return 1
+	node_kill f1
+	node_kill f2
+	step "nodes 1,2 killed: {3,4} active with the vote" $T $H \
+	    f3:Q=Yes f3:T=3 f4:Q=Yes f4:T=3 || return 1
+	# Nodes 1 and 2 return, but cut off from 3 and 4: a 2/2 tie that the
+	# lowest-id tie-breaker alone would give to {1,2}.
+	cut "f1 f2" "f3 f4"
+	nodes_start f1 f2 || return 1
+	step "1,2 back behind a cut: {3,4} keeps the vote" 45 4 \
+	    f1:Q=No f1:T=2 f2:Q=No f2:T=2 f3:Q=Yes f3:T=3 f4:Q=Yes f4:T=3 \
+	    f1:F=A,NV,NMW || return 1
+}
+
+desc_heuristics="a failing exec heuristic on the tie-breaker side moves the vote"
+scen_heuristics()
+{
+	arb_start || return 1
+	cluster_add g 2 "algo=ffsplit tb=lowest votes=1 heur=on" || return 1
+	nodes_start g1 g2 || return 1
+	step "both up: quorate, 3/3 votes" 60 $H g1:T=3 g2:T=3 g1:F=A,V,NMW || return 1
+	check "heuristics pass on node 1" qdtool_has g1 "Heuristics result:[[:space:]]*Pass" || return 1
+	hx g1 touch /run/qi-heuristics-fail
+	check "heuristics fail on node 1 within 10s" wait_qdtool 10 g1 "Heuristics result:[[:space:]]*Fail" || return 1
+	cut g1 g2
+	step "link cut: node 2 (heuristics pass) quorate, node 1 not" $T $H \
+	    g1:Q=No g1:T=1 g2:Q=Yes g2:T=2 || return 1
+}
+
+desc_tlsoff="tls: off on the nodes (arbiter default -s on)"
+scen_tlsoff()
+{
+	arb_start || return 1
+	cluster_add h 2 "algo=ffsplit tb=lowest votes=1 tls=off" || return 1
+	nodes_start h1 h2 || return 1
+	step "both up without TLS: quorate, 3/3, A,V,NMW" 60 $H \
+	    h1:Q=Yes h1:T=3 h1:F=A,V,NMW h2:Q=Yes h2:T=3 || return 1
+	check "qdevice-tool: TLS not active" qdtool_has h1 "TLS active:.*No" || return 1
+	check "arbiter lists both nodes, TLS off" arb_lists h 2 "TLS active:.*No" || return 1
+	cut h1 h2
+	step "link cut: only node 1 quorate" $T $H h1:Q=Yes h1:T=2 h2:Q=No h2:T=1 || return 1
+}
+
+desc_tlsreq="-s req: a node with another cluster's certificate is refused, and why; no TLS, no vote"
+scen_tlsreq()
+{
+	arb_start -s req || return 1
+	cluster_add k 2 "algo=ffsplit tb=lowest votes=1" || return 1
+	cluster_add l 2 "algo=ffsplit tb=lowest votes=1 tls=off" || return 1
+	# Node 2 replaces its certificate by one issued for cluster "intruder".
+	certs_wait || return 1
+	rm -rf "$W/k2/etc/qdevice"
+	node_cert_request k2 intruder || { say "  certificates failed"; return 1; }
+	nodes_start k1 k2 l1 l2 || return 1
+	step "node 1 gets the vote, node 2 without qdevice vote" 60 $H \
+	    k1:Q=Yes k1:T=3 k1:F=A,V,NMW k2:Q=Yes k2:F=A,NV,NMW || return 1
+	# qdevice itself gives up when PREINIT_REPLY says the server requires TLS
+	# and it is configured without: it unregisters, so the flags are empty.
+	step "cluster with tls: off gets no vote" 10 $H \
+	    l1:Q=Yes l1:T=2 l1:F=- l2:Q=Yes l2:T=2 l2:F=- || return 1
+	check "its qdevice says: Incompatible tls configuration" grep -q \
+	    "Incompatible tls configuration (server 2 client 0)" "$W/l1/qdevice.log" || return 1
+	check "arbiter lists only node 1" arb_lists k 1 "TLS active:.*Yes" || return 1
+	# Debian: "Client doesn't sent certificate with valid CN. Disconnecting client";
+	# ours: "Client certificate rejected: certificate subject 'CN=intruder' does
+	# not match cluster name. Disconnecting".
+	check "arbiter log says why node 2 was refused" grep -Eq \
+	    "doesn't sent certificate with valid CN|subject 'CN=intruder' does not match cluster" \
+	    "$W/arb/qnetd.log" || return 1
+	check "node 2 is not connected" qdtool_lacks k2 "State:.*Connected" || return 1
+}
+
+desc_multi="three clusters on one arbiter; arbiter SIGKILLed and restarted"
+scen_multi()
+{
+	arb_start || return 1
+	cluster_add m 2 "algo=ffsplit tb=lowest votes=1" || return 1
+	cluster_add n 2 "algo=ffsplit tb=highest votes=1" || return 1
+	cluster_add p 3 "algo=lms tb=lowest" || return 1
+	nodes_start m1 m2 n1 n2 p1 p2 p3 || return 1
+	step "three clusters up, all votes in" 60 $H \
+	    m1:T=3 m2:T=3 m1:F=A,V,NMW n1:T=3 n2:T=3 n2:F=A,V,NMW p1:T=5 p2:T=5 p3:T=5 ||
+	    return 1
+	check "arbiter lists three clusters" arb_clusters 3 || return 1
+	arb_stop KILL
+	step "arbiter SIGKILLed: ffsplit nodes lose the qdevice vote" $T 0 \
+	    m1:F=A,NV,NMW m2:F=A,NV,NMW n1:F=A,NV,NMW n2:F=A,NV,NMW || return 1
+	arb_start || return 1
+	step "arbiter restarted: every cluster re-converges" $T $H \
+	    m1:T=3 m2:T=3 m1:F=A,V,NMW m2:F=A,V,NMW n1:T=3 n2:T=3 n1:F=A,V,NMW \
+	    n2:F=A,V,NMW p1:T=5 p2:T=5 p3:T=5 p3:F=A,V,NMW || return 1
+	check "arbiter lists three clusters again" arb_clusters 3 || return 1
+}
+
+# ---------------------------------------------------------------- tool checks
+
+# qdtool_has HOST REGEX...: every regex matches `corosync-qdevice-tool -sv`.
+qdtool_has()
+{
+	local h=$1 out r
+	shift
+	out=$(hx "$h" corosync-qdevice-tool -sv 2>&1)
+	for r in "$@"; do
+		grep -q -- "$r" <<<"$out" || { say "      $h qdevice-tool lacks /$r/:"; \
+		    sed 's/^/        | /' <<<"$out"; return 1; }
+	done
+}
+
+qdtool_lacks()
+{
+	local out
+	out=$(hx "$1" corosync-qdevice-tool -sv 2>&1)
+	if grep -q -- "$2" <<<"$out"; then
+		say "      $1 qdevice-tool unexpectedly matches /$2/"
+		return 1
+	fi
+}
+
+wait_qdtool()
+{
+	local t=$1 i
+	shift
+	for i in $(seq $((t * 3))); do
+		qdtool_has "$@" >/dev/null 2>&1 && return 0
+		sleep 0.3
+	done
+	qdtool_has "$@"
+}
+
+# arb_lists CLUSTER N LINE: `corosync-qnetd-tool -l -v -c CLUSTER` shows N nodes
+# and every node block carries LINE.
+arb_lists()
+{
+	local out n m
+	out=$(arb_tool -l -v -c "$1" 2>&1)
+	n=$(grep -c 'Node ID' <<<"$out")
+	m=$(grep -c -- "$3" <<<"$out")
+	if [ "$n" -ne "$2" ] || [ "$m" -ne "$2" ]; then
+		say "      qnetd-tool -l -v -c $1: want $2 nodes with '$3', got $n/$m:"
+		sed 's/^/        | /' <<<"$out"
+		return 1
+	fi
+}
+
+arb_clusters()
+{
+	local out n
+	out=$(arb_tool -l 2>&1)
+	n=$(grep -c '^Cluster "' <<<"$out")
+	[ "$n" -eq "$1" ] && return 0
+	say "      qnetd-tool -l: want $1 clusters, got $n:"
+	sed 's/^/        | /' <<<"$out"
+	return 1
+}
