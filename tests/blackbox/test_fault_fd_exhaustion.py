@@ -2,7 +2,8 @@
 """Descriptor exhaustion: the daemon's RLIMIT_NOFILE is cut to 64 (soft and
 hard, with prlimit on the running process, so it cannot raise it back)
 and 200 connections are thrown at it.  The listener must pause instead of
-spinning (daemon CPU time over 5 s of pressure < 0.5 s), say so in the
+spinning (daemon CPU time over 5 s of pressure < 0.5 s; the opt-in
+metrics listener, with a connection waiting, included), say so in the
 log without flooding it, keep serving the clients it already has (echo,
 a membership change and its vote), and resume accepting once
 descriptors are free again.
@@ -28,8 +29,17 @@ def main():
     binary = daemon_mod.require_bin()
     if not hasattr(resource, "prlimit"):
         daemon_mod.skip("python has no resource.prlimit")
-    d = daemon_mod.Daemon(binary=binary, debug=False)
-    d.start()
+    # with the opt-in metrics endpoint too: its listener must pause as well
+    mport = daemon_mod.free_port()
+    d = daemon_mod.Daemon(binary=binary, debug=False, settings={
+        "metrics_address": "127.0.0.1:%d" % mport})
+    try:
+        d.start()
+    except daemon_mod.DaemonError:
+        d.cleanup()
+        mport = None
+        d = daemon_mod.Daemon(binary=binary, debug=False)
+        d.start()
     flood = []
     try:
         pid = d.proc.pid
@@ -58,6 +68,9 @@ def main():
             s.settimeout(5)
             s.connect((d.host, d.port))     # completes in the backlog
             flood.append(s)
+        if mport is not None:
+            # queued on the metrics listener, which cannot accept it now
+            flood.append(socket.create_connection(("127.0.0.1", mport), timeout=5))
         time.sleep(0.5)
         fds = h.proc_fds(pid)
         h.check(fds <= LIMIT, "daemon at its descriptor limit: %d fds "
@@ -100,6 +113,13 @@ def main():
         h.check(ok, "descriptors released (%d fds) in %.1f s"
                 % (h.proc_fds(pid), time.monotonic() - t0))
         h.well_behaved(d, what="after the pressure, new clients get their vote")
+        if mport is not None:
+            m = socket.create_connection(("127.0.0.1", mport), timeout=5)
+            m.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+            reply = m.recv(4096)
+            m.close()
+            h.check(reply.startswith(b"HTTP/1.0 "), "metrics endpoint answers "
+                    "again: %r" % reply[:20])
         c1.do_echo(1000)
         c2.do_echo(1000)
         c1.close()
