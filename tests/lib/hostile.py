@@ -71,19 +71,21 @@ def proc_cpu_s(pid):
 
 
 def sanitized(pid):
-    """True if the process runs with ASan (its RSS then says nothing:
-    freed memory sits in the quarantine; LeakSanitizer checks at exit)."""
+    """True if the process runs with ASan or under valgrind (its RSS then
+    says nothing: freed memory sits in a quarantine; the leak checkers
+    judge at exit)."""
     try:
         with open("/proc/%d/maps" % pid) as f:
-            return "libasan" in f.read()
+            maps = f.read()
+        return "libasan" in maps or "vgpreload" in maps
     except OSError:
         return False
 
 
 def check_rss(pid, before, after, limit_kb, text):
     if sanitized(pid):
-        check(True, "%s: RSS %d -> %d KiB (not judged under ASan; LeakSanitizer "
-              "checks at exit)" % (text, before, after))
+        check(True, "%s: RSS %d -> %d KiB (not judged under ASan or valgrind; "
+              "their leak checks run at exit)" % (text, before, after))
         return
     check(after - before < limit_kb, "%s: RSS %d -> %d KiB (limit +%d)"
           % (text, before, after, limit_kb))
