@@ -53,6 +53,8 @@ def main():
         d.cleanup()
         daemon_mod.skip("this daemon has no metrics_address")
     try:
+        # the metrics listener may come up after the ones Daemon waits for
+        h.wait_for(lambda: daemon_mod._listening(port), 30)
         h.check(healthy(port), "GET /healthz answers 200")
         rng = random.Random(3)
         t0 = time.monotonic()
