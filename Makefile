@@ -77,6 +77,8 @@ COMPAT_OBJS := $(COMPAT_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
+# LD_PRELOAD allocation-failure injection (tests/blackbox/test_fault_alloc.py)
+FAULT_SO    := $(BUILD)/tests/failmalloc.so
 BENCH_SRCS  := $(wildcard tests/bench/*.c)
 BENCH_BIN   := $(if $(BENCH_SRCS),$(BUILD)/qnetd-bench)
 
@@ -84,7 +86,7 @@ PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/cor
 MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8
 
 .PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style bench interop help deb
-all: $(PROGRAMS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN)
+all: $(PROGRAMS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -110,6 +112,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(COMPAT_OBJS) $(LIB)
 
 $(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Never sanitized itself: it sits in front of the sanitizer's allocator.
+$(FAULT_SO): tests/faults/failmalloc.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g -fPIC -shared -D_GNU_SOURCE $(WARN) -o $@ $< -ldl
 
 $(BUILD)/qnetd-bench: $(BENCH_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

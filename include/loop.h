@@ -1,7 +1,7 @@
 /*
  * loop.h - the daemon's event loop.
  *
- * libqb's qb_loop drives the process (qb_loop_run, its signal handling),
+ * libqb's qb_loop drives the process (qb_loop_run),
  * but libqb keeps its poll and timer sources in arrays that it scans on
  * every add.  With tens of thousands of clients that makes each accept and
  * each timer re-arm O(n).  So every socket here lives in one epoll set of
@@ -64,7 +64,7 @@ int loop_timer_arm(struct loop_timer *t, uint64_t ms);
 void loop_timer_disarm(struct loop_timer *t);
 int loop_timer_armed(const struct loop_timer *t);
 
-/* Deliver sig through the loop (never in signal context).  0 or -1. */
+/* Deliver sig through the loop (a signalfd; never in signal context).  0 or -1. */
 int loop_signal_add(int sig, void (*cb)(int sig));
 
 /*

@@ -46,6 +46,8 @@ static struct loop_watch kick_watch;
 
 static void conn_watch_cb(struct loop_watch *w, uint32_t revents);
 static void conn_update_events(struct conn *c);
+static int conn_flush_plain(struct conn *c);
+static int conn_flush_tls(struct conn *c);
 
 static void
 kick_cb(struct loop_watch *w, uint32_t revents)
@@ -164,7 +166,20 @@ conn_queue(struct conn *c, const uint8_t *data, size_t len)
 
 	if (c->closing)
 		return 0;
-	if (c->out_count >= s->max_client_send_buffers || len > s->max_client_send_size)
+	if (len > s->max_client_send_size)
+		return -1;
+	/*
+	 * One read can hold hundreds of pipelined requests, and replies are
+	 * normally written only after the whole batch: write now to make
+	 * room.  Only a peer that does not read keeps the queue full.
+	 */
+	if (c->out_count >= s->max_client_send_buffers) {
+		if (c->ssl != NULL)
+			conn_flush_tls(c);
+		else
+			conn_flush_plain(c);
+	}
+	if (c->closing || c->out_count >= s->max_client_send_buffers)
 		return -1;
 	m = malloc(sizeof(*m) + len);
 	if (m == NULL)

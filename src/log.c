@@ -1,6 +1,7 @@
 /*
  * log.c - logging set-up on libqb: syslog always, stderr with -f.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +9,39 @@
 
 #include "client.h"
 #include "log.h"
+
+/* One callsite per priority, registered up front: see log.h. */
+static struct qb_log_callsite *callsites[LOG_TRACE + 1];
+
+static void
+log_register_callsites(void)
+{
+	int prio;
+
+	for (prio = LOG_EMERG; prio <= LOG_TRACE; prio++)
+		callsites[prio] = qb_log_callsite_get(__func__, __FILE__, "%s", (uint8_t)prio,
+		    (uint32_t)(prio + 1), 0);
+}
+
+void
+log_printf(int prio, const char *fmt, ...)
+{
+	struct qb_log_callsite *cs = NULL;
+	char line[QB_LOG_MAX_LEN];
+	va_list ap;
+
+	if (prio >= LOG_EMERG && prio <= LOG_TRACE)
+		cs = callsites[prio];
+	if (cs != NULL && cs->targets == 0)
+		return;		/* filtered out: don't even format it */
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (cs != NULL)
+		qb_log_real_(cs, line);
+	else	/* before log_init() or after log_fini() */
+		qb_log_from_external_source(__func__, __FILE__, "%s", (uint8_t)prio, 0, 0, line);
+}
 
 void
 log_init(const char *ident, int foreground, int debug)
@@ -29,12 +63,20 @@ log_init(const char *ident, int foreground, int debug)
 		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
 	}
 	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_FALSE);
+	/* After the filters: a callsite's targets are computed when it is created. */
+	log_register_callsites();
 }
 
+/*
+ * No qb_log_fini(): it walks libqb's callsite table with qb_array_index(),
+ * which allocates missing bins and crashes when that allocation fails.
+ * At exit there is nothing to flush (syslog and stderr are unbuffered),
+ * and the memory is still referenced, so leak checkers stay quiet.
+ */
 void
 log_fini(void)
 {
-	qb_log_fini();
+	memset(callsites, 0, sizeof(callsites));
 }
 
 /* Peer-chosen names go into logs: keep them printable and short. */

@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +25,8 @@
 static qb_loop_t *qb;
 static int epfd = -1;
 static int tfd = -1;
+static int sfd = -1;		/* signalfd; -1 until the first loop_signal_add() */
+static sigset_t sfd_mask;
 static uint64_t tfd_armed_ms;	/* 0: disarmed */
 static void (*after_dispatch)(void);
 
@@ -295,6 +299,12 @@ epoll_dispatch_cb(int32_t fd, int32_t revents, void *data)
 
 /* ---- signals ---- */
 
+/*
+ * A signalfd in the loop rather than qb_loop_signal_add(): libqb
+ * allocates a job for each delivered signal and drops the signal (and
+ * asserts in its own logging) when that allocation fails, so a SIGTERM
+ * under memory pressure was lost.  Reading a signalfd needs no memory.
+ */
 struct sig_entry {
 	void (*cb)(int sig);
 };
@@ -302,11 +312,16 @@ struct sig_entry {
 static struct sig_entry sig_table[65];
 
 static int32_t
-signal_dispatch_cb(int32_t sig, void *data)
+signalfd_dispatch_cb(int32_t fd, int32_t revents, void *data)
 {
+	struct signalfd_siginfo si;
+
+	(void)revents;
 	(void)data;
-	if (sig > 0 && sig < 65 && sig_table[sig].cb != NULL)
-		sig_table[sig].cb(sig);
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo > 0 && si.ssi_signo < 65 && sig_table[si.ssi_signo].cb != NULL)
+			sig_table[si.ssi_signo].cb((int)si.ssi_signo);
+	}
 	run_after_dispatch();
 	return 0;
 }
@@ -314,13 +329,25 @@ signal_dispatch_cb(int32_t sig, void *data)
 int
 loop_signal_add(int sig, void (*cb)(int sig))
 {
-	qb_loop_signal_handle h;
+	int fd;
 
 	if (sig <= 0 || sig >= 65)
 		return -1;
-	sig_table[sig].cb = cb;
-	if (qb_loop_signal_add(qb, QB_LOOP_HIGH, sig, NULL, signal_dispatch_cb, &h) != 0)
+	if (sfd == -1)
+		sigemptyset(&sfd_mask);
+	if (sigaddset(&sfd_mask, sig) != 0 || sigprocmask(SIG_BLOCK, &sfd_mask, NULL) != 0)
 		return -1;
+	fd = signalfd(sfd, &sfd_mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (sfd == -1) {
+		if (qb_loop_poll_add(qb, QB_LOOP_HIGH, fd, POLLIN, NULL, signalfd_dispatch_cb) != 0) {
+			close(fd);
+			return -1;
+		}
+		sfd = fd;
+	}
+	sig_table[sig].cb = cb;
 	return 0;
 }
 
@@ -356,6 +383,8 @@ loop_fini(void)
 			qb_loop_poll_del(qb, epfd);
 		if (tfd >= 0)
 			qb_loop_poll_del(qb, tfd);
+		if (sfd >= 0)
+			qb_loop_poll_del(qb, sfd);
 		qb_loop_destroy(qb);
 		qb = NULL;
 	}
@@ -363,7 +392,12 @@ loop_fini(void)
 		close(epfd);
 	if (tfd >= 0)
 		close(tfd);
-	epfd = tfd = -1;
+	if (sfd >= 0) {
+		close(sfd);
+		sigprocmask(SIG_UNBLOCK, &sfd_mask, NULL);
+	}
+	epfd = tfd = sfd = -1;
+	memset(sig_table, 0, sizeof(sig_table));
 	free(heap);
 	heap = NULL;
 	heap_len = heap_cap = 0;

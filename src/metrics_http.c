@@ -26,6 +26,8 @@
 #include "wbuf.h"
 
 #define REPLY_LIMIT (64u * 1024 * 1024)
+/* Pause before accepting again after running out of descriptors. */
+#define EMFILE_PAUSE_MS 200
 
 struct http_conn {
 	int fd;
@@ -44,6 +46,7 @@ static struct {
 	char *unix_path;
 	struct loop_watch watch;
 	struct loop_timer reap;
+	struct loop_timer pause;	/* EMFILE back-off */
 	TAILQ_HEAD(, http_conn) conns, closed;
 	size_t nconns;
 } h = { .fd = -1 };
@@ -202,6 +205,14 @@ conn_cb(struct loop_watch *w, uint32_t revents)
 }
 
 static void
+pause_cb(struct loop_timer *t)
+{
+	(void)t;
+	if (h.fd >= 0)
+		loop_watch_mod(&h.watch, EPOLLIN);
+}
+
+static void
 accept_cb(struct loop_watch *w, uint32_t revents)
 {
 	int i;
@@ -211,8 +222,13 @@ accept_cb(struct loop_watch *w, uint32_t revents)
 		struct http_conn *c;
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
+		if (fd < 0) {
+			/* Level-triggered: without a pause this would spin. */
+			if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) && loop_watch_mod(&h.watch, 0) == 0)
+				loop_timer_arm(&h.pause, EMFILE_PAUSE_MS);
 			return;
+		}
 		if (h.nconns >= METRICS_HTTP_MAX_CONNS || (c = calloc(1, sizeof(*c))) == NULL) {
 			close(fd);
 			continue;
@@ -308,6 +324,7 @@ metrics_http_init(const char *address)
 	TAILQ_INIT(&h.conns);
 	TAILQ_INIT(&h.closed);
 	loop_timer_init(&h.reap, reap_cb, NULL);
+	loop_timer_init(&h.pause, pause_cb, NULL);
 	if (strncmp(address, "unix:", 5) == 0) {
 		h.unix_path = strdup(address + 5);
 		if (h.unix_path == NULL)
@@ -342,6 +359,7 @@ metrics_http_fini(void)
 	while ((c = TAILQ_FIRST(&h.conns)) != NULL)
 		conn_close(c);
 	loop_timer_disarm(&h.reap);
+	loop_timer_disarm(&h.pause);
 	reap_cb(&h.reap);
 	loop_watch_del(&h.watch);
 	close(h.fd);

@@ -129,7 +129,10 @@ class Daemon:
         argv += ["-S", ",".join("%s=%s" % kv for kv in s.items())]
         return argv + self.extra_args
 
-    def start(self, timeout=10.0):
+    def start(self, timeout=None):
+        # QNETD_START_TIMEOUT: slow wrappers (valgrind) need longer
+        if timeout is None:
+            timeout = float(os.environ.get("QNETD_START_TIMEOUT", "10"))
         for attempt in range(5):
             self.port = free_port()
             log = open(self.log_path, "ab")
@@ -163,8 +166,10 @@ class Daemon:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, timeout=10.0, check=True):
+    def stop(self, timeout=None, check=True):
         """SIGTERM, wait, and (check) insist on exit status 0."""
+        if timeout is None:
+            timeout = float(os.environ.get("QNETD_STOP_TIMEOUT", "10"))
         if self.proc is None:
             return self.returncode
         if self.proc.poll() is None:
