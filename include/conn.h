@@ -69,6 +69,9 @@ struct conn *conn_new(int fd, const char *addr_str);
  */
 int conn_queue(struct conn *c, const uint8_t *data, size_t len);
 
+/* 1 if bytes from the peer wait unread (in the socket or inside NSS). */
+int conn_input_pending(const struct conn *c);
+
 /* Switch to TLS (after STARTTLS).  0, or -1 with a log line (caller closes). */
 int conn_start_tls(struct conn *c);
 

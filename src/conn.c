@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -454,6 +455,16 @@ conn_watch_cb(struct loop_watch *w, uint32_t revents)
 		else
 			conn_update_events(c);
 	}
+}
+
+int
+conn_input_pending(const struct conn *c)
+{
+	int n = 0;
+
+	if (ioctl(c->fd, FIONREAD, &n) == 0 && n > 0)
+		return 1;
+	return c->ssl != NULL && SSL_DataPending(c->ssl) > 0;
 }
 
 int

@@ -120,10 +120,23 @@ dpd_interval(uint32_t hb)
 	return (uint64_t)(qnetd_instance.settings->dpd_interval_coefficient * (double)hb);
 }
 
+#define DPD_GRACE_MS 1000
+
 static void
 dpd_timer_cb(struct loop_timer *t)
 {
 	struct conn *c = t->data;
+
+	/*
+	 * On a loaded arbiter the timer can come due while the peer's message
+	 * already waits in the socket: that peer is alive, read it first.
+	 */
+	if (conn_input_pending(c)) {
+		log_client(LOG_DEBUG, &c->client, "dead-peer timer due with input pending; "
+		    "deferring %ums", DPD_GRACE_MS);
+		loop_timer_arm(&c->dpd_timer, DPD_GRACE_MS);
+		return;
+	}
 
 	log_client(LOG_WARNING, &c->client, "doesn't sent any message during %llums. Disconnecting",
 	    (unsigned long long)dpd_interval(c->client.heartbeat_interval));
