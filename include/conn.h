@@ -41,10 +41,12 @@ struct conn {
 	unsigned on_again:1;
 	unsigned tls_just_started:1;
 	unsigned tls_handshake_done:1;
+	unsigned on_hs_wait:1;
 	const char *close_reason;
 	TAILQ_ENTRY(conn) entries;	/* every connection */
 	TAILQ_ENTRY(conn) flush_entries;	/* has queued output to write */
 	TAILQ_ENTRY(conn) again_entries;	/* NSS holds data no socket event will announce */
+	TAILQ_ENTRY(conn) hs_entries;	/* TLS handshake step deferred to a later turn */
 	struct conn *reap_next;
 };
 

@@ -24,6 +24,14 @@
 #define READ_CHUNK 65536
 #define READS_PER_WAKEUP 32
 #define IOV_MAX_BATCH 64
+/*
+ * A TLS handshake step costs milliseconds of CPU (key exchange, signature,
+ * chain check), a heartbeat microseconds.  Bounding the handshake steps
+ * per loop turn keeps a storm of (re)connecting clients from delaying the
+ * echoes and votes of connected ones by seconds (and their dead-peer
+ * timers from firing); the rest wait for the next turn.
+ */
+#define HANDSHAKES_PER_TURN 4
 
 struct outmsg {
 	struct outmsg *next;
@@ -35,6 +43,8 @@ struct conn_list conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
 
 static TAILQ_HEAD(, conn) flush_list = TAILQ_HEAD_INITIALIZER(flush_list);
 static TAILQ_HEAD(, conn) again_list = TAILQ_HEAD_INITIALIZER(again_list);
+static TAILQ_HEAD(, conn) hs_wait = TAILQ_HEAD_INITIALIZER(hs_wait);
+static unsigned handshake_budget = HANDSHAKES_PER_TURN;
 static struct conn *reap_list;
 static uint8_t scratch[READ_CHUNK];
 
@@ -129,6 +139,8 @@ conn_free(struct conn *c)
 		TAILQ_REMOVE(&flush_list, c, flush_entries);
 	if (c->on_again)
 		TAILQ_REMOVE(&again_list, c, again_entries);
+	if (c->on_hs_wait)
+		TAILQ_REMOVE(&hs_wait, c, hs_entries);
 	frame_rx_destroy(&c->rx);
 	TAILQ_REMOVE(&conn_all, c, entries);
 	qnetd_instance.client_count--;
@@ -430,6 +442,18 @@ conn_read(struct conn *c)
 	c->tls_just_started = 0;
 }
 
+/* Park a handshaking connection until a later turn (no socket interest meanwhile). */
+static void
+hs_defer(struct conn *c)
+{
+	if (c->on_hs_wait)
+		return;
+	c->on_hs_wait = 1;
+	TAILQ_INSERT_TAIL(&hs_wait, c, hs_entries);
+	loop_watch_mod(&c->watch, 0);
+	kick();
+}
+
 static void
 conn_watch_cb(struct loop_watch *w, uint32_t revents)
 {
@@ -437,6 +461,13 @@ conn_watch_cb(struct loop_watch *w, uint32_t revents)
 
 	if (c->closing)
 		return;
+	if (c->ssl != NULL && !c->tls_handshake_done) {
+		if (handshake_budget == 0) {
+			hs_defer(c);
+			return;
+		}
+		handshake_budget--;
+	}
 	if ((revents & (EPOLLERR | EPOLLHUP)) && !(revents & EPOLLIN)) {
 		conn_schedule_close(c, "socket error/hangup");
 		return;
@@ -530,9 +561,28 @@ run_flush_list(void)
 	}
 }
 
+static void
+run_hs_wait(void)
+{
+	struct conn *c;
+
+	handshake_budget = HANDSHAKES_PER_TURN;
+	while (handshake_budget > 0 && (c = TAILQ_FIRST(&hs_wait)) != NULL) {
+		TAILQ_REMOVE(&hs_wait, c, hs_entries);
+		c->on_hs_wait = 0;
+		if (!c->closing)
+			conn_watch_cb(&c->watch, EPOLLIN);
+	}
+	if (!TAILQ_EMPTY(&hs_wait))
+		kick();
+	/* The next batch of socket events gets a budget of its own. */
+	handshake_budget = HANDSHAKES_PER_TURN;
+}
+
 void
 conn_after_dispatch(void)
 {
+	run_hs_wait();
 	run_again_list();
 	run_reap_list();
 	run_flush_list();
