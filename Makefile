@@ -69,11 +69,6 @@ LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB         := $(BUILD)/libqnetd.a
 
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
-# Stand-ins for modules that another branch has not landed yet:
-# tests/unit/compat/<m>.c is linked into the unit tests only while
-# src/<m>.c does not exist, so a test build links whatever exists.
-COMPAT_SRCS := $(foreach f,$(wildcard tests/unit/compat/*.c),$(if $(wildcard src/$(notdir $(f))),,$(f)))
-COMPAT_OBJS := $(COMPAT_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
@@ -107,7 +102,7 @@ $(BUILD)/corosync-qnetd-certutil: src/corosync-qnetd-certutil.sh
 	@mkdir -p $(dir $@)
 	sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@ && chmod 755 $@
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(COMPAT_OBJS) $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(LIB)
