@@ -156,7 +156,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (cmd.type != IPC_CMD_UNKNOWN && cmd.word != NULL)
 		abort();
-	if (cmd.type != IPC_CMD_LIST && cmd.cluster_name != NULL)
+	if (cmd.type != IPC_CMD_LIST && cmd.type != IPC_CMD_JSON && cmd.cluster_name != NULL)
 		abort();
 	if (ipc_cmd_parse(&again, req, len) != 0)
 		abort();
