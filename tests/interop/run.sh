@@ -106,6 +106,7 @@ trap 'failed_total=1; exit 130' INT TERM HUP
 
 passed_total=0
 failed_total=0
+skipped_total=0
 suite_t0=$(now)
 
 run_daemon()
@@ -129,12 +130,20 @@ run_daemon()
 
 run_scenario()
 {
-	local s=$1 d t0 base
+	local s=$1 d t0 base why
 	d=desc_$s
 	SCEN_NAME=$s
 	SCEN_FAILED=0
 	base=$W/$DAEMON/$s
 	say "-- $s: ${!d}"
+	# skip_NAME prints why the scenario does not apply to this daemon:
+	# neither passed nor failed, and left out of the debian/ours comparison.
+	if declare -F "skip_$s" >/dev/null && why=$("skip_$s") && [ -n "$why" ]; then
+		skipped_total=$((skipped_total + 1))
+		say "SKIP $s [$DAEMON]: $why"
+		printf '%s|*|SKIP|0\n' "$s" >>"$RES_FILE"
+		return
+	fi
 	t0=$(now)
 	W_SAVE=$W
 	mkdir -p "$base"
@@ -176,6 +185,7 @@ if [ "$daemon_mode" = both ] && [ -s "$W/results-debian" ] && [ -s "$W/results-o
 	say "== differences in outcome (debian vs ours)"
 	ndiff=0
 	while IFS='|' read -r s what res secs; do
+		[ "$res" = SKIP ] && continue
 		other=$(awk -F'|' -v s="$s" -v w="$what" '$1 == s && $2 == w { print $3 }' \
 		    "$W/results-ours")
 		if [ "$res" != "${other:-(not reached)}" ]; then
@@ -196,5 +206,9 @@ fi
 
 say ""
 say "total $(elapsed "$suite_t0")s"
-say "$passed_total passed, $failed_total failed"
+if [ "$skipped_total" -gt 0 ]; then
+	say "$passed_total passed, $failed_total failed, $skipped_total skipped (not applicable)"
+else
+	say "$passed_total passed, $failed_total failed"
+fi
 [ "$failed_total" -eq 0 ]

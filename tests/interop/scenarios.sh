@@ -6,7 +6,7 @@
 T=30
 H=1.5
 
-SCENARIOS="ffsplit2 lms3 ffsplit4 tiebreaker kap heuristics tlsoff tlsreq multi"
+SCENARIOS="ffsplit2 lms3 ffsplit4 tiebreaker kap heuristics tlsoff tlsreq multi observe"
 
 desc_ffsplit2="2-node ffsplit: tie-breaker on link cut, power-off, arbiter stop/start"
 scen_ffsplit2()
@@ -187,6 +187,125 @@ scen_multi()
 	    m1:T=3 m2:T=3 m1:F=A,V,NMW m2:F=A,V,NMW n1:T=3 n2:T=3 n1:F=A,V,NMW \
 	    n2:F=A,V,NMW p1:T=5 p2:T=5 p3:T=5 p3:F=A,V,NMW || return 1
 	check "arbiter lists three clusters again" arb_clusters 3 || return 1
+}
+
+desc_observe="metrics endpoint and event hook (ours only): gauges, vote counters, vote_changed on a link cut"
+skip_observe()
+{
+	[ "$DAEMON" != debian ] ||
+	    echo "Debian's corosync-qnetd has neither -S metrics_address nor -S event_hook"
+}
+scen_observe()
+{
+	local a0 a1 m0 m1 n0
+	hook_install || return 1
+	arb_start -S metrics_address=127.0.0.1:9403,event_hook=/etc/corosync/qi-hook || return 1
+	cluster_add o 2 "algo=ffsplit tb=lowest votes=1" || return 1
+	nodes_start o1 o2 || return 1
+	step "both up: quorate, 3/3 votes, A,V,NMW" 60 $H \
+	    o1:Q=Yes o1:T=3 o1:F=A,V,NMW o2:Q=Yes o2:T=3 o2:F=A,V,NMW || return 1
+	check "metrics: 2 clients, 1 cluster, both nodes ACK" metrics_wait up \
+	    qnetd_clients_connected=2 qnetd_clusters_connected=1 \
+	    'qnetd_cluster_clients{cluster="o"}=2' 'qnetd_cluster_votes{cluster="o",vote="ack"}=2' \
+	    'qnetd_cluster_votes{cluster="o",vote="nack"}=0' || return 1
+	check "hook: cluster_appeared, client_connected (TLS) for both" hook_wait 0 \
+	    "QNETD_CLUSTER=o QNETD_EVENT=cluster_appeared" \
+	    "QNETD_CLUSTER=o QNETD_EVENT=client_connected QNETD_NODE_ID=1 .*QNETD_TLS=yes" \
+	    "QNETD_CLUSTER=o QNETD_EVENT=client_connected QNETD_NODE_ID=2 .*QNETD_TLS=yes" ||
+	    return 1
+	n0=$(wc -l <"$HOOK_EVENTS")
+	a0=$(metric up 'qnetd_votes_total{algorithm="ffsplit",result="ack"}')
+	m0=$(metric up 'qnetd_votes_total{algorithm="ffsplit",result="nack"}')
+	cut o1 o2
+	step "link cut: only tie-breaker side (node 1) quorate" $T $H \
+	    o1:Q=Yes o1:T=2 o2:Q=No o2:T=1 || return 1
+	check "metrics: node 1 ACK, node 2 NACK" metrics_wait split \
+	    qnetd_clients_connected=2 'qnetd_cluster_votes{cluster="o",vote="ack"}=1' \
+	    'qnetd_cluster_votes{cluster="o",vote="nack"}=1' || return 1
+	# Node 1 got an ACK for its new membership, node 2 its first NACK.
+	a1=$(metric split 'qnetd_votes_total{algorithm="ffsplit",result="ack"}')
+	m1=$(metric split 'qnetd_votes_total{algorithm="ffsplit",result="nack"}')
+	check "metrics: ffsplit votes counted: ACK $a0 -> $a1, NACK $m0 -> $m1" \
+	    test "${a1:-0}" -gt "${a0:-0}" -a "${m1:-0}" -gt "${m0:-0}" || return 1
+	check "hook: vote_changed ACK -> NACK for node 2 in the split" hook_wait "$n0" \
+	    "QNETD_CLUSTER=o QNETD_EVENT=vote_changed QNETD_NODE_ID=2 QNETD_PREVIOUS_VOTE=ACK .*QNETD_VOTE=NACK" ||
+	    return 1
+	n0=$(wc -l <"$HOOK_EVENTS")
+	heal o1 o2
+	step "link healed: both quorate again" $T $H o1:Q=Yes o1:T=3 o2:Q=Yes o2:T=3 || return 1
+	check "hook: vote_changed NACK -> ACK for node 2" hook_wait "$n0" \
+	    "QNETD_CLUSTER=o QNETD_EVENT=vote_changed QNETD_NODE_ID=2 QNETD_PREVIOUS_VOTE=NACK .*QNETD_VOTE=ACK" ||
+	    return 1
+	check "metrics: both nodes ACK again" metrics_wait healed \
+	    'qnetd_cluster_votes{cluster="o",vote="ack"}=2' \
+	    'qnetd_cluster_votes{cluster="o",vote="nack"}=0' || return 1
+}
+
+# ---------------------------------------------------------------- metrics and hook
+
+# hook_install: an event hook in the arbiter host's /etc/corosync that appends
+# one line per event to its /var/log/corosync: the QNETD_* variables, sorted,
+# each preceded by a space.
+hook_install()
+{
+	HOOK_EVENTS=$W/arb/log/qi-hook.events
+	: >"$HOOK_EVENTS"
+	printf '%s\n' '#!/bin/sh' \
+	    "{ env | grep '^QNETD_' | sort | sed 's/^/ /' | tr -d '\\n'; echo; } \\" \
+	    '    >>/var/log/corosync/qi-hook.events' >"$W/arb/etc/qi-hook" &&
+	    chmod 755 "$W/arb/etc/qi-hook"
+}
+
+# metric TAG SERIES: the value of SERIES (name{labels} as exposed) in the
+# scrape saved by metrics_wait TAG.
+metric()
+{
+	awk -v s="$2" '$1 == s { print $2 }' "$W/metrics.$1"
+}
+
+# metrics_wait TAG SERIES=VALUE...: GET /metrics inside the arbiter host, saved
+# as $W/metrics.TAG, until every SERIES has its VALUE (10 s at most).
+metrics_wait()
+{
+	local tag=$1 f=$W/metrics.$1 i kv miss
+	shift
+	for i in $(seq 34); do
+		miss=""
+		if hx arb curl -fsS --max-time 3 -o "$f.tmp" http://127.0.0.1:9403/metrics \
+		    2>>"$W/curl.log"; then
+			mv "$f.tmp" "$f"
+			for kv in "$@"; do
+				[ "$(metric "$tag" "${kv%=*}")" = "${kv##*=}" ] ||
+				    miss="$miss ${kv%=*}=$(metric "$tag" "${kv%=*}")"
+			done
+		else
+			miss=" (no answer, see curl.log)"
+		fi
+		[ -z "$miss" ] && return 0
+		sleep 0.3
+	done
+	say "      GET /metrics ($tag) after 10 s, wrong:$miss"
+	return 1
+}
+
+# hook_wait SKIP REGEX...: each REGEX matches a line of the hook's event file
+# after its first SKIP lines (10 s at most: hooks run asynchronously).
+hook_wait()
+{
+	local skip=$1 i r miss
+	shift
+	for i in $(seq 34); do
+		miss=""
+		for r in "$@"; do
+			tail -n +"$((skip + 1))" "$HOOK_EVENTS" | grep -Eq -- " $r( |\$)" ||
+			    miss="$miss /$r/"
+		done
+		[ -z "$miss" ] && return 0
+		sleep 0.3
+	done
+	say "      hook events after line $skip lack:$miss"
+	tail -n +"$((skip + 1))" "$HOOK_EVENTS" | sed 's/^/        | /'
+	return 1
 }
 
 # ---------------------------------------------------------------- tool checks
