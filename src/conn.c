@@ -105,6 +105,10 @@ conn_new(int fd, const char *addr_str)
 	client_state_init(&c->client);
 	snprintf(c->client.addr_str, sizeof(c->client.addr_str), "%s", addr_str);
 	c->fd = fd;
+	/* Disarmed from the start, so conn_free() is safe at any point. */
+	loop_timer_init(&c->dpd_timer, NULL, c);
+	loop_timer_init(&c->algo_timer, NULL, c);
+	loop_timer_init(&c->deadline_timer, NULL, c);
 	frame_rx_init(&c->rx, s->max_client_receive_size);
 	loop_watch_init(&c->watch, fd, conn_watch_cb, c);
 	if (loop_watch_add(&c->watch, EPOLLIN) != 0) {
