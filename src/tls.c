@@ -28,6 +28,7 @@ static int configure_model(PRFileDesc *m, const struct qnetd_settings *s,
 static SECKEYPrivateKey *server_key;
 static PRFileDesc *model;
 static int nss_up;
+static CERTCertList *held_cas;
 
 const char *
 tls_last_error(void)
@@ -142,6 +143,7 @@ tls_init(const struct qnetd_settings *s)
 		    s->cert_nickname, tls_last_error());
 		return -1;
 	}
+	held_cas = PK11_ListCerts(PK11CertListCA, NULL);
 	if (build_model(s) != 0) {
 		log_msg(LOG_CRIT, "NSS error: can't configure the TLS server: %s", tls_last_error());
 		return -1;
@@ -154,6 +156,9 @@ tls_fini(void)
 {
 	if (model != NULL)
 		PR_Close(model);
+	if (held_cas != NULL)
+		CERT_DestroyCertList(held_cas);
+	held_cas = NULL;
 	if (server_key != NULL)
 		SECKEY_DestroyPrivateKey(server_key);
 	if (server_cert != NULL)
