@@ -123,6 +123,14 @@ tls_init(const struct qnetd_settings *s)
 		return -1;
 	}
 	nss_up = 1;
+	/*
+	 * libpkix instead of the legacy chain builder.  The legacy one looks
+	 * the issuer up in every token at every handshake, and the softoken
+	 * answers a token search by walking every live session object, i.e.
+	 * the keys of every TLS connection: the handshake cost grew with the
+	 * client count.  libpkix caches certificate-store lookups by subject.
+	 */
+	CERT_SetUsePKIXForValidation(PR_TRUE);
 	if (NSS_SetDomesticPolicy() != SECSuccess ||
 	    SSL_ConfigServerSessionIDCache(0, 0, 0, NULL) != SECSuccess) {
 		log_msg(LOG_CRIT, "NSS error: %s", tls_last_error());
