@@ -28,7 +28,24 @@ static int configure_model(PRFileDesc *m, const struct qnetd_settings *s,
 static SECKEYPrivateKey *server_key;
 static PRFileDesc *model;
 static int nss_up;
+/*
+ * The database's CA certificates, referenced for the daemon's lifetime.
+ * An unreferenced certificate leaves NSS's cache, and the next chain
+ * check rebuilds it with a trust search and a private-key search, each
+ * walking every live connection's keys in the softoken.
+ */
 static CERTCertList *held_cas;
+
+static void
+hold_cas(void)
+{
+	CERTCertList *fresh = PK11_ListCerts(PK11CertListCA, NULL);
+
+	/* Listing first, releasing after: the old entries stay cached meanwhile. */
+	if (held_cas != NULL)
+		CERT_DestroyCertList(held_cas);
+	held_cas = fresh;
+}
 
 const char *
 tls_last_error(void)
@@ -151,7 +168,7 @@ tls_init(const struct qnetd_settings *s)
 		    s->cert_nickname, tls_last_error());
 		return -1;
 	}
-	held_cas = PK11_ListCerts(PK11CertListCA, NULL);
+	hold_cas();
 	if (build_model(s) != 0) {
 		log_msg(LOG_CRIT, "NSS error: can't configure the TLS server: %s", tls_last_error());
 		return -1;
@@ -310,6 +327,8 @@ tls_reload(const struct qnetd_settings *s)
 	model = m;
 	server_cert = cert;
 	server_key = key;
+	/* CAs added, removed or re-trusted since start are seen from now on. */
+	hold_cas();
 	return 0;
 }
 
