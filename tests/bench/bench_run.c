@@ -190,7 +190,13 @@ run_loop(struct bench *b, uint64_t deadline, done_fn done, int connecting, uint6
 		if (b->heap_n > 0 && b->heap[0].t < wake)
 			wake = b->heap[0].t;
 		timeout = (int)((wake - now + BENCH_NS_PER_MS - 1) / BENCH_NS_PER_MS);
-		if (connecting && b->next_start < b->nconns && timeout > 1)
+		/*
+		 * Paced by --connect-rate: look again in 1 ms.  Held back by
+		 * --max-pending instead: a handshake ending is an event anyway,
+		 * and W workers waking every millisecond for nothing add up.
+		 */
+		if (connecting && b->next_start < b->nconns && b->pending < b->o.max_pending &&
+		    timeout > 1)
 			timeout = 1;
 		if (timeout > 100)
 			timeout = 100;
