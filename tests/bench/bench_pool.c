@@ -277,7 +277,8 @@ collect(struct bench_pool *p, uint32_t type, uint64_t deadline)
 		if (bench_interrupted && !p->signalled) {
 			/* Workers end their phase early, answer, then get CMD_FINISH. */
 			for (k = 0; k < p->n; k++)
-				(void)kill(p->w[k].pid, SIGTERM);
+				if (p->w[k].pid > 0)
+					(void)kill(p->w[k].pid, SIGTERM);
 			p->signalled = 1;
 		}
 		for (k = 0, nfds = 0; k < p->n; k++) {
