@@ -3,12 +3,15 @@
  * generator: C clusters of N nodes, each node one connection that talks to
  * the arbiter like a real corosync-qdevice (model net, ffsplit).
  *
- * One thread, one epoll set.  Times are CLOCK_MONOTONIC nanoseconds.
+ * One thread, one epoll set per shard of clusters; with --workers W, W
+ * processes hold one shard each (bench_pool.c).  Times are CLOCK_MONOTONIC
+ * nanoseconds, comparable across the processes.
  */
 #ifndef QNETD_BENCH_H
 #define QNETD_BENCH_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -86,6 +89,57 @@ struct samples {
 	size_t n, cap;
 };
 
+/* What the coordinator asks of a shard; every command gets one result. */
+enum bench_cmd_type {
+	CMD_READY = 0,	/* set-up done (the first result, no command) */
+	CMD_CONNECT,	/* connect the shard from t0 on, bounded by deadline */
+	CMD_IDLE,	/* only keep the connections alive until deadline */
+	CMD_STEADY,	/* echoes from t0 to deadline, round trips recorded */
+	CMD_SPLIT,	/* split storm at t0, bounded by deadline */
+	CMD_HEAL,	/* heal at t0, bounded by deadline */
+	CMD_FINISH,	/* total CPU; then the shard closes everything */
+};
+
+struct bench_cmd {
+	uint32_t type;		/* enum bench_cmd_type */
+	uint32_t pad;
+	uint64_t t0;		/* common start */
+	uint64_t deadline;
+	uint64_t ring_seq;	/* split, heal */
+};
+
+/*
+ * One shard's raw figures for one command, merged by the coordinator:
+ * times are taken as the maximum (t_start: minimum), counts are summed,
+ * the arrays are concatenated.  Sent as is between processes of the same
+ * binary: the fixed part, then n_done uint64, n_lat and n_fv uint32.
+ */
+struct bench_res {
+	uint32_t type;
+	int32_t complete;		/* connect, storm: done before the deadline */
+	uint64_t t_start;		/* the phase's work began */
+	uint64_t t_end;			/* ... and ended (storm: before the settle wait) */
+	uint64_t t_reports;		/* storm: every report written */
+	uint64_t t_last_settled;	/* storm: last cluster settled, 0 if none */
+	double cpu_s;			/* the shard's CPU in the command (finish: total) */
+	uint32_t attempted, not_started, active;
+	uint32_t clients, lost;		/* at the start / connections died in the phase */
+	uint32_t stuck[CONN_DEAD + 1];	/* handshakes cut by the connect bound */
+	uint64_t fails[FAIL_COUNT];	/* cumulative */
+	uint64_t server_errors[32];	/* cumulative */
+	uint64_t echo_sent, echo_late;
+	uint32_t clusters, settled, zero_ack, multi_ack, wrong_side, unsettled, lost_node;
+	uint32_t interrupted;		/* the shard got SIGINT/SIGTERM */
+	uint64_t n_done, n_lat, n_fv;
+};
+
+struct bench_result {
+	struct bench_res r;
+	uint64_t *done_at;	/* connect: handshakes completed, ns (merged: sorted) */
+	struct samples lat;	/* handshake, echo round trip or settle latencies, us */
+	struct samples fv;	/* first-vote latencies, us */
+};
+
 struct bench_opts {
 	const char *host;
 	const char *port;
@@ -109,6 +163,7 @@ struct bench_opts {
 	int quickack;
 	const char *cluster_fmt;	/* printf format with one %u */
 	uint32_t src_ips;	/* bind sources over 127.0.0.1..N (IPv4 only) */
+	uint32_t workers;	/* processes, 0 = auto */
 };
 
 /* Counters and samples of the current phase. */
@@ -116,13 +171,21 @@ struct phase_stats {
 	struct samples handshake;	/* connect() -> INIT_REPLY, us */
 	struct samples echo_rtt;	/* us */
 	struct samples first_vote;	/* cluster's last report -> first ACK, us */
+	struct samples settle;		/* storm: per cluster, last report -> settled, us */
 	uint64_t *done_at;		/* per completed handshake, in order, ns */
 	size_t done_n;
 	uint64_t echo_sent, echo_late;
 };
 
 struct bench {
-	struct bench_opts o;
+	struct bench_opts o;	/* clusters, max_pending, connect_rate: the shard's */
+	uint32_t worker;	/* shard number, 0..W-1 */
+	uint32_t cluster_base;	/* global number of clusters[0] */
+	int ctl_fd;		/* command channel from the coordinator, -1 in-process */
+	int cmd_ready;		/* cmd holds a command not yet run */
+	struct bench_cmd cmd;
+	double cpu0;		/* own CPU when the shard was ready */
+	uint64_t rnd;		/* xorshift state: echo phases */
 	int epfd;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
@@ -145,6 +208,9 @@ struct bench {
 	size_t heap_n;
 };
 
+/* Set by SIGINT/SIGTERM: phases end early, and the run stops. */
+extern volatile sig_atomic_t bench_interrupted;
+
 /* time */
 uint64_t now_ns(void);
 
@@ -154,6 +220,21 @@ void samples_sort(struct samples *s);
 /* Percentile p (0..100) in ms, after samples_sort; -1 when empty. */
 double samples_pct_ms(const struct samples *s, double p);
 void samples_free(struct samples *s);
+/* Appends n values; 0 or -1 (out of memory). */
+int samples_append(struct samples *s, const uint32_t *v, size_t n);
+
+/* bench_run.c: one shard */
+/* Allocates the shard's connections (b->o holds the shard's options). 0 or -1. */
+int bench_run_setup(struct bench *b);
+/*
+ * Runs one command on the shard; out's arrays point into b and stay valid
+ * until the next command.  CMD_READY only starts the CPU clock.
+ */
+void bench_run_cmd(struct bench *b, const struct bench_cmd *cmd, struct bench_result *out);
+/* Keeps the connections alive until a command arrives on ctl_fd: 0, or -1 at deadline. */
+int bench_run_wait_cmd(struct bench *b, struct bench_cmd *cmd, uint64_t deadline);
+/* Resets every connection. */
+void bench_run_close(struct bench *b);
 
 /* bench_conn.c */
 int bench_conn_start(struct bench *b, struct conn *c);

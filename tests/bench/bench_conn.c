@@ -86,7 +86,7 @@ bench_conn_kill(struct bench *b, struct conn *c, enum conn_fail why)
 	if (c->state == CONN_ACTIVE && why == FAIL_EOF && eof_shown++ < 5) {
 		/* Tells a dead-peer drop by the server from a silent generator. */
 		fprintf(stderr, "qnetd-bench: server closed cluster %u node %u; its last echo "
-		    "went %.1f s ago%s\n", c->cluster, c->node_id,
+		    "went %.1f s ago%s\n", b->cluster_base + c->cluster, c->node_id,
 		    (double)(now_ns() - c->t_echo_sent) / 1e9,
 		    c->t_echo_sent == 0 ? " (none sent yet)" :
 		    c->echo_outstanding ? ", unanswered" : ", answered");
@@ -275,13 +275,14 @@ send_init(struct bench *b, struct conn *c)
 }
 
 static uint64_t
-rnd(void)
+rnd(struct bench *b)
 {
-	static uint64_t s = 0x9e3779b97f4a7c15ULL;
+	uint64_t s = b->rnd;
 
 	s ^= s << 13;
 	s ^= s >> 7;
 	s ^= s << 17;
+	b->rnd = s;
 	return s;
 }
 
@@ -306,7 +307,7 @@ on_init_reply(struct bench *b, struct conn *c, const struct msg_decoded *m)
 	b->active++;
 	samples_add(&b->st.handshake, t - c->t_start);
 	b->st.done_at[b->st.done_n++] = t;
-	c->next_echo = t + rnd() % ((uint64_t)b->o.hb_ms * BENCH_NS_PER_MS);
+	c->next_echo = t + rnd(b) % ((uint64_t)b->o.hb_ms * BENCH_NS_PER_MS);
 	bench_heap_push(b, c->next_echo, conn_index(b, c));
 	(void)send_session_start(b, c);
 }
@@ -519,7 +520,8 @@ on_connected(struct bench *b, struct conn *c)
 		bench_conn_kill(b, c, FAIL_CONNECT);
 		return;
 	}
-	n = snprintf(name, sizeof(name), b->o.cluster_fmt, c->cluster);
+	/* Numbered globally: the shards of a run hold disjoint ranges. */
+	n = snprintf(name, sizeof(name), b->o.cluster_fmt, b->cluster_base + c->cluster);
 	if (n <= 0 || (size_t)n >= sizeof(name)) {
 		bench_conn_kill(b, c, FAIL_PROTOCOL);
 		return;
@@ -599,7 +601,8 @@ conn_socket(struct bench *b, struct conn *c)
 		/* More than one source address: past the ~28k ephemeral ports. */
 		memset(&src, 0, sizeof(src));
 		src.sin_family = AF_INET;
-		src.sin_addr.s_addr = htonl(0x7f000001U + conn_index(b, c) % b->o.src_ips);
+		src.sin_addr.s_addr = htonl(0x7f000001U +
+		    (b->cluster_base * b->o.nodes + conn_index(b, c)) % b->o.src_ips);
 		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
 			close(fd);

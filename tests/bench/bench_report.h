@@ -53,15 +53,21 @@ struct report {
 	/* split and heal */
 	struct phase_result split, heal;
 	double bench_cpu_total_s;
+	uint32_t workers;		/* generator processes */
 };
 
 /* Every figure "not measured" (-1) until its phase ran. */
 void report_init(struct report *r);
-void report_connect(struct bench *b, struct report *r, uint64_t t0, double server_cpu,
-    double bench_cpu);
-void report_steady(struct bench *b, struct report *r);
-void report_storm(struct bench *b, struct phase_result *pr, uint64_t t0, uint32_t win_lo,
-    uint32_t win_hi, const char *name);
-void report_final(struct bench *b, struct report *r);
+/*
+ * Each takes the results of its command merged over the shards (and sorts
+ * their samples), and the daemon's CPU seconds in the phase (-1: unknown).
+ */
+void report_connect(const struct bench_opts *o, struct report *r, struct bench_result *m,
+    double server_cpu);
+void report_steady(struct report *r, struct bench_result *m, double server_cpu);
+void report_storm(struct phase_result *pr, struct bench_result *m, double server_cpu,
+    const char *name);
+/* The memory line on stderr, then the JSON object or the key=value line. */
+void report_final(const struct bench_opts *o, struct report *r);
 
 #endif

@@ -13,6 +13,11 @@
 # copies, because NSS keeps an SQLite database and two processes sharing
 # one contend on its file locks at every handshake (seen as an idle,
 # crawling daemon), which a real arbiter and its clients never do.
+#
+# The daemon's copy then loses "Cluster Cert" and its key: a real
+# arbiter's database holds only the CA (with its key) and its own server
+# certificate, and a client certificate there makes the daemon's lookups
+# by subject find and check one more certificate at every handshake.
 set -eu
 dir=$1/server
 san=${2:-*.bench.qnetd}
@@ -29,3 +34,5 @@ certutil -S -n "Cluster Cert" -s "CN=$san" --extSAN "dns:$san" -c "QNet CA" \
 	-t "u,u,u" -m 3 -v 12 -d "sql:$dir" -z "$dir/noise" -f "$dir/pwdfile"
 rm -f "$dir/noise"
 cp -r "$dir" "$1/client"
+# -F deletes the certificate and its private key.
+certutil -F -n "Cluster Cert" -d "sql:$dir" -f "$dir/pwdfile"

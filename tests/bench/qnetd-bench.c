@@ -15,6 +15,11 @@
  *
  * Results go to stderr as text and to stdout as one JSON object (--json)
  * or one key=value line.  Loopback only by intent; it stops by itself.
+ *
+ * This file: options, the daemon's CPU and memory from /proc, and the
+ * sequence of phases, each run on every shard of the clusters at once
+ * (bench_pool.c: this process, or --workers processes) and reported from
+ * the shards' merged raw figures (bench_report.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,18 +30,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_pool.h"
 #include "bench_report.h"
 
-#define EVENTS_MAX 1024
 #define RING_STEP 4
 
-static volatile sig_atomic_t interrupted;
+#define AUTO_CLIENTS 2000	/* --workers auto: TLS clients per worker */
+#define AUTO_WORKERS_MAX 8
+
+volatile sig_atomic_t bench_interrupted;
 
 uint64_t
 now_ns(void)
@@ -95,209 +101,35 @@ samples_pct_ms(const struct samples *s, double p)
 	return s->v[i] / 1000.0;
 }
 
+int
+samples_append(struct samples *s, const uint32_t *v, size_t n)
+{
+	uint32_t *p;
+	size_t cap;
+
+	if (n == 0)
+		return 0;
+	if (s->n + n > s->cap) {
+		cap = s->cap ? s->cap : 1024;
+		while (cap < s->n + n)
+			cap *= 2;
+		p = realloc(s->v, cap * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		s->v = p;
+		s->cap = cap;
+	}
+	memcpy(s->v + s->n, v, n * sizeof(*v));
+	s->n += n;
+	return 0;
+}
+
 void
 samples_free(struct samples *s)
 {
 	free(s->v);
 	s->v = NULL;
 	s->n = s->cap = 0;
-}
-
-/* ---- echo timer heap ---- */
-
-void
-bench_heap_push(struct bench *b, uint64_t t, uint32_t idx)
-{
-	size_t i = b->heap_n++, parent;
-	struct heap_ent e = { t, idx };
-
-	while (i > 0) {
-		parent = (i - 1) / 2;
-		if (b->heap[parent].t <= t)
-			break;
-		b->heap[i] = b->heap[parent];
-		i = parent;
-	}
-	b->heap[i] = e;
-}
-
-static struct heap_ent
-heap_pop(struct bench *b)
-{
-	struct heap_ent top = b->heap[0], last = b->heap[--b->heap_n];
-	size_t i = 0, child;
-
-	while ((child = 2 * i + 1) < b->heap_n) {
-		if (child + 1 < b->heap_n && b->heap[child + 1].t < b->heap[child].t)
-			child++;
-		if (last.t <= b->heap[child].t)
-			break;
-		b->heap[i] = b->heap[child];
-		i = child;
-	}
-	if (b->heap_n > 0)
-		b->heap[i] = last;
-	return top;
-}
-
-static void
-fire_echoes(struct bench *b, uint64_t now)
-{
-	struct heap_ent e;
-	struct conn *c;
-
-	while (b->heap_n > 0 && b->heap[0].t <= now) {
-		e = heap_pop(b);
-		c = &b->conns[e.idx];
-		if (c->state != CONN_ACTIVE || c->next_echo != e.t)
-			continue;
-		bench_conn_echo(b, c);
-		if (c->state != CONN_ACTIVE)
-			continue;
-		c->next_echo = e.t + (uint64_t)b->o.hb_ms * BENCH_NS_PER_MS;
-		if (c->next_echo < now)
-			c->next_echo = now + (uint64_t)b->o.hb_ms * BENCH_NS_PER_MS;
-		bench_heap_push(b, c->next_echo, e.idx);
-	}
-}
-
-/* ---- settling of votes ---- */
-
-/* Expected winner of the current phase: node ids win_lo..win_hi. */
-static uint32_t win_lo, win_hi;
-
-static int
-cluster_settled(const struct bench *b, const struct cluster *cl)
-{
-	const struct conn *c;
-	uint32_t i;
-	int win;
-
-	for (i = 0; i < b->o.nodes; i++) {
-		c = &b->conns[cl->first_conn + i];
-		if (c->state != CONN_ACTIVE)
-			return 0;
-		win = c->node_id >= win_lo && c->node_id <= win_hi;
-		if (c->vote != (win ? TLV_VOTE_ACK : TLV_VOTE_NACK) ||
-		    !tlv_ring_id_eq(&c->vote_ring, &c->ring))
-			return 0;
-	}
-	return 1;
-}
-
-void
-bench_cluster_vote_changed(struct bench *b, struct conn *c, uint64_t t)
-{
-	struct cluster *cl = &b->clusters[c->cluster];
-
-	if (c->vote == TLV_VOTE_ACK && cl->t_first_ack == 0 && cl->t_last_report != 0 &&
-	    tlv_ring_id_eq(&c->vote_ring, &c->ring) && c->memb_lo == 1 &&
-	    c->memb_hi == b->o.nodes) {
-		/* A full membership was reported and ACKed: first-vote latency. */
-		cl->t_first_ack = t;
-		if (b->record_first_vote)
-			samples_add(&b->st.first_vote, t - cl->t_last_report);
-	}
-	if (cl->t_settled == 0 && cl->t_last_report != 0 && cluster_settled(b, cl))
-		cl->t_settled = t;
-}
-
-/* ---- the loop ---- */
-
-static void
-start_connections(struct bench *b, uint64_t t0, uint64_t now)
-{
-	uint64_t allowed;
-
-	if (b->o.connect_rate != 0) {
-		allowed = (now - t0) / 1000 * b->o.connect_rate / 1000000 + 1;
-		if (allowed > b->nconns)
-			allowed = b->nconns;
-	} else
-		allowed = b->nconns;
-	while (b->next_start < allowed && b->pending < b->o.max_pending)
-		(void)bench_conn_start(b, &b->conns[b->next_start++]);
-}
-
-typedef int (*done_fn)(struct bench *);
-
-/*
- * Runs the event loop until done() says so or the deadline passes.
- * connecting: start connections as the rate allows.  Returns 1 when done.
- */
-static int
-run_loop(struct bench *b, uint64_t deadline, done_fn done, int connecting, uint64_t t0)
-{
-	struct epoll_event ev[EVENTS_MAX];
-	uint64_t now, wake;
-	int n, i, timeout;
-
-	for (;;) {
-		now = now_ns();
-		if (connecting)
-			start_connections(b, t0, now);
-		fire_echoes(b, now);
-		if (done != NULL && done(b))
-			return 1;
-		if (now >= deadline || interrupted)
-			return 0;
-		wake = deadline;
-		if (b->heap_n > 0 && b->heap[0].t < wake)
-			wake = b->heap[0].t;
-		timeout = (int)((wake - now + BENCH_NS_PER_MS - 1) / BENCH_NS_PER_MS);
-		if (connecting && b->next_start < b->nconns && timeout > 1)
-			timeout = 1;
-		if (timeout > 100)
-			timeout = 100;
-		n = epoll_wait(b->epfd, ev, EVENTS_MAX, timeout);
-		if (n < 0 && errno != EINTR) {
-			perror("qnetd-bench: epoll_wait");
-			return 0;
-		}
-		for (i = 0; i < n; i++) {
-			bench_conn_event(b, &b->conns[ev[i].data.u32], ev[i].events);
-			/* A batch of TLS handshakes is slow: keep heartbeats on time. */
-			if (b->heap_n > 0 && (i & 7) == 7)
-				fire_echoes(b, now_ns());
-		}
-	}
-}
-
-static int
-cluster_complete(const struct bench *b, const struct cluster *cl)
-{
-	uint32_t j;
-
-	for (j = 0; j < b->o.nodes; j++)
-		if (b->conns[cl->first_conn + j].state != CONN_ACTIVE)
-			return 0;
-	return 1;
-}
-
-static int
-connect_done(struct bench *b)
-{
-	uint32_t i;
-
-	if (b->next_start < b->nconns || b->pending != 0 || b->setup_done != b->active)
-		return 0;
-	/* Clusters that lost a node never settle; the rest must. */
-	for (i = 0; i < b->o.clusters; i++)
-		if (b->clusters[i].t_settled == 0 && cluster_complete(b, &b->clusters[i]))
-			return 0;
-	return 1;
-}
-
-static int
-storm_done(struct bench *b)
-{
-	uint32_t i;
-
-	for (i = 0; i < b->o.clusters; i++)
-		if (b->clusters[i].in_storm && b->clusters[i].t_settled == 0 &&
-		    cluster_complete(b, &b->clusters[i]))
-			return 0;
-	return 1;
 }
 
 /* ---- /proc readings ---- */
@@ -356,175 +188,73 @@ proc_rss_kb(int pid)
 	return kb;
 }
 
-static uint64_t
-fails_total(const struct bench *b)
+/* ---- phases: every command runs on every shard at once ---- */
+
+static int
+phase_connect(struct bench_pool *p, const struct bench_opts *o, struct report *r,
+    uint32_t *active)
 {
-	uint64_t n = 0;
-	int i;
+	struct bench_cmd cmd = { .type = CMD_CONNECT };
+	struct bench_result *m;
+	double cpu0;
 
-	for (i = 0; i < FAIL_COUNT; i++)
-		n += b->fails[i];
-	return n;
-}
-
-static double
-self_cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-/* ---- phases ---- */
-
-static void
-phase_reset(struct bench *b)
-{
-	samples_free(&b->st.handshake);
-	samples_free(&b->st.echo_rtt);
-	samples_free(&b->st.first_vote);
-	b->st.echo_sent = b->st.echo_late = 0;
-}
-
-static void
-mark_full_clusters(struct bench *b)
-{
-	struct cluster *cl;
-	uint32_t i;
-
-	for (i = 0; i < b->o.clusters; i++) {
-		cl = &b->clusters[i];
-		cl->in_storm = cluster_complete(b, cl);
-		cl->t_settled = cl->t_first_ack = cl->t_last_report = 0;
-	}
-}
-
-static void
-phase_connect(struct bench *b, struct report *r)
-{
-	uint64_t t0, deadline;
-	uint32_t i;
-	double cpu0, self0;
-
-	phase_reset(b);
-	win_lo = 1;
-	win_hi = b->o.nodes;
-	for (i = 0; i < b->o.clusters; i++)
-		b->clusters[i].in_storm = 1;
-	r->rss0_kb = proc_rss_kb(b->o.server_pid);
-	cpu0 = proc_cpu_s(b->o.server_pid);
-	self0 = self_cpu_s();
-	b->record_first_vote = 1;
-	t0 = now_ns();
-	deadline = t0 + (uint64_t)b->o.connect_timeout * BENCH_NS_PER_S;
-	r->connect_complete = run_loop(b, deadline, connect_done, 1, t0);
-	r->connect_wall_s = (double)(now_ns() - t0) / 1e9;
-	/*
-	 * Handshakes still running are frozen, not reset, so that no more
-	 * work on them spoils the later phases; closed at exit.  Those that
-	 * sent INIT go on: the server may already count them in their
-	 * cluster, and Debian's daemon crashes when such a client goes away
-	 * (by reset, or by its dead-peer timer) before sending a config list.
-	 */
-	for (i = 0; i < b->nconns; i++) {
-		if (b->conns[i].state > CONN_IDLE && b->conns[i].state < CONN_ACTIVE) {
-			r->stuck[b->conns[i].state]++;
-			if (b->conns[i].state != CONN_INIT)
-				bench_conn_freeze(b, &b->conns[i]);
-		}
-	}
-	r->not_started = b->nconns - b->next_start;
-	b->record_first_vote = 0;
-	report_connect(b, r, t0, cpu_delta(cpu0, proc_cpu_s(b->o.server_pid)),
-	    self_cpu_s() - self0);
+	r->rss0_kb = proc_rss_kb(o->server_pid);
+	cpu0 = proc_cpu_s(o->server_pid);
+	cmd.t0 = bench_pool_t0(p);
+	cmd.deadline = cmd.t0 + (uint64_t)o->connect_timeout * BENCH_NS_PER_S;
+	if (bench_pool_run(p, &cmd, &m) < 0)
+		return -1;
+	report_connect(o, r, m, cpu_delta(cpu0, proc_cpu_s(o->server_pid)));
 	/* Let the daemon free what the handshakes used before measuring. */
-	(void)run_loop(b, now_ns() + BENCH_NS_PER_S, NULL, 0, 0);
-	r->rss1_kb = proc_rss_kb(b->o.server_pid);
-	r->mem_clients = b->active;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = CMD_IDLE;
+	cmd.t0 = now_ns();
+	cmd.deadline = cmd.t0 + BENCH_NS_PER_S;
+	if (bench_pool_run(p, &cmd, &m) < 0)
+		return -1;
+	r->rss1_kb = proc_rss_kb(o->server_pid);
+	r->mem_clients = *active = m->r.active;
+	return 0;
 }
 
-static void
-phase_steady(struct bench *b, struct report *r)
+static int
+phase_steady(struct bench_pool *p, const struct bench_opts *o, struct report *r,
+    uint32_t *active)
 {
-	uint64_t t0, lost0;
-	double cpu0, self0;
+	struct bench_cmd cmd = { .type = CMD_STEADY };
+	struct bench_result *m;
+	double cpu0;
 
-	phase_reset(b);
-	r->steady_clients = b->active;
-	lost0 = fails_total(b);
-	cpu0 = proc_cpu_s(b->o.server_pid);
-	self0 = self_cpu_s();
-	b->record_echo = 1;
-	t0 = now_ns();
-	(void)run_loop(b, t0 + (uint64_t)b->o.steady_s * BENCH_NS_PER_S, NULL, 0, 0);
-	b->record_echo = 0;
-	r->steady_wall_s = (double)(now_ns() - t0) / 1e9;
-	r->steady_server_cpu_s = cpu_delta(cpu0, proc_cpu_s(b->o.server_pid));
-	r->steady_bench_cpu_s = self_cpu_s() - self0;
-	r->steady_lost = (uint32_t)(fails_total(b) - lost0);
-	report_steady(b, r);
+	cpu0 = proc_cpu_s(o->server_pid);
+	cmd.t0 = bench_pool_t0(p);
+	cmd.deadline = cmd.t0 + (uint64_t)o->steady_s * BENCH_NS_PER_S;
+	if (bench_pool_run(p, &cmd, &m) < 0)
+		return -1;
+	report_steady(r, m, cpu_delta(cpu0, proc_cpu_s(o->server_pid)));
+	*active = m->r.active;
+	return 0;
 }
 
-/*
- * Every taking-part node reports its new membership at once.  split: the
- * cluster breaks into 1..N/2 and N/2+1..N, each half with its own new
- * ring; ffsplit gives the vote to the majority, or on a tie to the half
- * holding the lowest node id.  heal: everybody reports 1..N again.
- */
-static void
-phase_storm(struct bench *b, struct report *r, int split, uint64_t ring_seq)
+/* Split or heal storm, started by every shard at the same moment. */
+static int
+phase_storm(struct bench_pool *p, const struct bench_opts *o, struct report *r, int split,
+    uint64_t ring_seq, uint32_t *active)
 {
-	struct cluster *cl;
-	struct conn *c;
-	uint32_t i, j, half = b->o.nodes / 2;
-	uint64_t t0, deadline, lost0;
-	double cpu0, self0;
-	struct phase_result *pr = split ? &r->split : &r->heal;
+	struct bench_cmd cmd = { .type = split ? CMD_SPLIT : CMD_HEAL };
+	struct bench_result *m;
+	double cpu0;
 
-	phase_reset(b);
-	mark_full_clusters(b);
-	if (!split || b->o.nodes % 2 == 0) {
-		win_lo = 1;
-		win_hi = split ? half : b->o.nodes;
-	} else {
-		win_lo = half + 1;
-		win_hi = b->o.nodes;
-	}
-	lost0 = fails_total(b);
-	cpu0 = proc_cpu_s(b->o.server_pid);
-	self0 = self_cpu_s();
-	b->record_first_vote = !split;
-	t0 = now_ns();
-	for (i = 0; i < b->o.clusters; i++) {
-		cl = &b->clusters[i];
-		if (!cl->in_storm)
-			continue;
-		for (j = 0; j < b->o.nodes; j++) {
-			c = &b->conns[cl->first_conn + j];
-			if (!split)
-				bench_conn_report_membership(b, c, 1, b->o.nodes, 1, ring_seq);
-			else if (c->node_id <= half)
-				bench_conn_report_membership(b, c, 1, half, 1, ring_seq);
-			else
-				bench_conn_report_membership(b, c, half + 1, b->o.nodes, half + 1,
-				    ring_seq);
-		}
-	}
-	pr->report_s = (double)(now_ns() - t0) / 1e9;
-	deadline = t0 + (uint64_t)b->o.phase_timeout * BENCH_NS_PER_S;
-	pr->complete = run_loop(b, deadline, storm_done, 0, 0);
-	pr->wall_s = (double)(now_ns() - t0) / 1e9;
-	/* Give late or wrong votes the chance to show up before counting. */
-	(void)run_loop(b, now_ns() + (uint64_t)b->o.settle_ms * BENCH_NS_PER_MS, NULL, 0, 0);
-	b->record_first_vote = 0;
-	pr->server_cpu_s = cpu_delta(cpu0, proc_cpu_s(b->o.server_pid));
-	pr->bench_cpu_s = self_cpu_s() - self0;
-	pr->lost_conns = (uint32_t)(fails_total(b) - lost0);
-	report_storm(b, pr, t0, win_lo, win_hi, split ? "split" : "heal");
+	cpu0 = proc_cpu_s(o->server_pid);
+	cmd.t0 = bench_pool_t0(p);
+	cmd.deadline = cmd.t0 + (uint64_t)o->phase_timeout * BENCH_NS_PER_S;
+	cmd.ring_seq = ring_seq;
+	if (bench_pool_run(p, &cmd, &m) < 0)
+		return -1;
+	report_storm(split ? &r->split : &r->heal, m,
+	    cpu_delta(cpu0, proc_cpu_s(o->server_pid)), split ? "split" : "heal");
+	*active = m->r.active;
+	return 0;
 }
-
 /* ---- set-up ---- */
 
 static void
@@ -555,6 +285,11 @@ usage(FILE *f)
 	    "  --nodelay           TCP_NODELAY on the client sockets\n"
 	    "  --quickack          TCP_QUICKACK on the client sockets\n"
 	    "  --src-ips K         spread sources over 127.0.0.1..K (IPv4)\n"
+	    "  --workers W|auto    generator processes (1), each with its own NSS and\n"
+	    "                      a share of the clusters, so that no process holds\n"
+	    "                      thousands of TLS connections (NSS's per-handshake\n"
+	    "                      cost grows with them); auto: with --tls one per\n"
+	    "                      2,000 clients, at most 8, else 1\n"
 	    "  --json              one JSON object on stdout (else one key=value line)\n");
 }
 
@@ -576,7 +311,7 @@ enum {
 	OPT_HOST = 256, OPT_PORT, OPT_CLUSTERS, OPT_NODES, OPT_TLS, OPT_NSSDB, OPT_NICK,
 	OPT_SNAME, OPT_CFMT, OPT_HB, OPT_RATE, OPT_PENDING, OPT_CTIMEOUT, OPT_PTIMEOUT,
 	OPT_STEADY, OPT_SETTLE, OPT_PID, OPT_NODELAY, OPT_QUICKACK, OPT_SRCIPS, OPT_JSON,
-	OPT_HELP, OPT_INITHB,
+	OPT_HELP, OPT_INITHB, OPT_WORKERS,
 };
 
 static const struct option longopts[] = {
@@ -602,6 +337,7 @@ static const struct option longopts[] = {
 	{ "quickack", no_argument, NULL, OPT_QUICKACK },
 	{ "src-ips", required_argument, NULL, OPT_SRCIPS },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -649,6 +385,7 @@ parse_opts(int argc, char **argv, struct bench_opts *o)
 	o->phase_timeout = 60;
 	o->steady_s = 10;
 	o->settle_ms = 1000;
+	o->workers = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_HOST: o->host = optarg; break;
@@ -661,6 +398,16 @@ parse_opts(int argc, char **argv, struct bench_opts *o)
 		case OPT_NODELAY: o->nodelay = 1; break;
 		case OPT_QUICKACK: o->quickack = 1; break;
 		case OPT_JSON: o->json = 1; break;
+		case OPT_WORKERS:
+			if (strcmp(optarg, "auto") == 0)
+				o->workers = 0;
+			else if (parse_u32(optarg, &o->workers) < 0 || o->workers == 0 ||
+			    o->workers > BENCH_WORKERS_MAX) {
+				fprintf(stderr, "qnetd-bench: --workers 1..%d or auto\n",
+				    BENCH_WORKERS_MAX);
+				return -1;
+			}
+			break;
 		case OPT_HELP: usage(stdout); exit(0);
 		default:
 			if (ch >= OPT_HOST && optarg != NULL && opt_u32(ch, optarg, o) == 0)
@@ -700,80 +447,26 @@ is_loopback(const struct sockaddr_storage *ss)
 }
 
 static int
-resolve(struct bench *b)
+resolve(const struct bench_opts *o, struct sockaddr_storage *addr, socklen_t *addr_len)
 {
 	struct addrinfo hints, *ai;
 	int rc;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(b->o.host, b->o.port, &hints, &ai);
+	rc = getaddrinfo(o->host, o->port, &hints, &ai);
 	if (rc != 0) {
-		fprintf(stderr, "qnetd-bench: %s: %s\n", b->o.host, gai_strerror(rc));
+		fprintf(stderr, "qnetd-bench: %s: %s\n", o->host, gai_strerror(rc));
 		return -1;
 	}
-	memcpy(&b->addr, ai->ai_addr, ai->ai_addrlen);
-	b->addr_len = ai->ai_addrlen;
+	memset(addr, 0, sizeof(*addr));
+	memcpy(addr, ai->ai_addr, ai->ai_addrlen);
+	*addr_len = ai->ai_addrlen;
 	freeaddrinfo(ai);
-	if (!is_loopback(&b->addr)) {
+	if (!is_loopback(addr)) {
 		/* A load generator must not be pointed at a production arbiter. */
-		fprintf(stderr, "qnetd-bench: %s is not a loopback address\n", b->o.host);
+		fprintf(stderr, "qnetd-bench: %s is not a loopback address\n", o->host);
 		return -1;
-	}
-	return 0;
-}
-
-static void
-raise_nofile(uint32_t need)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
-	if (rl.rlim_cur >= need)
-		return;
-	rl.rlim_cur = need;
-	if (rl.rlim_max < need)
-		rl.rlim_max = need;	/* works as root */
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-		getrlimit(RLIMIT_NOFILE, &rl);
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-		fprintf(stderr, "qnetd-bench: RLIMIT_NOFILE only %lu, %u wanted\n",
-		    (unsigned long)rl.rlim_cur, need);
-	}
-}
-
-static int
-bench_setup(struct bench *b)
-{
-	uint32_t i, j;
-	struct conn *c;
-
-	b->nconns = b->o.clusters * b->o.nodes;
-	if (b->nconns / b->o.nodes != b->o.clusters || b->nconns > 10000000) {
-		fprintf(stderr, "qnetd-bench: too many connections\n");
-		return -1;
-	}
-	raise_nofile(b->nconns + 64);
-	b->conns = calloc(b->nconns, sizeof(*b->conns));
-	b->clusters = calloc(b->o.clusters, sizeof(*b->clusters));
-	b->heap = calloc(b->nconns + 1, sizeof(*b->heap));
-	b->st.done_at = calloc(b->nconns + 1, sizeof(*b->st.done_at));
-	b->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (b->conns == NULL || b->clusters == NULL || b->heap == NULL ||
-	    b->st.done_at == NULL || b->epfd < 0) {
-		perror("qnetd-bench: setup");
-		return -1;
-	}
-	for (i = 0; i < b->o.clusters; i++) {
-		b->clusters[i].first_conn = i * b->o.nodes;
-		for (j = 0; j < b->o.nodes; j++) {
-			c = &b->conns[i * b->o.nodes + j];
-			c->fd = -1;
-			c->cluster = i;
-			c->node_id = j + 1;
-		}
 	}
 	return 0;
 }
@@ -782,40 +475,69 @@ static void
 on_signal(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	bench_interrupted = 1;
+}
+
+static uint32_t
+workers_for(const struct bench_opts *o)
+{
+	uint32_t n = o->workers, clients = o->clusters * o->nodes;
+
+	if (n == 0) {
+		/* auto: keep each process's live TLS connections few (softoken walk). */
+		n = o->tls ? (clients + AUTO_CLIENTS - 1) / AUTO_CLIENTS : 1;
+		if (n > AUTO_WORKERS_MAX)
+			n = AUTO_WORKERS_MAX;
+	}
+	if (n > o->clusters)
+		n = o->clusters;
+	return n > 0 ? n : 1;
 }
 
 int
 main(int argc, char **argv)
 {
-	static struct bench b;
+	static struct bench_pool pool;
 	static struct report r;
-	uint32_t i;
-	double self0;
+	struct bench_cmd finish = { .type = CMD_FINISH };
+	struct bench_opts o;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	struct bench_result *m;
+	uint32_t active = 0;
+	int rc;
 
-	if (parse_opts(argc, argv, &b.o) < 0)
+	memset(&o, 0, sizeof(o));
+	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
 	report_init(&r);
+	r.workers = workers_for(&o);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (resolve(&b) < 0 || bench_setup(&b) < 0)
+	if (resolve(&o, &addr, &addr_len) < 0)
 		return 2;
-	if (b.o.tls && bench_tls_init(&b) < 0)
+	if (bench_pool_start(&pool, &o, &addr, addr_len, r.workers) < 0) {
+		(void)bench_pool_stop(&pool);
 		return 2;
-	self0 = self_cpu_s();
-	phase_connect(&b, &r);
-	if (!interrupted && b.active > 0)
-		phase_steady(&b, &r);
-	if (!interrupted && b.active > 0)
-		phase_storm(&b, &r, 1, 4 + RING_STEP);
-	if (!interrupted && b.active > 0)
-		phase_storm(&b, &r, 0, 4 + 2 * RING_STEP);
-	r.bench_cpu_total_s = self_cpu_s() - self0;
-	report_final(&b, &r);
-	for (i = 0; i < b.nconns; i++)
-		bench_conn_kill(&b, &b.conns[i], FAIL_NONE);
-	if (b.o.tls)
-		bench_tls_fini(&b);
-	return interrupted ? 1 : 0;
+	}
+	rc = phase_connect(&pool, &o, &r, &active);
+	if (rc == 0 && !bench_interrupted && active > 0)
+		rc = phase_steady(&pool, &o, &r, &active);
+	if (rc == 0 && !bench_interrupted && active > 0)
+		rc = phase_storm(&pool, &o, &r, 1, 4 + RING_STEP, &active);
+	if (rc == 0 && !bench_interrupted && active > 0)
+		rc = phase_storm(&pool, &o, &r, 0, 4 + 2 * RING_STEP, &active);
+	if (rc == 0)
+		rc = bench_pool_run(&pool, &finish, &m);
+	if (rc < 0) {
+		(void)bench_pool_stop(&pool);
+		fprintf(stderr, "qnetd-bench: run failed, no results\n");
+		return 3;
+	}
+	r.bench_cpu_total_s = m->r.cpu_s;
+	report_final(&o, &r);
+	if (bench_pool_stop(&pool) < 0)
+		return 3;
+	return bench_interrupted ? 1 : 0;
 }

@@ -15,6 +15,9 @@
 #   BENCH_CAP_S    seconds Debian's daemon gets per connect phase at 10,000
 #                  clients (default 180 TLS off, 240 TLS on; ours gets 120)
 #   BENCH_OUT      keep the JSON results in this directory
+#   BENCH_WORKERS  generator processes, qnetd-bench --workers (default auto:
+#                  with TLS one per 2,000 clients, at most 8; see
+#                  docs/performance.md)
 #
 # Loopback only; every process started here is stopped by pid; the NSS
 # database and sockets live in a temporary directory removed at exit.
@@ -33,6 +36,7 @@ else
 	sizes="1000 10000"
 fi
 tls_modes=${BENCH_TLS:-off on}
+workers=${BENCH_WORKERS:-auto}
 daemons=${BENCH_DAEMONS:-ours debian}
 
 if [ ! -x "$bench" ]; then
@@ -118,7 +122,8 @@ run_one() {
 	# shellcheck disable=SC2086
 	$nice_cmd "$bench" --port "$port" --clusters $((clients / 2)) --nodes 2 $tlsopt \
 		--hb 2000 --server-pid "$dpid" --connect-timeout "$cap" --phase-timeout 30 \
-		--steady 10 --max-pending 256 --json >"$out/$name.json" 2>"$out/$name.log"
+		--steady 10 --max-pending 256 --workers "$workers" --json >"$out/$name.json" \
+		2>"$out/$name.log"
 	rc=$?
 	sed 's/^/   /' "$out/$name.log"
 	if kill -0 "$dpid" 2>/dev/null; then
