@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cert.h>
+#include <certdb.h>
 #include <keyhi.h>
 #include <nss.h>
 #include <pk11pub.h>
@@ -99,11 +100,47 @@ new_model(const struct qnetd_settings *s, CERTCertificate *cert, SECKEYPrivateKe
 	return m;
 }
 
+/*
+ * The client certificate is a temporary certificate (not in our
+ * database), and NSS looks for its trust object in every token each time
+ * it meets the certificate again without one: at every handshake of
+ * every node of the cluster, and during the chain check.  A token search
+ * walks every live session object, i.e. the keys of every open TLS
+ * connection.  A trust record without trust ("verify the chain", the
+ * meaning of no record at all) answers those lookups from memory for as
+ * long as the certificate is in use.  Then NSS's own check runs.
+ */
+static SECStatus
+auth_cert_cb(void *arg, PRFileDesc *fd, PRBool check_sig, PRBool is_server)
+{
+	CERTCertificate *peer = SSL_PeerCertificate(fd);
+	CERTCertTrust trust;
+
+	(void)arg;
+	if (peer != NULL) {
+		if (!peer->isperm && CERT_GetCertTrust(peer, &trust) != SECSuccess) {
+			/*
+			 * All-zero trust equals what NSS computes when the tokens
+			 * have none, and NSS then keeps nothing; "w" (send warning)
+			 * is a legacy flag no verification reads, so the record
+			 * stays while meaning the same.  In memory only: the
+			 * certificate has no token instance to write to.
+			 */
+			memset(&trust, 0, sizeof(trust));
+			trust.sslFlags = CERTDB_SEND_WARN;
+			(void)CERT_ChangeCertTrust(CERT_GetDefaultCertDB(), peer, &trust);
+		}
+		CERT_DestroyCertificate(peer);
+	}
+	return SSL_AuthCertificate(CERT_GetDefaultCertDB(), fd, check_sig, is_server);
+}
+
 static int
 configure_model(PRFileDesc *m, const struct qnetd_settings *s, CERTCertificate *cert,
     SECKEYPrivateKey *key)
 {
 	if (SSL_ConfigServerCert(m, cert, key, NULL, 0) != SECSuccess ||
+	    SSL_AuthCertificateHook(m, auth_cert_cb, NULL) != SECSuccess ||
 	    SSL_OptionSet(m, SSL_SECURITY, PR_TRUE) != SECSuccess ||
 	    /* qdevice never resumes a session: skip the cache and the tickets */
 	    SSL_OptionSet(m, SSL_NO_CACHE, PR_TRUE) != SECSuccess ||
