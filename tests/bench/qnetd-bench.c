@@ -39,8 +39,8 @@
 
 #define RING_STEP 4
 
-#define AUTO_CLIENTS 2000	/* --workers auto: TLS clients per worker */
-#define AUTO_WORKERS_MAX 8
+#define AUTO_CLIENTS 1000	/* --workers auto: TLS clients per worker */
+#define AUTO_WORKERS_MAX 32
 
 volatile sig_atomic_t bench_interrupted;
 
@@ -289,7 +289,7 @@ usage(FILE *f)
 	    "                      a share of the clusters, so that no process holds\n"
 	    "                      thousands of TLS connections (NSS's per-handshake\n"
 	    "                      cost grows with them); auto: with --tls one per\n"
-	    "                      2,000 clients, at most 8, else 1\n"
+	    "                      1,000 clients, at most 32, else 1\n"
 	    "  --json              one JSON object on stdout (else one key=value line)\n");
 }
 
