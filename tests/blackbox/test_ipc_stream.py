@@ -8,8 +8,11 @@ than ipc_max_send_size, and every listing must parse: only well-formed
 lines in the right order, node ids rising within a cluster, no cluster
 listed twice, every cluster present for the whole listing listed with
 its staying nodes.  Also: a reader that stalls halfway, one that goes
-away halfway, one that never reads (closed by the 10 s IPC limit); the
-daemon keeps serving and ends cleanly.
+away halfway, one that never reads (closed by the 10 s IPC limit), and
+two listings parked while every bench client disconnects (so the
+elements their cursors stand on are freed); the daemon keeps serving and
+ends cleanly.  Run under ASan (make check SANITIZE=...) a cursor left on
+a freed client or cluster is a use after free.
 
 Exit 0 pass, 1 fail, 77 skip.
 """
@@ -31,6 +34,7 @@ import qnetd_client as q  # noqa: E402
 
 BENCH_CLUSTERS = int(os.environ.get("STREAM_TEST_CLUSTERS", "1500"))
 STABLE = 40          # clusters "stable-N": node 1 stays, nodes 2 and 3 churn
+WIDE = 300           # clusters "wide-N" of 4 nodes, created after the bench's
 MAX_SEND = 16384
 failures = []
 
@@ -69,7 +73,8 @@ def parse_listing(text, verbose):
             break
         m = re.fullmatch(r'Cluster "([^"]*)":', line)
         if m:
-            if expect not in ("cluster", "any"):
+            # "node": every client of the previous cluster left after its head was sent
+            if expect not in ("cluster", "any", "node"):
                 raise ValueError("cluster head out of place: " + where)
             if expect == "any" and verbose and fields < 5:
                 raise ValueError("verbose client block too short before " + where)
@@ -111,7 +116,7 @@ def parse_listing(text, verbose):
         if expect != "any" or not CLIENT_LINE.fullmatch(line):
             raise ValueError("unexpected line: " + where)
         fields += 1
-    if expect not in ("cluster", "any"):
+    if expect not in ("cluster", "any", "node"):
         raise ValueError("listing ends inside a cluster head")
     return clusters
 
@@ -231,7 +236,14 @@ def main():
         for i, c in enumerate(stable_nodes):
             c.handshake("stable-%d" % i, 1, heartbeat=120000)
         n = wait_clients(d, 2 * BENCH_CLUSTERS + STABLE, 60)
-        check(n >= 2 * BENCH_CLUSTERS + STABLE, "%d clients connected" % n)
+        wide = {}
+        for i in range(WIDE):
+            for node in (1, 2, 3, 4):
+                c = q.Client(d.host, d.port, name="wide-%d/%d" % (i, node))
+                c.handshake("wide-%d" % i, node, heartbeat=120000)
+                wide[(i, node)] = c
+        n = wait_clients(d, 2 * BENCH_CLUSTERS + STABLE + 4 * WIDE, 10)
+        check(n >= 2 * BENCH_CLUSTERS + STABLE + 4 * WIDE, "%d clients connected" % n)
 
         # a reader that never reads: the 10 s IPC limit must close it
         never = raw_list(d.sock_path, b"list verbose\n")
@@ -276,8 +288,10 @@ def main():
             st = [cl.get("stable-%d" % i) for i in range(STABLE)]
             check(all(v is not None and v[0] == 1 for v in st),
                   "%s: every stable-N cluster, with its node 1" % what)
+            check(all(cl.get("wide-%d" % i) == [1, 2, 3, 4] for i in range(WIDE)),
+                  "%s: every wide-N cluster with its 4 nodes" % what)
             check(all(k.startswith("churn-") or k.startswith("stable-") or k in bench_cl
-                      for k in cl), "%s: no unknown cluster name" % what)
+                      or k.startswith("wide-") for k in cl), "%s: no unknown cluster name" % what)
 
         # a reader that stalls halfway through, then reads on
         s = raw_list(d.sock_path, b"list verbose\n")
@@ -302,6 +316,82 @@ def main():
 
         churn.stop.set()
         churn.join(10)
+
+        # clients under parked cursors leave while their clusters stay:
+        # readers stop reading at the first wide cluster (their cursors a
+        # socket buffer further on, among the wide clusters), then nodes 2-4
+        # of every wide cluster disconnect
+        parked = []
+        for req in (b"list verbose\n", b"list\n", b"list verbose\n", b"list\n"):
+            p = raw_list(d.sock_path, req)
+            head = b""
+            while b'Cluster "wide-0"' not in head:
+                chunk = p.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+            parked.append((p, head, req.startswith(b"list verbose")))
+        for (i, node), c in list(wide.items()):
+            if node != 1:
+                c.close()
+                del wide[(i, node)]
+        want = 2 * BENCH_CLUSTERS + STABLE + WIDE
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            rc, out, _ = xu.tool(d, "-s")
+            m = re.search(rb"Connected clients:\t\t(\d+)", out)
+            if m and int(m.group(1)) <= want + 5:
+                break
+            time.sleep(0.1)
+        for p, head, verbose in parked:
+            got = read_all(p, head)
+            p.close()
+            try:
+                cl = parse_listing(got[3:].decode(), verbose)
+                short = len([i for i in range(WIDE) if cl.get("wide-%d" % i) not in
+                             (None, [1, 2, 3, 4])])
+                check(all(cl.get("wide-%d" % i, [1])[0] == 1 for i in range(WIDE)),
+                      "parked listing%s resumes after nodes 2-4 of the wide clusters left "
+                      "(%d bytes; %d wide clusters listed short)"
+                      % (" -v" if verbose else "", len(got), short))
+            except ValueError as e:
+                check(False, "parked listing parses after clients left: %s" % e)
+
+        # every cursor's element goes away: a reader stalls a little way into
+        # the listing (its cursor parked among the bench clusters), then the
+        # bench exits and its clients all disconnect; the rest must still
+        # parse, and the bench clusters not yet listed are simply absent
+        parked = [raw_list(d.sock_path, req) for req in (b"list\n", b"list verbose\n")]
+        heads = [p.recv(8192) for p in parked]
+        bp.send_signal(signal.SIGINT)
+        try:
+            bp.wait(20)
+        except subprocess.TimeoutExpired:
+            bp.kill()
+            bp.wait()
+        n = 0
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            rc, out, _ = xu.tool(d, "-s")
+            m = re.search(rb"Connected clients:\t\t(\d+)", out)
+            n = int(m.group(1)) if m else -1
+            if 0 <= n < BENCH_CLUSTERS:
+                break
+            time.sleep(0.1)
+        check(0 <= n < BENCH_CLUSTERS, "bench clients gone while two listings are parked (%d "
+              "clients left)" % n)
+        for p, head, verbose in zip(parked, heads, (False, True)):
+            got = read_all(p, head)
+            p.close()
+            try:
+                cl = parse_listing(got[3:].decode(), verbose)
+                nb = len([k for k in cl if k.endswith(".bench.qnetd")])
+                check(got.startswith(b"OK\n") and 0 < nb < BENCH_CLUSTERS,
+                      "parked listing%s resumes after its clients left: %d bytes, %d of %d "
+                      "bench clusters" % (" -v" if verbose else "", len(got), nb, BENCH_CLUSTERS))
+            except ValueError as e:
+                check(False, "parked listing parses after its clients left: %s" % e)
+        check(d.alive(), "daemon alive after the mass disconnect under parked listings")
 
         # the reader that never read: closed by the 10 s limit, having been
         # sent only what the socket buffer holds
@@ -333,6 +423,8 @@ def main():
             churn.join(10)
             churn.close_all()
         for c in stable_nodes if "stable_nodes" in dir() else []:
+            c.close()
+        for c in wide.values() if "wide" in dir() else []:
             c.close()
         if bp is not None and bp.poll() is None:
             bp.send_signal(signal.SIGINT)
