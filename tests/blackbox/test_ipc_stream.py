@@ -3,7 +3,7 @@
 a daemon with -S ipc_max_send_size=16384 and a few thousand clients
 (qnetd-bench, 2-node ffsplit clusters, TLS off) while protocol clients
 join and leave.  `corosync-qnetd-tool -l` and `-l -v` (ours and Debian's,
-some at the same time) must succeed although the listing is far larger
+some at the same time), and `-j -l`, must succeed although the listing is far larger
 than ipc_max_send_size, and every listing must parse: only well-formed
 lines in the right order, node ids rising within a cluster, no cluster
 listed twice, every cluster present for the whole listing listed with
@@ -16,6 +16,7 @@ a freed client or cluster is a use after free.
 
 Exit 0 pass, 1 fail, 77 skip.
 """
+import json
 import os
 import random
 import re
@@ -266,6 +267,18 @@ def main():
                     threads.append(t)
                 for t in threads:
                     t.join()
+        # the JSON listing is streamed the same way: one valid document
+        for rnd in range(2):
+            rc, out, err = xu.tool(d, "-j", "-l", timeout=30)
+            try:
+                doc = json.loads(out)
+                names = [c["name"] for c in doc["clusters"]]
+                check(rc == 0 and len(out) > 10 * MAX_SEND and len(names) == len(set(names))
+                      and len([n for n in names if n.endswith(".bench.qnetd")]) == BENCH_CLUSTERS,
+                      "tool -j -l under churn: %d bytes, one valid document, %d clusters"
+                      % (len(out), len(names)))
+            except ValueError as e:
+                check(False, "tool -j -l under churn parses: %s (rc %d, %r)" % (e, rc, err[:100]))
         check(churn.error is None, "churn clients ran (%d joins/leaves): %r"
               % (churn.ops, churn.error))
         check(churn.ops > 50, "clients joined and left during the listings (%d)" % churn.ops)
