@@ -13,6 +13,8 @@
 
 TAILQ_HEAD(qnetd_client_list, qnetd_client);
 
+struct cluster_cursor;
+
 struct qnetd_cluster {
 	char *name;			/* owned, NUL-terminated */
 	size_t name_len;
@@ -29,11 +31,12 @@ struct cluster_registry {
 	size_t nbuckets;
 	size_t count;
 	TAILQ_HEAD(, qnetd_cluster) clusters;	/* creation order, for listings */
+	TAILQ_HEAD(, cluster_cursor) cursors;	/* open listings (cluster_cursor.h) */
 };
 
 /* 0, or -1 on out of memory. */
 int cluster_registry_init(struct cluster_registry *reg);
-/* Frees every cluster (not the clients). */
+/* Frees every cluster (not the clients); open cursors are left DONE. */
 void cluster_registry_destroy(struct cluster_registry *reg);
 
 /* Cluster with exactly this name (length and bytes), or NULL. */

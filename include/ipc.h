@@ -6,8 +6,9 @@
  * connection closed.  Limits: ipc_max_clients connections (extra ones
  * are accepted and closed at once), ipc_max_receive_size bytes of
  * request (over it: closed with no reply, as upstream), ipc_max_send_size
- * bytes of reply, and IPC_IDLE_TIMEOUT_MS for the whole exchange (ours:
- * upstream has none, so idle connections could hold every slot).
+ * bytes of reply buffered (a list is streamed in slices: ipc_cmd.h), and
+ * IPC_IDLE_TIMEOUT_MS for the whole exchange (ours: upstream has none, so
+ * idle connections could hold every slot).
  * Replies are formatted from qnetd_instance.
  */
 #ifndef QNETD_IPC_H

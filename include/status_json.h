@@ -35,6 +35,20 @@ void status_json_set_tls_fn(status_json_tls_fn fn);
 int status_json(const struct qnetd_instance *instance, enum status_json_what what,
     const char *cluster_name, time_t now, struct wbuf *out);
 
+/*
+ * The same document in parts, for a reply streamed cluster by cluster
+ * (ipc_cmd.h): head (with "clusters":[ when what has STATUS_JSON_LIST),
+ * then for each cluster its start, its clients and its end, then the
+ * tail.  first: no comma before this cluster (client of the cluster).
+ * A failed append leaves out->failed set.
+ */
+void status_json_head(const struct qnetd_instance *instance, enum status_json_what what,
+    time_t now, struct wbuf *out);
+void status_json_cluster_start(struct wbuf *out, const struct qnetd_cluster *cl, int first);
+void status_json_client(struct wbuf *out, const struct qnetd_client *c, int first);
+void status_json_cluster_end(struct wbuf *out);
+void status_json_tail(enum status_json_what what, struct wbuf *out);
+
 /* Append s (len bytes) as a JSON string; invalid UTF-8 becomes U+FFFD. */
 void status_json_string(struct wbuf *out, const char *s, size_t len);
 

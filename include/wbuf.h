@@ -39,6 +39,11 @@ int wbuf_put_u64(struct wbuf *wb, uint64_t v);
 int wbuf_reserve(struct wbuf *wb, size_t extra);
 /* Shorten the contents to len bytes (no-op if already shorter); failed is kept. */
 void wbuf_truncate(struct wbuf *wb, size_t len);
+/*
+ * Shorten the contents to len bytes and clear failed: undo the appends
+ * since the length was len, including one that failed.
+ */
+void wbuf_rewind(struct wbuf *wb, size_t len);
 /* Overwrite 2/4 bytes at off (which must lie inside len). */
 void wbuf_set_u16(struct wbuf *wb, size_t off, uint16_t v);
 void wbuf_set_u32(struct wbuf *wb, size_t off, uint32_t v);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "cluster_cursor.h"
 
 #define CLUSTER_REGISTRY_MIN_BUCKETS	64
 
@@ -47,6 +48,7 @@ cluster_registry_init(struct cluster_registry *reg)
 	reg->nbuckets = CLUSTER_REGISTRY_MIN_BUCKETS;
 	reg->count = 0;
 	TAILQ_INIT(&reg->clusters);
+	TAILQ_INIT(&reg->cursors);
 	return (0);
 }
 
@@ -65,6 +67,7 @@ cluster_registry_destroy(struct cluster_registry *reg)
 {
 	struct qnetd_cluster *cluster;
 
+	cluster_cursor_detach_all(reg);
 	while ((cluster = TAILQ_FIRST(&reg->clusters)) != NULL) {
 		TAILQ_REMOVE(&reg->clusters, cluster, entries);
 		cluster_free(cluster);
@@ -153,6 +156,7 @@ cluster_unlink(struct cluster_registry *reg, struct qnetd_cluster *cluster)
 		pp = &(*pp)->hash_next;
 	if (*pp != NULL)
 		*pp = cluster->hash_next;
+	cluster_cursor_cluster_removed(reg, cluster);
 	TAILQ_REMOVE(&reg->clusters, cluster, entries);
 	reg->count--;
 }
@@ -202,6 +206,7 @@ cluster_registry_del_client(struct cluster_registry *reg, struct qnetd_client *c
 	cluster = client->cluster;
 	if (cluster == NULL)
 		return;
+	cluster_cursor_client_removed(reg, client);
 	TAILQ_REMOVE(&cluster->clients, client, cluster_entries);
 	cluster->client_count--;
 	client->cluster = NULL;

@@ -6,6 +6,13 @@
  * from a zero-delay "reaper" timer: the loop may still hold an event for
  * the connection in the batch it is dispatching, and a timer callback
  * runs only after that batch.  All teardown is in conn_free().
+ *
+ * A list reply is streamed (ipc_cmd.h): one slice is formatted when the
+ * request is answered and then one per writable event, each only once
+ * the previous one is sent, so a connection holds at most one slice and
+ * a wake-up costs at most one slice of work, however many clients the
+ * daemon has; the loop serves everyone else between slices.  Closing
+ * releases the stream, and with it its registry cursor, at once.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -46,8 +53,9 @@ struct ipc_conn {
 	struct loop_timer idle_timer;
 	char *rbuf;			/* request bytes so far, at most max_receive */
 	size_t rlen;
-	struct wbuf reply;
+	struct wbuf reply;		/* the reply, or the current slice of a stream */
 	size_t woff;			/* bytes of reply already sent */
+	struct ipc_stream *stream;	/* the rest of a streamed reply; NULL: none */
 	int shutdown_requested;
 	TAILQ_ENTRY(ipc_conn) entries;
 };
@@ -79,6 +87,7 @@ conn_free(struct ipc_conn *conn)
 	loop_watch_del(&conn->watch);
 	if (conn->fd != -1)
 		close(conn->fd);
+	ipc_stream_free(conn->stream);
 	wbuf_destroy(&conn->reply);
 	free(conn->rbuf);
 	free(conn);
@@ -108,6 +117,8 @@ conn_close(struct ipc_conn *conn)
 	loop_watch_del(&conn->watch);
 	close(conn->fd);
 	conn->fd = -1;
+	ipc_stream_free(conn->stream);
+	conn->stream = NULL;
 	TAILQ_REMOVE(&ipc.conns, conn, entries);
 	ipc.nconns--;
 	TAILQ_INSERT_TAIL(&ipc.closed, conn, entries);
@@ -120,7 +131,11 @@ idle_cb(struct loop_timer *t)
 {
 	struct ipc_conn *conn = t->data;
 
-	log_msg(LOG_DEBUG, "IPC client idle for %u ms, disconnecting", IPC_IDLE_TIMEOUT_MS);
+	if (conn->stream != NULL)
+		log_msg(LOG_WARNING, "IPC: list reply not read within %u ms, disconnecting",
+		    IPC_IDLE_TIMEOUT_MS);
+	else
+		log_msg(LOG_DEBUG, "IPC client idle for %u ms, disconnecting", IPC_IDLE_TIMEOUT_MS);
 	conn_close(conn);
 }
 
@@ -141,8 +156,9 @@ listener_close(void)
 
 /* ---------------------------------------------------------------- reply */
 
-static void
-conn_write(struct ipc_conn *conn)
+/* Send what the socket takes.  0: all of it sent; 1: wait for EPOLLOUT; -1: closed. */
+static int
+conn_send(struct ipc_conn *conn)
 {
 	size_t left;
 	ssize_t n;
@@ -157,10 +173,45 @@ conn_write(struct ipc_conn *conn)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;		/* wait for EPOLLOUT */
+			return (1);
 		log_msg(LOG_DEBUG, "IPC: can't send reply: %s", n == 0 ? "closed" : strerror(errno));
 		conn_close(conn);
-		return;
+		return (-1);
+	}
+
+	return (0);
+}
+
+/*
+ * Send the reply.  For a stream, format the next slice once the current
+ * one is out, but at most one slice per call (filled: one was formatted
+ * already in this wake-up); EPOLLOUT brings us back for the next.
+ */
+static void
+conn_write(struct ipc_conn *conn, int filled)
+{
+	enum ipc_stream_res res;
+
+	for (;;) {
+		if (conn_send(conn) != 0)
+			return;
+		if (conn->stream == NULL)
+			break;
+		if (filled)
+			return;
+		wbuf_reset(&conn->reply);
+		conn->woff = 0;
+		res = ipc_stream_fill(conn->stream, &conn->reply);
+		filled = 1;
+		if (res == IPC_STREAM_DONE) {
+			ipc_stream_free(conn->stream);
+			conn->stream = NULL;
+		} else if (res == IPC_STREAM_FAILED) {
+			log_msg(LOG_ERR, "IPC: a list entry does not fit in ipc_max_send_size (%zu); "
+			    "disconnecting with the list unfinished", ipc.max_send);
+			conn_close(conn);
+			return;
+		}
 	}
 
 	conn_close(conn);
@@ -184,7 +235,8 @@ conn_handle_request(struct ipc_conn *conn)
 		/* Out of memory while parsing: upstream's answer in that case. */
 		res = wbuf_put(&conn->reply, "Error\nCommand too long\n", 23);
 	} else {
-		res = ipc_cmd_reply(&qnetd_instance, &cmd, ipc.max_send, &conn->reply);
+		res = ipc_cmd_reply_start(&qnetd_instance, &cmd, ipc.max_send, &conn->reply,
+		    &conn->stream);
 		conn->shutdown_requested = (res == 0 && cmd.type == IPC_CMD_SHUTDOWN);
 		metrics_ipc_request(metrics_ipc_cmd_of(cmd.type));
 		ipc_cmd_destroy(&cmd);
@@ -201,7 +253,7 @@ conn_handle_request(struct ipc_conn *conn)
 		conn_close(conn);
 		return;
 	}
-	conn_write(conn);
+	conn_write(conn, 1);
 }
 
 /* One read per wake-up, like upstream, so the size limit falls at the same byte. */
@@ -253,7 +305,7 @@ conn_io_cb(struct loop_watch *w, uint32_t revents)
 		break;
 	case IPC_CONN_WRITING:
 		if (revents & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-			conn_write(conn);
+			conn_write(conn, 0);
 		break;
 	case IPC_CONN_CLOSED:
 		break;

@@ -7,6 +7,7 @@
  * every line follows Debian's corosync-qnetd 3.0.3 (protocol.md 5.3).
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 
 #include "cluster.h"
+#include "cluster_cursor.h"
 #include "extra.h"
 #include "ipc_cmd.h"
 #include "ipc_lex.h"
@@ -103,14 +105,18 @@ put_fmt(struct wbuf *out, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		out->failed = 1;
 		return (-1);
+	}
 	if ((size_t)n < sizeof(small))
 		return (wbuf_put(out, small, (size_t)n));
 
 	p = malloc((size_t)n + 1);
-	if (p == NULL)
+	if (p == NULL) {
+		out->failed = 1;
 		return (-1);
+	}
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
@@ -352,10 +358,11 @@ cluster_kap_active(const struct qnetd_cluster *cluster)
 	return (1);
 }
 
+/* The cluster's lines before its clients'. */
 static void
-put_cluster(struct wbuf *out, const struct qnetd_cluster *cluster, int verbose)
+put_cluster_head(struct wbuf *out, const struct qnetd_cluster *cluster)
 {
-	const struct qnetd_client *c, *first;
+	const struct qnetd_client *first;
 
 	put_fmt(out, "Cluster \"%s\":\n", cluster->name);
 	/* Algorithm and tie-breaker are the same for every client (INIT checks it). */
@@ -365,8 +372,15 @@ put_cluster(struct wbuf *out, const struct qnetd_cluster *cluster, int verbose)
 		    cluster_kap_active(cluster) ? " (KAP Tie-breaker)" : "");
 		put_tie_breaker(out, &first->tie_breaker);
 	}
-	TAILQ_FOREACH(c, &cluster->clients, cluster_entries)
-		put_client(out, c, verbose);
+}
+
+/* As upstream: C-string comparison, exact case, NULL or "" means all. */
+static int
+cluster_selected(const struct qnetd_cluster *cluster, const char *cluster_name)
+{
+
+	return (cluster_name == NULL || cluster_name[0] == '\0' ||
+	    strcmp(cluster_name, cluster->name) == 0);
 }
 
 int
@@ -374,18 +388,203 @@ ipc_cmd_list(const struct qnetd_instance *instance, int verbose, const char *clu
     struct wbuf *out)
 {
 	const struct qnetd_cluster *cluster;
+	const struct qnetd_client *c;
 
 	TAILQ_FOREACH(cluster, &instance->clusters.clusters, entries) {
-		/* As upstream: C-string comparison, exact case, "" means all. */
-		if (cluster_name != NULL && cluster_name[0] != '\0' &&
-		    strcmp(cluster_name, cluster->name) != 0)
+		if (!cluster_selected(cluster, cluster_name))
 			continue;
-		put_cluster(out, cluster, verbose);
+		put_cluster_head(out, cluster);
+		TAILQ_FOREACH(c, &cluster->clients, cluster_entries)
+			put_client(out, c, verbose);
 		if (out->failed)
 			return (-1);
 	}
 
 	return (out->failed ? -1 : 0);
+}
+
+/* ---------------------------------------------------------------- stream */
+
+/*
+ * A list reply in slices.  The cursor stands on the next item to format;
+ * an item is formatted whole or not at all (a failed one is rewound and
+ * retried in the next slice, into an empty buffer), so the cursor only
+ * moves past what is in the buffer.
+ */
+struct ipc_stream;
+
+struct ipc_stream_fmt {
+	void (*cluster)(struct wbuf *out, const struct ipc_stream *st,
+	    const struct qnetd_cluster *cluster);
+	void (*client)(struct wbuf *out, const struct ipc_stream *st,
+	    const struct qnetd_client *client);
+	void (*cluster_end)(struct wbuf *out, const struct ipc_stream *st);
+	void (*tail)(struct wbuf *out, const struct ipc_stream *st);
+	const char *fail_msg;		/* the error when not even the start fits */
+};
+
+struct ipc_stream {
+	const struct ipc_stream_fmt *fmt;
+	struct cluster_cursor cur;
+	size_t max_size;		/* bytes in the buffer at most */
+	int verbose;
+	enum status_json_what json_what;
+	char *cluster_name;		/* owned; NULL: every cluster */
+	size_t nclusters;		/* clusters started so far */
+	size_t nclients;		/* clients of the current cluster so far */
+};
+
+static void
+text_cluster(struct wbuf *out, const struct ipc_stream *st, const struct qnetd_cluster *cluster)
+{
+
+	(void)st;
+	put_cluster_head(out, cluster);
+}
+
+static void
+text_client(struct wbuf *out, const struct ipc_stream *st, const struct qnetd_client *client)
+{
+
+	put_client(out, client, st->verbose);
+}
+
+static void
+text_nothing(struct wbuf *out, const struct ipc_stream *st)
+{
+
+	(void)out;
+	(void)st;
+}
+
+static const struct ipc_stream_fmt text_fmt = {
+	text_cluster, text_client, text_nothing, text_nothing, "Can't get QNetd cluster list",
+};
+
+static void
+json_cluster(struct wbuf *out, const struct ipc_stream *st, const struct qnetd_cluster *cluster)
+{
+
+	status_json_cluster_start(out, cluster, st->nclusters == 0);
+}
+
+static void
+json_client(struct wbuf *out, const struct ipc_stream *st, const struct qnetd_client *client)
+{
+
+	status_json_client(out, client, st->nclients == 0);
+}
+
+static void
+json_cluster_end(struct wbuf *out, const struct ipc_stream *st)
+{
+
+	(void)st;
+	status_json_cluster_end(out);
+}
+
+static void
+json_tail(struct wbuf *out, const struct ipc_stream *st)
+{
+
+	status_json_tail(st->json_what, out);
+}
+
+static const struct ipc_stream_fmt json_fmt = {
+	json_cluster, json_client, json_cluster_end, json_tail, "Can't get QNetd status",
+};
+
+void
+ipc_stream_free(struct ipc_stream *st)
+{
+
+	if (st == NULL)
+		return;
+	cluster_cursor_destroy(&st->cur);
+	free(st->cluster_name);
+	free(st);
+}
+
+enum ipc_stream_res
+ipc_stream_fill(struct ipc_stream *st, struct wbuf *out)
+{
+	struct qnetd_cluster *cluster;
+	struct qnetd_client *client;
+	enum cluster_cursor_item item;
+	size_t start, mark, target, steps;
+
+	start = out->len;
+	target = st->max_size < IPC_STREAM_SLICE_BYTES ? st->max_size : IPC_STREAM_SLICE_BYTES;
+	for (steps = 0; steps < IPC_STREAM_SLICE_STEPS; steps++) {
+		/* At least one item per slice, so that a slice always makes progress. */
+		if (out->len > start && out->len >= target)
+			break;
+		mark = out->len;
+		item = cluster_cursor_peek(&st->cur, &cluster, &client);
+		switch (item) {
+		case CLUSTER_CURSOR_DONE:
+			st->fmt->tail(out, st);
+			break;
+		case CLUSTER_CURSOR_CLUSTER:
+			if (!cluster_selected(cluster, st->cluster_name)) {
+				cluster_cursor_skip_cluster(&st->cur);
+				continue;
+			}
+			st->fmt->cluster(out, st, cluster);
+			break;
+		case CLUSTER_CURSOR_CLIENT:
+			st->fmt->client(out, st, client);
+			break;
+		case CLUSTER_CURSOR_CLUSTER_END:
+			st->fmt->cluster_end(out, st);
+			break;
+		}
+		if (out->failed || out->len > st->max_size) {
+			wbuf_rewind(out, mark);
+			return (mark == start ? IPC_STREAM_FAILED : IPC_STREAM_MORE);
+		}
+		switch (item) {
+		case CLUSTER_CURSOR_DONE:
+			cluster_cursor_destroy(&st->cur);
+			return (IPC_STREAM_DONE);
+		case CLUSTER_CURSOR_CLUSTER:
+			st->nclusters++;
+			st->nclients = 0;
+			break;
+		case CLUSTER_CURSOR_CLIENT:
+			st->nclients++;
+			break;
+		case CLUSTER_CURSOR_CLUSTER_END:
+			break;
+		}
+		cluster_cursor_advance(&st->cur);
+	}
+
+	return (IPC_STREAM_MORE);
+}
+
+static struct ipc_stream *
+stream_new(struct qnetd_instance *instance, const struct ipc_cmd *cmd, size_t max_size)
+{
+	struct ipc_stream *st;
+
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return (NULL);
+	if (cmd->cluster_name != NULL && cmd->cluster_name[0] != '\0') {
+		st->cluster_name = strdup(cmd->cluster_name);
+		if (st->cluster_name == NULL) {
+			free(st);
+			return (NULL);
+		}
+	}
+	st->fmt = cmd->type == IPC_CMD_JSON ? &json_fmt : &text_fmt;
+	st->max_size = max_size;
+	st->verbose = cmd->verbose;
+	st->json_what = (enum status_json_what)cmd->json_what;
+	cluster_cursor_init(&st->cur, &instance->clusters);
+
+	return (st);
 }
 
 /* ---------------------------------------------------------------- reply */
@@ -423,8 +622,9 @@ reply_health(const struct qnetd_instance *instance, size_t max_size, struct wbuf
 	return (out->failed ? -1 : 0);
 }
 
-int
-ipc_cmd_reply(const struct qnetd_instance *instance, const struct ipc_cmd *cmd,
+/* Every reply but the streamed ones, in one buffer. */
+static int
+reply_whole(const struct qnetd_instance *instance, const struct ipc_cmd *cmd,
     size_t max_size, struct wbuf *out)
 {
 	const char *fail_msg;
@@ -451,11 +651,8 @@ ipc_cmd_reply(const struct qnetd_instance *instance, const struct ipc_cmd *cmd,
 		fail_msg = "Can't get QNetd status";
 		res = ipc_cmd_status(instance, cmd->verbose, out);
 		break;
-	case IPC_CMD_LIST:
-		fail_msg = "Can't get QNetd cluster list";
-		res = ipc_cmd_list(instance, cmd->verbose, cmd->cluster_name, out);
-		break;
 	case IPC_CMD_JSON:
+		/* "json status": no clusters, not streamed. */
 		fail_msg = "Can't get QNetd status";
 		res = status_json(instance, cmd->json_what, cmd->cluster_name, time(NULL), out);
 		break;
@@ -476,4 +673,81 @@ ipc_cmd_reply(const struct qnetd_instance *instance, const struct ipc_cmd *cmd,
 		return (reply_error(out, max_size, "Internal IPC buffer too small", NULL));
 
 	return (0);
+}
+
+/* Lists are streamed: text, and JSON that holds the clusters. */
+static int
+reply_is_streamed(const struct ipc_cmd *cmd)
+{
+
+	return (cmd->type == IPC_CMD_LIST ||
+	    (cmd->type == IPC_CMD_JSON && (cmd->json_what & STATUS_JSON_LIST) != 0));
+}
+
+int
+ipc_cmd_reply_start(struct qnetd_instance *instance, const struct ipc_cmd *cmd,
+    size_t max_size, struct wbuf *out, struct ipc_stream **streamp)
+{
+	struct ipc_stream *st;
+	const char *fail_msg;
+
+	*streamp = NULL;
+	if (!reply_is_streamed(cmd))
+		return (reply_whole(instance, cmd, max_size, out));
+
+	wbuf_destroy(out);
+	wbuf_init(out, max_size + 3);
+	fail_msg = cmd->type == IPC_CMD_JSON ? json_fmt.fail_msg : text_fmt.fail_msg;
+	st = stream_new(instance, cmd, max_size);
+	if (st == NULL)
+		return (reply_error(out, max_size, fail_msg, NULL));
+	wbuf_put(out, "OK\n", 3);
+	if (cmd->type == IPC_CMD_JSON)
+		status_json_head(instance, st->json_what, time(NULL), out);
+	if (out->failed || out->len > max_size) {
+		ipc_stream_free(st);
+		return (reply_error(out, max_size, fail_msg, NULL));
+	}
+
+	switch (ipc_stream_fill(st, out)) {
+	case IPC_STREAM_MORE:
+		*streamp = st;
+		return (0);
+	case IPC_STREAM_DONE:
+		ipc_stream_free(st);
+		return (0);
+	case IPC_STREAM_FAILED:
+		break;
+	}
+	/* Not even the first entry fits: nothing was sent, upstream's error still can be. */
+	ipc_stream_free(st);
+	return (reply_error(out, max_size, fail_msg, NULL));
+}
+
+int
+ipc_cmd_reply(struct qnetd_instance *instance, const struct ipc_cmd *cmd, size_t max_size,
+    struct wbuf *out)
+{
+	struct ipc_stream *st;
+	struct wbuf slice;
+	enum ipc_stream_res res;
+
+	if (ipc_cmd_reply_start(instance, cmd, max_size, out, &st) != 0)
+		return (-1);
+	if (st == NULL)
+		return (0);
+
+	/* Only each slice is bounded by max_size, not the whole. */
+	out->limit = SIZE_MAX;
+	wbuf_init(&slice, max_size + 3);
+	do {
+		wbuf_reset(&slice);
+		res = ipc_stream_fill(st, &slice);
+		if (res != IPC_STREAM_FAILED && wbuf_put(out, slice.data, slice.len) != 0)
+			res = IPC_STREAM_FAILED;
+	} while (res == IPC_STREAM_MORE);
+	wbuf_destroy(&slice);
+	ipc_stream_free(st);
+
+	return (res == IPC_STREAM_DONE ? 0 : -1);
 }

@@ -344,11 +344,11 @@ put_tie_breaker(struct wbuf *out, const struct tlv_tie_breaker *tb)
 		put(out, "null}");
 }
 
-static void
-put_cluster(struct wbuf *out, const struct qnetd_cluster *cl, int first)
+void
+status_json_cluster_start(struct wbuf *out, const struct qnetd_cluster *cl, int first)
 {
 	const struct qnetd_client *c, *head = TAILQ_FIRST(&cl->clients);
-	int kap = head != NULL, i = 0;
+	int kap = head != NULL;
 
 	TAILQ_FOREACH(c, &cl->clients, cluster_entries)
 		if (c->decision_algorithm != TLV_DECISION_ALGORITHM_FFSPLIT ||
@@ -368,18 +368,27 @@ put_cluster(struct wbuf *out, const struct qnetd_cluster *cl, int first)
 	}
 	key(out, "clients", 0);
 	wbuf_put_u8(out, '[');
-	TAILQ_FOREACH(c, &cl->clients, cluster_entries)
-		put_client(out, c, i++ == 0);
+}
+
+void
+status_json_client(struct wbuf *out, const struct qnetd_client *c, int first)
+{
+
+	put_client(out, c, first);
+}
+
+void
+status_json_cluster_end(struct wbuf *out)
+{
+
 	wbuf_put_u8(out, ']');
 	wbuf_put_u8(out, '}');
 }
 
-int
-status_json(const struct qnetd_instance *instance, enum status_json_what what,
-    const char *cluster_name, time_t now, struct wbuf *out)
+void
+status_json_head(const struct qnetd_instance *instance, enum status_json_what what, time_t now,
+    struct wbuf *out)
 {
-	const struct qnetd_cluster *cl;
-	int first = 1;
 
 	put(out, "{\"schema\":\"qnetd-status\",\"schema_version\":%d", STATUS_JSON_SCHEMA_VERSION);
 	if (what & STATUS_JSON_STATUS)
@@ -387,17 +396,42 @@ status_json(const struct qnetd_instance *instance, enum status_json_what what,
 	if (what & STATUS_JSON_LIST) {
 		key(out, "clusters", 0);
 		wbuf_put_u8(out, '[');
+	}
+}
+
+void
+status_json_tail(enum status_json_what what, struct wbuf *out)
+{
+
+	if (what & STATUS_JSON_LIST)
+		wbuf_put_u8(out, ']');
+	put(out, "}\n");
+}
+
+int
+status_json(const struct qnetd_instance *instance, enum status_json_what what,
+    const char *cluster_name, time_t now, struct wbuf *out)
+{
+	const struct qnetd_cluster *cl;
+	const struct qnetd_client *c;
+	int first = 1, i;
+
+	status_json_head(instance, what, now, out);
+	if (what & STATUS_JSON_LIST) {
 		TAILQ_FOREACH(cl, &instance->clusters.clusters, entries) {
 			if (cluster_name != NULL && cluster_name[0] != '\0' &&
 			    strcmp(cluster_name, cl->name) != 0)
 				continue;
-			put_cluster(out, cl, first);
+			status_json_cluster_start(out, cl, first);
+			i = 0;
+			TAILQ_FOREACH(c, &cl->clients, cluster_entries)
+				put_client(out, c, i++ == 0);
+			status_json_cluster_end(out);
 			first = 0;
 			if (out->failed)
 				return -1;
 		}
-		wbuf_put_u8(out, ']');
 	}
-	put(out, "}\n");
+	status_json_tail(what, out);
 	return out->failed ? -1 : 0;
 }

@@ -166,3 +166,11 @@ wbuf_truncate(struct wbuf *wb, size_t len)
 	if (len < wb->len)
 		wb->len = len;
 }
+
+void
+wbuf_rewind(struct wbuf *wb, size_t len)
+{
+
+	wbuf_truncate(wb, len);
+	wb->failed = 0;
+}

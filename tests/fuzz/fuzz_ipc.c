@@ -2,7 +2,7 @@
  * fuzz_ipc.c - libFuzzer target: any bytes as an IPC request, parsed and
  * answered against a small daemon state, under a fuzzed reply limit.
  * Checks the reply is always "OK\n..." or "Error\n...\n", within the limit
- * (upstream counts "OK\n" in it).
+ * (upstream counts "OK\n" in it); a streamed list, slice by slice.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,6 +32,7 @@ setup(void)
 	settings.max_client_receive_size = 32768;
 	inst.settings = &settings;
 	TAILQ_INIT(&inst.clusters.clusters);
+	TAILQ_INIT(&inst.clusters.cursors);
 	cluster.name = strdup("fuzz\"cl");
 	cluster.name_len = strlen(cluster.name);
 	TAILQ_INIT(&cluster.clients);
@@ -61,6 +62,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int ready;
 	struct ipc_cmd cmd;
 	struct wbuf wb;
+	struct ipc_stream *st;
+	enum ipc_stream_res res;
 	size_t max;
 
 	if (!ready) {
@@ -77,13 +80,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ipc_cmd_parse(&cmd, (const char *)data, size) != 0)
 		return 0;
 	wbuf_init(&wb, 0);
-	if (ipc_cmd_reply(&inst, &cmd, max, &wb) == 0) {
+	if (ipc_cmd_reply_start(&inst, &cmd, max, &wb, &st) == 0) {
 		if (wb.len < 3 || wb.len > max)
 			abort();
 		if (memcmp(wb.data, "OK\n", 3) != 0 &&
 		    (wb.len < 7 || memcmp(wb.data, "Error\n", 6) != 0 ||
 		    wb.data[wb.len - 1] != '\n'))
 			abort();
+		/* A streamed reply: every slice within the limit too. */
+		while (st != NULL) {
+			wbuf_reset(&wb);
+			res = ipc_stream_fill(st, &wb);
+			if (wb.len > max)
+				abort();
+			if (res != IPC_STREAM_MORE) {
+				ipc_stream_free(st);
+				st = NULL;
+			}
+		}
 	}
 	wbuf_destroy(&wb);
 	ipc_cmd_destroy(&cmd);

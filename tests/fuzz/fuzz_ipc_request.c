@@ -138,6 +138,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wbuf out;
 	const char *req;
 	size_t len, max_size;
+	struct ipc_stream *st;
+	enum ipc_stream_res res;
 
 	if (size == 0 || size > FUZZ_MAX_REQUEST)
 		return (0);
@@ -165,9 +167,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	ipc_cmd_destroy(&again);
 
+	/* As the daemon sends it: the start, then each slice of a stream alone within max_size. */
 	wbuf_init(&out, max_size + 3);
-	if (ipc_cmd_reply(&fuzz_instance, &cmd, max_size, &out) == 0)
+	if (ipc_cmd_reply_start(&fuzz_instance, &cmd, max_size, &out, &st) == 0) {
 		fuzz_check_reply(&out, max_size);
+		while (st != NULL) {
+			wbuf_reset(&out);
+			res = ipc_stream_fill(st, &out);
+			if (out.len > max_size)
+				abort();
+			if (res != IPC_STREAM_MORE) {
+				ipc_stream_free(st);
+				st = NULL;
+			}
+		}
+	}
 	wbuf_destroy(&out);
 	ipc_cmd_destroy(&cmd);
 

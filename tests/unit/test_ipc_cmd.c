@@ -10,9 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+#include <time.h>
+
 #include "check.h"
 #include "cluster.h"
 #include "ipc_cmd.h"
+#include "status_json.h"
 
 static const char golden_list_v[] =
 	"Cluster \"alpha\":\n"
@@ -164,8 +168,8 @@ static const char golden_list[] =
 	"        Vote:\t\t\tNo change (NACK)\n";
 
 
-#define NCLUSTERS 5
-#define NCLIENTS 9
+#define NCLUSTERS 256	/* test_stream_slices adds 200 */
+#define NCLIENTS 700
 
 struct fixture {
 	struct qnetd_settings settings;
@@ -250,6 +254,7 @@ fixture_init(struct fixture *f)
 	settings_default(&f->settings);
 	f->inst.settings = &f->settings;
 	TAILQ_INIT(&f->inst.clusters.clusters);
+	TAILQ_INIT(&f->inst.clusters.cursors);
 }
 
 static void
@@ -585,7 +590,7 @@ test_list_more(void)
 
 /* Parse a request and return the whole reply as a string (caller frees), or NULL. */
 static char *
-reply_for(const struct fixture *f, const char *req, size_t len, size_t max_size)
+reply_for(struct fixture *f, const char *req, size_t len, size_t max_size)
 {
 	struct ipc_cmd cmd;
 	struct wbuf wb;
@@ -608,7 +613,7 @@ reply_for(const struct fixture *f, const char *req, size_t len, size_t max_size)
 #define CHECK_REPLY(f, req, max, want) check_reply(__LINE__, (f), (req), sizeof(req) - 1, \
     (max), (want))
 static void
-check_reply(int line, const struct fixture *f, const char *req, size_t len, size_t max,
+check_reply(int line, struct fixture *f, const char *req, size_t len, size_t max,
     const char *want)
 {
 	char *got = reply_for(f, req, len, max);
@@ -725,7 +730,11 @@ test_replies(void)
 	fixture_destroy(&f);
 }
 
-/* ipc_max_send_size: upstream's exact boundaries between the two errors. */
+/*
+ * ipc_max_send_size: upstream's exact boundaries between the two errors
+ * for the one-buffer replies; a list is streamed, so any length works,
+ * while each slice stays within the limit.
+ */
 static void
 test_reply_limits(void)
 {
@@ -738,24 +747,22 @@ test_reply_limits(void)
 	wbuf_init(&wb, 1 << 20);
 	ipc_cmd_list(&f.inst, 1, NULL, &wb);
 	body = wb.len;
-	wbuf_destroy(&wb);
 	CHECK(body > 1024);
 
 	got = reply_for(&f, "list verbose\n", 13, body + 3);
 	CHECK(got != NULL && strncmp(got, "OK\nCluster", 10) == 0 && strlen(got) == body + 3);
 	free(got);
+	/* Upstream: "Internal IPC buffer too small" or "Can't get QNetd cluster list". */
 	got = reply_for(&f, "list verbose\n", 13, body + 2);
-	CHECK(got != NULL && strcmp(got, "Error\nInternal IPC buffer too small\n") == 0);
-	free(got);
-	got = reply_for(&f, "list verbose\n", 13, body + 1);
-	CHECK(got != NULL && strcmp(got, "Error\nInternal IPC buffer too small\n") == 0);
-	free(got);
-	got = reply_for(&f, "list verbose\n", 13, body);
-	CHECK(got != NULL && strcmp(got, "Error\nCan't get QNetd cluster list\n") == 0);
+	CHECK(got != NULL && strncmp(got, "OK\n", 3) == 0 &&
+	    memcmp(got + 3, wb.data, body) == 0 && strlen(got) == body + 3);
 	free(got);
 	got = reply_for(&f, "list verbose\n", 13, 1024);
-	CHECK(got != NULL && strcmp(got, "Error\nCan't get QNetd cluster list\n") == 0);
+	CHECK(got != NULL && strncmp(got, "OK\n", 3) == 0 &&
+	    memcmp(got + 3, wb.data, body) == 0 && strlen(got) == body + 3);
 	free(got);
+	wbuf_destroy(&wb);
+
 	got = reply_for(&f, "status verbose\n", 15, 100);
 	CHECK(got != NULL && strcmp(got, "Error\nCan't get QNetd status\n") == 0);
 	free(got);
@@ -767,7 +774,289 @@ test_reply_limits(void)
 	free(got);
 	got = reply_for(&f, "shutdown\n", 9, 2);
 	CHECK(got == NULL);
+	/* An entry that alone does not fit: upstream's error before the first byte. */
+	got = reply_for(&f, "list verbose\n", 13, 40);
+	CHECK(got != NULL && strcmp(got, "Error\nCan't get QNetd cluster list\n") == 0);
+	free(got);
+	got = reply_for(&f, "json list\n", 10, 40);
+	CHECK(got != NULL && strcmp(got, "Error\nCan't get QNetd status\n") == 0);
+	free(got);
 	fixture_destroy(&f);
+}
+
+/*
+ * The daemon's way: start, then slices.  Returns the concatenation (caller
+ * frees) and the number of slices; every slice is checked against max.
+ */
+static char *
+stream_all(struct fixture *f, const char *req, size_t max, size_t *nslices)
+{
+	struct ipc_cmd cmd;
+	struct ipc_stream *st;
+	struct wbuf wb, all;
+	enum ipc_stream_res res = IPC_STREAM_DONE;
+	char *s;
+
+	*nslices = 0;
+	if (ipc_cmd_parse(&cmd, req, strlen(req)) != 0)
+		return (NULL);
+	wbuf_init(&wb, 0);
+	wbuf_init(&all, 1 << 24);
+	if (ipc_cmd_reply_start(&f->inst, &cmd, max, &wb, &st) != 0) {
+		ipc_cmd_destroy(&cmd);
+		return (NULL);
+	}
+	for (;;) {
+		CHECK(wb.len <= max);
+		wbuf_put(&all, wb.data, wb.len);
+		(*nslices)++;
+		if (st == NULL)
+			break;
+		wbuf_reset(&wb);
+		res = ipc_stream_fill(st, &wb);
+		if (res != IPC_STREAM_MORE) {
+			CHECK(res == IPC_STREAM_DONE);
+			ipc_stream_free(st);
+			st = NULL;
+		}
+	}
+	CHECK(TAILQ_EMPTY(&f->inst.clusters.cursors));
+	wbuf_put_u8(&all, 0);
+	s = (char *)wbuf_steal(&all, &max);
+	wbuf_destroy(&wb);
+	ipc_cmd_destroy(&cmd);
+	return (s);
+}
+
+/* Sliced output is byte for byte the one-buffer output, whatever the slice size. */
+static void
+test_stream_slices(void)
+{
+	static const char *const reqs[] = {
+		"list\n", "list verbose\n", "list cluster gamma\n", "list cluster nosuch\n",
+		"list verbose cluster \"we\\\"ird\\\\name\"\n", "json list\n", "json all verbose\n",
+		"json list cluster delta\n",
+	};
+	static const size_t maxes[] = { 1024, 1500, 4096, 1 << 20 };
+	struct fixture f;
+	struct ipc_cmd cmd;
+	struct wbuf one;
+	size_t i, j, n, nslices;
+	char *got;
+
+	build_state(&f);
+	/* 200 more clusters, so that a 64 KiB slice is not enough either. */
+	for (i = 0; i < 200; i++) {
+		char name[32];
+		struct qnetd_cluster *cl;
+		struct qnetd_client *c;
+
+		snprintf(name, sizeof(name), "bulk%zu", i);
+		cl = add_cluster(&f, name);
+		for (j = 1; j <= 3; j++) {
+			c = add_client(&f, cl, (uint32_t)j, "10.0.0.1:5000",
+			    TLV_DECISION_ALGORITHM_FFSPLIT, TLV_TIE_BREAKER_MODE_LOWEST, 0);
+			vote(c, TLV_VOTE_ACK, TLV_VOTE_ACK);
+		}
+	}
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		CHECK_EQ(ipc_cmd_parse(&cmd, reqs[i], strlen(reqs[i])), 0);
+		wbuf_init(&one, 1 << 24);
+		wbuf_put(&one, "OK\n", 3);
+		if (cmd.type == IPC_CMD_LIST)
+			CHECK_EQ(ipc_cmd_list(&f.inst, cmd.verbose, cmd.cluster_name, &one), 0);
+		else
+			CHECK_EQ(status_json(&f.inst, cmd.json_what, cmd.cluster_name, time(NULL),
+			    &one), 0);
+		ipc_cmd_destroy(&cmd);
+		for (j = 0; j < sizeof(maxes) / sizeof(maxes[0]); j++) {
+			got = stream_all(&f, reqs[i], maxes[j], &nslices);
+			n = got != NULL ? strlen(got) : 0;
+			CHECK(got != NULL && n == one.len && memcmp(got, one.data, n) == 0);
+			if (got == NULL || n != one.len || memcmp(got, one.data, n) != 0)
+				fprintf(stderr, "  request %s max %zu: %zu bytes, want %zu\n", reqs[i],
+				    maxes[j], n, one.len);
+			/* Slices are near min(max, 64 KiB) (the uptime in JSON may differ: no golden). */
+			if (one.len > 70000 && maxes[j] == (1 << 20))
+				CHECK(nslices >= one.len / 70000);
+			if (one.len > 3000 && maxes[j] == 1024)
+				CHECK(nslices >= one.len / 1024);
+			free(got);
+		}
+		wbuf_destroy(&one);
+	}
+	fixture_destroy(&f);
+}
+
+/* An entry larger than the limit after the first slice: the stream fails (the daemon closes). */
+static void
+test_stream_entry_too_big(void)
+{
+	static struct node_info many[400];
+	struct fixture f;
+	struct wbuf wb;
+	struct qnetd_client *c;
+	struct ipc_cmd cmd;
+	size_t i;
+	char *got;
+
+	for (i = 0; i < 400; i++)
+		many[i].node_id = (uint32_t)(1000 + i);
+	fixture_init(&f);
+	c = add_client(&f, add_cluster(&f, "small"), 1, "127.0.0.1:1", TLV_DECISION_ALGORITHM_FFSPLIT,
+	    TLV_TIE_BREAKER_MODE_LOWEST, 0);
+	c = add_client(&f, add_cluster(&f, "big"), 1, "127.0.0.1:2", TLV_DECISION_ALGORITHM_FFSPLIT,
+	    TLV_TIE_BREAKER_MODE_LOWEST, 0);
+	set_list(&c->configuration_node_list, many, 400);	/* ~2.4 KB of text */
+
+	got = reply_for(&f, "list\n", 5, 4096);
+	CHECK(got != NULL && strstr(got, "Configured node list:\t1000, 1001") != NULL);
+	free(got);
+	CHECK(reply_for(&f, "list\n", 5, 1024) == NULL);
+	CHECK_EQ(ipc_cmd_parse(&cmd, "list\n", 5), 0);
+	wbuf_init(&wb, 0);
+	CHECK_EQ(ipc_cmd_reply(&f.inst, &cmd, 1024, &wb), -1);
+	/* What was sent before the close: "OK\n", the small cluster, the big one's head. */
+	CHECK(wb.len > 3 && strncmp((char *)wb.data, "OK\nCluster \"small\"", 18) == 0 &&
+	    memmem(wb.data, wb.len, "Cluster \"big\"", 13) != NULL &&
+	    memmem(wb.data, wb.len, "Configured", 10) == NULL);
+	wbuf_destroy(&wb);
+	ipc_cmd_destroy(&cmd);
+	CHECK(TAILQ_EMPTY(&f.inst.clusters.cursors));
+	fixture_destroy(&f);
+}
+
+/*
+ * Clients and clusters come and go between slices (real registry): no
+ * freed element is touched (ASan), every line is well formed, every
+ * cluster that stayed is listed once with its staying clients.
+ */
+static struct qnetd_client *
+churn_client(struct cluster_registry *reg, unsigned cl, uint32_t node_id)
+{
+	struct qnetd_client *c;
+	char name[32];
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		abort();
+	client_state_init(c);
+	snprintf(name, sizeof(name), "cl%u", cl);
+	c->cluster_name = strdup(name);
+	c->cluster_name_len = strlen(name);
+	c->node_id = node_id;
+	snprintf(c->addr_str, sizeof(c->addr_str), "127.0.0.1:%u", 1000 + cl);
+	c->decision_algorithm = TLV_DECISION_ALGORITHM_FFSPLIT;
+	c->tie_breaker.mode = TLV_TIE_BREAKER_MODE_LOWEST;
+	if (cluster_registry_add_client(reg, c) == NULL)
+		abort();
+	return (c);
+}
+
+static void
+churn_free(struct cluster_registry *reg, struct qnetd_client *c)
+{
+
+	cluster_registry_del_client(reg, c);
+	client_state_destroy(c);
+	free(c);
+}
+
+#define CHURN_CL 300
+
+static int
+starts(const char *s, const char *prefix)
+{
+
+	return (strncmp(s, prefix, strlen(prefix)) == 0);
+}
+
+static void
+test_stream_churn(void)
+{
+	static struct qnetd_client *node[CHURN_CL][3];
+	struct fixture f;
+	struct ipc_cmd cmd;
+	struct ipc_stream *st;
+	struct wbuf wb, all;
+	unsigned i, k, seed = 7, round, listed[CHURN_CL];
+	char *text, *line, *save;
+	size_t len;
+
+	fixture_init(&f);
+	CHECK_EQ(cluster_registry_init(&f.inst.clusters), 0);
+	/* Node 1 of every cluster stays, so every cluster is listed once; nodes 2 and 3 churn. */
+	for (i = 0; i < CHURN_CL; i++)
+		for (k = 0; k < 3; k++)
+			node[i][k] = churn_client(&f.inst.clusters, i, k + 1);
+	for (round = 0; round < 6; round++) {
+		CHECK_EQ(ipc_cmd_parse(&cmd, round & 1 ? "list verbose\n" : "list\n", 5 + (round & 1) * 8), 0);
+		wbuf_init(&wb, 0);
+		wbuf_init(&all, 1 << 24);
+		CHECK_EQ(ipc_cmd_reply_start(&f.inst, &cmd, 1024, &wb, &st), 0);
+		CHECK(st != NULL);
+		for (;;) {
+			wbuf_put(&all, wb.data, wb.len);
+			if (st == NULL)
+				break;
+			for (k = 0; k < 20; k++) {
+				seed = seed * 1103515245u + 12345u;
+				i = (seed >> 8) % CHURN_CL;
+				unsigned n = 1 + (seed >> 24) % 2;
+
+				if (node[i][n] != NULL) {
+					churn_free(&f.inst.clusters, node[i][n]);
+					node[i][n] = NULL;
+				} else {
+					node[i][n] = churn_client(&f.inst.clusters, i, n + 1);
+				}
+			}
+			wbuf_reset(&wb);
+			if (ipc_stream_fill(st, &wb) != IPC_STREAM_MORE) {
+				ipc_stream_free(st);
+				st = NULL;
+			}
+		}
+		ipc_cmd_destroy(&cmd);
+		wbuf_put_u8(&all, 0);
+		text = (char *)wbuf_steal(&all, &len);
+		CHECK(strncmp(text, "OK\n", 3) == 0);
+		memset(listed, 0, sizeof(listed));
+		for (line = strtok_r(text + 3, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			if (strncmp(line, "Cluster \"cl", 11) == 0) {
+				i = (unsigned)atoi(line + 11);
+				CHECK(i < CHURN_CL);
+				if (i < CHURN_CL)
+					listed[i]++;
+			} else {
+				CHECK(starts(line, "    Algorithm:\t\t") ||
+				    starts(line, "    Tie-breaker:\t") || starts(line, "    Node ID ") ||
+				    starts(line, "        "));
+			}
+		}
+		for (i = 0; i < CHURN_CL; i++)
+			CHECK_EQ(listed[i], 1);
+		free(text);
+		wbuf_destroy(&wb);
+	}
+	CHECK(TAILQ_EMPTY(&f.inst.clusters.cursors));
+	/* A stream left open when the registry goes (shutdown) is harmless. */
+	CHECK_EQ(ipc_cmd_parse(&cmd, "list\n", 5), 0);
+	wbuf_init(&wb, 0);
+	CHECK_EQ(ipc_cmd_reply_start(&f.inst, &cmd, 1024, &wb, &st), 0);
+	ipc_cmd_destroy(&cmd);
+	for (i = 0; i < CHURN_CL; i++)
+		for (k = 0; k < 3; k++)
+			if (node[i][k] != NULL)
+				churn_free(&f.inst.clusters, node[i][k]);
+	cluster_registry_destroy(&f.inst.clusters);
+	if (st != NULL) {
+		wbuf_reset(&wb);
+		CHECK(ipc_stream_fill(st, &wb) == IPC_STREAM_DONE);
+		ipc_stream_free(st);
+	}
+	wbuf_destroy(&wb);
 }
 
 int
@@ -780,6 +1069,9 @@ main(void)
 	test_parse();
 	test_replies();
 	test_reply_limits();
+	test_stream_slices();
+	test_stream_churn();
+	test_stream_entry_too_big();
 
 	return (check_exit("test_ipc_cmd"));
 }
