@@ -545,7 +545,7 @@ run_reap_list(void)
 	/* Disconnects may push VOTE_INFO and, failing that, close others: loop. */
 	while ((c = reap_list) != NULL) {
 		reap_list = c->reap_next;
-		log_client(c->client.init_received ? LOG_INFO : LOG_DEBUG, &c->client,
+		log_client_routine(c->client.init_received ? LOG_INFO : LOG_DEBUG, &c->client,
 		    "disconnected: %s", c->close_reason ? c->close_reason : "closed");
 		events_client_gone(&c->client, c->close_reason);
 		session_client_disconnect(c, qnetd_instance.shutting_down);

@@ -398,6 +398,9 @@ loop_fini(void)
 	}
 	epfd = tfd = sfd = -1;
 	memset(sig_table, 0, sizeof(sig_table));
+	/* Timers still armed become disarmed (and may be armed again after a new loop_init). */
+	while (heap_len > 0)
+		heap[--heap_len]->heap_index = SIZE_MAX;
 	free(heap);
 	heap = NULL;
 	heap_len = heap_cap = 0;
