@@ -144,7 +144,13 @@ static void
 dpd_timer_cb(struct loop_timer *t)
 {
 	struct conn *c = t->data;
+	uint64_t now = loop_now_ms();
 
+	/* A message came since the timer was armed: wait for the rest (see dpd_reschedule). */
+	if (c->dpd_due_ms > now) {
+		loop_timer_arm(&c->dpd_timer, c->dpd_due_ms - now);
+		return;
+	}
 	/*
 	 * On a loaded arbiter the timer can come due while the peer's message
 	 * already waits in the socket: that peer is alive, read it first.
@@ -162,12 +168,26 @@ dpd_timer_cb(struct loop_timer *t)
 	conn_schedule_close(c, "dead peer detected");
 }
 
+/*
+ * Every message moves the dead-peer deadline.  Moving it later (the
+ * common case: same interval, later message) only records it; the armed
+ * timer, when it comes, re-arms itself for what is left.  So a message
+ * costs no timer-heap work, and each client's timer fires about once per
+ * interval.  A deadline that moves earlier (a shorter interval from
+ * SET_OPTION) or an unarmed timer is armed at once.
+ */
 static void
 dpd_reschedule(struct conn *c)
 {
+	uint64_t iv, due;
+
 	if (!qnetd_instance.settings->dpd_enabled)
 		return;
-	loop_timer_arm(&c->dpd_timer, dpd_interval(c->client.heartbeat_interval));
+	iv = dpd_interval(c->client.heartbeat_interval);
+	due = loop_now_ms() + iv;
+	c->dpd_due_ms = due;
+	if (!loop_timer_armed(&c->dpd_timer) || c->dpd_timer.expire_ms > due)
+		loop_timer_arm(&c->dpd_timer, iv);
 }
 
 static void
