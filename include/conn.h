@@ -33,6 +33,7 @@ struct conn {
 	size_t out_count;
 	size_t out_off;			/* bytes of out_head already written */
 	struct loop_timer dpd_timer;
+	uint64_t dpd_due_ms;		/* dead-peer deadline; the timer may be earlier */
 	struct loop_timer algo_timer;
 	uint64_t algo_timer_ms;
 	struct loop_timer deadline_timer;	/* accept -> INIT deadline */

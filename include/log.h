@@ -24,13 +24,37 @@ void log_printf(int prio, const char *fmt, ...) __attribute__((format(printf, 2,
 
 #define log_msg(prio, ...) log_printf((prio), __VA_ARGS__)
 
+/* 1 if a line of priority prio goes anywhere (syslog or stderr), else 0. */
+int log_enabled(int prio);
+
 /*
  * A line about a client: prefixed with its address and, once known,
  * cluster name and node id:  "client 127.0.0.1:5403 (cluster c1, node 2): ..."
  */
-#define log_client(prio, client, fmt, ...) \
-	log_printf((prio), "Client %s%s: " fmt, (client)->addr_str, log_client_ctx(client), \
-	    ##__VA_ARGS__)
+#define log_client(prio, client, fmt, ...) do { \
+	if (log_enabled(prio)) \
+		log_printf((prio), "Client %s%s: " fmt, (client)->addr_str, \
+		    log_client_ctx(client), ##__VA_ARGS__); \
+} while (0)
+
+/*
+ * Routine lines about one client, which a storm of thousands of clients
+ * would repeat thousands of times: INIT accepted, disconnected, vote
+ * changed, error reply sent.  At most LOG_ROUTINE_BURST of them are
+ * written per LOG_ROUTINE_WINDOW_MS; the rest are counted, and one
+ * LOG_NOTICE line at the end of the window says how many were left out.
+ * With debug logging on, every line is written.
+ */
+#define LOG_ROUTINE_BURST 100
+#define LOG_ROUTINE_WINDOW_MS 5000
+#define log_client_routine(prio, client, fmt, ...) do { \
+	if (log_routine_admit(prio)) \
+		log_printf((prio), "Client %s%s: " fmt, (client)->addr_str, \
+		    log_client_ctx(client), ##__VA_ARGS__); \
+} while (0)
+
+/* 1 if a routine line of priority prio is to be written now, else 0 (counted if dropped). */
+int log_routine_admit(int prio);
 
 /* " (cluster NAME node ID)" once known, else "".  Static buffer: use within one log call. */
 const char *log_client_ctx(const struct qnetd_client *client);

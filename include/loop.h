@@ -1,13 +1,15 @@
 /*
  * loop.h - the daemon's event loop.
  *
- * libqb's qb_loop drives the process (qb_loop_run),
- * but libqb keeps its poll and timer sources in arrays that it scans on
- * every add.  With tens of thousands of clients that makes each accept and
- * each timer re-arm O(n).  So every socket here lives in one epoll set of
- * our own, registered with qb_loop as a single source, and every timer in
- * one binary heap behind one timerfd, also a single source.  Each event
- * then costs O(1) (O(log n) for timer re-arms) whatever the client count.
+ * Not libqb's qb_loop: it keeps its poll and timer sources in arrays that
+ * it scans on every add, so with tens of thousands of clients each accept
+ * and each timer re-arm would be O(n); and driving one epoll set of ours
+ * as a single qb_loop source cost two epoll_wait calls and a timerfd
+ * re-arm per wake-up.  So every socket lives in one epoll set, every timer
+ * in one binary heap whose earliest deadline is the epoll_wait timeout,
+ * and signals arrive through a signalfd in the same set.  Each event
+ * costs O(1) (O(log n) for a timer arm) whatever the client count.
+ * libqb is still the logging library (log.c).
  */
 #ifndef QNETD_LOOP_H
 #define QNETD_LOOP_H

@@ -604,7 +604,10 @@ ffsplit_send_votes(struct qnetd_cluster *cluster, const struct qnetd_client *tri
 		d->awaiting_reply = 1;
 		sent++;
 		if (env->send_vote_info(c, d->vote_info_seq, ring, vote) != 0) {
-			log_client(LOG_ERR, c, "ffsplit: can't queue VOTE_INFO, disconnecting");
+			/* One already going away (a mass disconnect) is not news. */
+			if (!c->schedule_disconnect)
+				log_client(LOG_ERR, c,
+				    "ffsplit: can't queue VOTE_INFO, disconnecting");
 			env->schedule_disconnect(c);
 		}
 	}

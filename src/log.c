@@ -2,6 +2,7 @@
  * log.c - logging set-up on libqb: syslog always, stderr with -f.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 
 #include "client.h"
 #include "log.h"
+#include "loop.h"
 
 /* One callsite per priority, registered up front: see log.h. */
 static struct qb_log_callsite *callsites[LOG_TRACE + 1];
@@ -21,6 +23,66 @@ log_register_callsites(void)
 	for (prio = LOG_EMERG; prio <= LOG_TRACE; prio++)
 		callsites[prio] = qb_log_callsite_get(__func__, __FILE__, "%s", (uint8_t)prio,
 		    (uint32_t)(prio + 1), 0);
+}
+
+int
+log_enabled(int prio)
+{
+	struct qb_log_callsite *cs = NULL;
+
+	if (prio >= LOG_EMERG && prio <= LOG_TRACE)
+		cs = callsites[prio];
+	return cs == NULL || cs->targets != 0;
+}
+
+/* ---- rate limit of routine client lines (see log.h) ---- */
+
+static uint64_t routine_window_end;
+static unsigned routine_written, routine_dropped;
+static void routine_timer_cb(struct loop_timer *t);
+static struct loop_timer routine_timer = { .heap_index = SIZE_MAX, .cb = routine_timer_cb };
+
+static void
+routine_summary(void)
+{
+	if (routine_dropped == 0)
+		return;
+	log_printf(LOG_NOTICE, "%u routine client log line(s) left out (more than %u in %u s: "
+	    "connects, disconnects, votes, error replies); corosync-qnetd-tool -l shows every "
+	    "client and its vote, debug logging (-d) writes them all", routine_dropped,
+	    LOG_ROUTINE_BURST, LOG_ROUTINE_WINDOW_MS / 1000);
+	routine_dropped = 0;
+}
+
+static void
+routine_timer_cb(struct loop_timer *t)
+{
+	(void)t;
+	routine_summary();
+}
+
+int
+log_routine_admit(int prio)
+{
+	uint64_t now;
+
+	if (!log_enabled(prio))
+		return 0;
+	if (log_enabled(LOG_DEBUG))
+		return 1;
+	now = loop_now_ms();
+	if (now >= routine_window_end) {
+		routine_summary();
+		routine_window_end = now + LOG_ROUTINE_WINDOW_MS;
+		routine_written = 0;
+	}
+	if (routine_written < LOG_ROUTINE_BURST) {
+		routine_written++;
+		return 1;
+	}
+	if (routine_dropped++ == 0 && !loop_timer_armed(&routine_timer))
+		loop_timer_arm(&routine_timer, routine_window_end - now);
+	return 0;
 }
 
 void
@@ -76,6 +138,7 @@ log_init(const char *ident, int foreground, int debug)
 void
 log_fini(void)
 {
+	routine_summary();
 	memset(callsites, 0, sizeof(callsites));
 }
 

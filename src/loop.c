@@ -1,20 +1,18 @@
 /*
- * loop.c - event loop: qb_loop drives three sources of ours (an epoll set
- * holding every socket, a timerfd in front of a timer heap, signals).
- * See loop.h for why sockets and timers are not libqb sources each.
+ * loop.c - event loop: one epoll set holding every socket, a timer heap
+ * whose earliest deadline is the epoll_wait timeout, signals through a
+ * signalfd in the same set.  See loop.h for why this is not qb_loop.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <qb/qbloop.h>
 
 #include "log.h"
 #include "loop.h"
@@ -22,12 +20,12 @@
 #define EPOLL_BATCH 256
 #define TIMER_BATCH 1024
 
-static qb_loop_t *qb;
 static int epfd = -1;
-static int tfd = -1;
 static int sfd = -1;		/* signalfd; -1 until the first loop_signal_add() */
 static sigset_t sfd_mask;
-static uint64_t tfd_armed_ms;	/* 0: disarmed */
+static struct loop_watch sfd_watch;
+static int sfd_ready;		/* the signalfd was readable in this batch */
+static int stop_requested;
 static void (*after_dispatch)(void);
 
 static struct loop_timer **heap;
@@ -113,36 +111,6 @@ heap_remove(size_t i)
 	t->heap_index = SIZE_MAX;
 }
 
-/*
- * Point the timerfd at the earliest deadline.  Re-arming a dead-peer timer
- * on every message only ever moves deadlines later, so the timerfd is
- * reprogrammed only when the earliest deadline moves earlier: a timerfd
- * that fires too early finds nothing due and is set again, which costs one
- * wake-up instead of one syscall per message.
- */
-static void
-tfd_update(void)
-{
-	struct itimerspec its;
-	uint64_t when;
-
-	if (heap_len == 0)
-		return;
-	when = heap[0]->expire_ms;
-	if (tfd_armed_ms != 0 && tfd_armed_ms <= when)
-		return;
-	memset(&its, 0, sizeof(its));
-	its.it_value.tv_sec = (time_t)(when / 1000);
-	its.it_value.tv_nsec = (long)(when % 1000) * 1000000L;
-	if (when == 0)
-		its.it_value.tv_nsec = 1;
-	if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
-		log_msg(LOG_CRIT, "timerfd_settime failed: %s", strerror(errno));
-		return;
-	}
-	tfd_armed_ms = when;
-}
-
 void
 loop_timer_init(struct loop_timer *t, loop_timer_cb cb, void *data)
 {
@@ -167,7 +135,6 @@ loop_timer_arm(struct loop_timer *t, uint64_t ms)
 		t->expire_ms = expire;
 		heap_down(t->heap_index);
 		heap_up(t->heap_index);
-		tfd_update();
 		return 0;
 	}
 	if (heap_len == heap_cap) {
@@ -183,7 +150,6 @@ loop_timer_arm(struct loop_timer *t, uint64_t ms)
 	t->heap_index = heap_len;
 	heap[heap_len++] = t;
 	heap_up(t->heap_index);
-	tfd_update();
 	return 0;
 }
 
@@ -193,37 +159,41 @@ loop_timer_disarm(struct loop_timer *t)
 	if (!loop_timer_armed(t))
 		return;
 	heap_remove(t->heap_index);
-	tfd_update();
 }
 
-static int32_t
-timerfd_dispatch_cb(int32_t fd, int32_t revents, void *data)
+/* Run the timers that are due (at most TIMER_BATCH).  1 if more are due. */
+static int
+run_timers(void)
 {
-	uint64_t ticks, now;
+	uint64_t now = loop_now_ms();
 	int n = 0;
 
-	(void)revents;
-	(void)data;
-	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-		log_msg(LOG_DEBUG, "timerfd read: %s", strerror(errno));
-	tfd_armed_ms = 0;	/* it fired; force a re-arm below */
-	now = loop_now_ms();
-	while (heap_len > 0 && heap[0]->expire_ms <= now && n++ < TIMER_BATCH) {
+	while (heap_len > 0 && heap[0]->expire_ms <= now) {
 		struct loop_timer *t = heap[0];
 
+		if (n++ == TIMER_BATCH)
+			return 1;
 		heap_remove(0);
 		t->cb(t);
 	}
-	tfd_update();
-	if (heap_len > 0 && heap[0]->expire_ms <= now) {
-		/* Batch cut short: make the timerfd fire again at once. */
-		struct itimerspec its = { .it_value = { .tv_sec = 0, .tv_nsec = 1 } };
-
-		timerfd_settime(tfd, 0, &its, NULL);
-		tfd_armed_ms = 0;
-	}
-	run_after_dispatch();
 	return 0;
+}
+
+/* epoll_wait timeout: until the earliest timer, -1 without one. */
+static int
+wait_timeout(int more_due)
+{
+	uint64_t now, when;
+
+	if (more_due)
+		return 0;
+	if (heap_len == 0)
+		return -1;
+	now = loop_now_ms();
+	when = heap[0]->expire_ms;
+	if (when <= now)
+		return 0;
+	return when - now > INT_MAX ? INT_MAX : (int)(when - now);
 }
 
 /* ---- socket watches ---- */
@@ -275,28 +245,6 @@ loop_watch_del(struct loop_watch *w)
 	w->events = 0;
 }
 
-static int32_t
-epoll_dispatch_cb(int32_t fd, int32_t revents, void *data)
-{
-	struct epoll_event evs[EPOLL_BATCH];
-	int n, i;
-
-	(void)revents;
-	(void)data;
-	n = epoll_wait(fd, evs, EPOLL_BATCH, 0);
-	for (i = 0; i < n; i++) {
-		struct loop_watch *w = evs[i].data.ptr;
-
-		/* A watch removed earlier in this batch is still allocated
-		 * (frees happen only in after_dispatch), but must not run. */
-		if (!w->added)
-			continue;
-		w->cb(w, evs[i].events);
-	}
-	run_after_dispatch();
-	return 0;
-}
-
 /* ---- signals ---- */
 
 /*
@@ -311,19 +259,25 @@ struct sig_entry {
 
 static struct sig_entry sig_table[65];
 
-static int32_t
-signalfd_dispatch_cb(int32_t fd, int32_t revents, void *data)
+/* In the event batch: only note it; the handlers run after the batch. */
+static void
+sfd_watch_cb(struct loop_watch *w, uint32_t revents)
+{
+	(void)w;
+	(void)revents;
+	sfd_ready = 1;
+}
+
+static void
+run_signals(void)
 {
 	struct signalfd_siginfo si;
 
-	(void)revents;
-	(void)data;
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+	sfd_ready = 0;
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo > 0 && si.ssi_signo < 65 && sig_table[si.ssi_signo].cb != NULL)
 			sig_table[si.ssi_signo].cb((int)si.ssi_signo);
 	}
-	run_after_dispatch();
-	return 0;
 }
 
 int
@@ -341,7 +295,8 @@ loop_signal_add(int sig, void (*cb)(int sig))
 	if (fd < 0)
 		return -1;
 	if (sfd == -1) {
-		if (qb_loop_poll_add(qb, QB_LOOP_HIGH, fd, POLLIN, NULL, signalfd_dispatch_cb) != 0) {
+		loop_watch_init(&sfd_watch, fd, sfd_watch_cb, NULL);
+		if (loop_watch_add(&sfd_watch, EPOLLIN) != 0) {
 			close(fd);
 			return -1;
 		}
@@ -356,20 +311,9 @@ loop_signal_add(int sig, void (*cb)(int sig))
 int
 loop_init(void)
 {
-	qb = qb_loop_create();
-	if (qb == NULL) {
-		log_msg(LOG_CRIT, "Can't create main loop");
-		return -1;
-	}
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (epfd < 0 || tfd < 0) {
-		log_msg(LOG_CRIT, "Can't create epoll/timerfd: %s", strerror(errno));
-		return -1;
-	}
-	if (qb_loop_poll_add(qb, QB_LOOP_MED, epfd, POLLIN, NULL, epoll_dispatch_cb) != 0 ||
-	    qb_loop_poll_add(qb, QB_LOOP_HIGH, tfd, POLLIN, NULL, timerfd_dispatch_cb) != 0) {
-		log_msg(LOG_CRIT, "Can't add sources to the main loop");
+	if (epfd < 0) {
+		log_msg(LOG_CRIT, "Can't create epoll set: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -378,40 +322,75 @@ loop_init(void)
 void
 loop_fini(void)
 {
-	if (qb != NULL) {
-		if (epfd >= 0)
-			qb_loop_poll_del(qb, epfd);
-		if (tfd >= 0)
-			qb_loop_poll_del(qb, tfd);
-		if (sfd >= 0)
-			qb_loop_poll_del(qb, sfd);
-		qb_loop_destroy(qb);
-		qb = NULL;
-	}
-	if (epfd >= 0)
-		close(epfd);
-	if (tfd >= 0)
-		close(tfd);
 	if (sfd >= 0) {
+		loop_watch_del(&sfd_watch);
 		close(sfd);
 		sigprocmask(SIG_UNBLOCK, &sfd_mask, NULL);
 	}
-	epfd = tfd = sfd = -1;
+	if (epfd >= 0)
+		close(epfd);
+	epfd = sfd = -1;
 	memset(sig_table, 0, sizeof(sig_table));
+	/* Timers still armed become disarmed (and may be armed again after a new loop_init). */
+	while (heap_len > 0)
+		heap[--heap_len]->heap_index = SIZE_MAX;
 	free(heap);
 	heap = NULL;
 	heap_len = heap_cap = 0;
 }
 
+/*
+ * One turn: wait for socket events (or the earliest timer), dispatch the
+ * batch, then signals, then the after-dispatch hook (reaping, flushing),
+ * then the timers that are due, then the hook again.  Nothing is freed
+ * while the batch still holds pointers to watches: frees happen only in
+ * the hook, between batches.
+ */
 int
 loop_run(void)
 {
-	qb_loop_run(qb);
+	struct epoll_event evs[EPOLL_BATCH];
+	int more;
+
+	stop_requested = 0;
+	more = run_timers();
+	run_after_dispatch();
+	while (!stop_requested) {
+		int n, i;
+
+		n = epoll_wait(epfd, evs, EPOLL_BATCH, wait_timeout(more));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_msg(LOG_CRIT, "epoll_wait failed: %s", strerror(errno));
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			struct loop_watch *w = evs[i].data.ptr;
+
+			/* Removed earlier in this batch: still allocated, must not run. */
+			if (!w->added)
+				continue;
+			w->cb(w, evs[i].events);
+		}
+		if (sfd_ready)
+			run_signals();
+		if (n > 0)
+			run_after_dispatch();
+		if (stop_requested)
+			break;
+		if (heap_len > 0 && heap[0]->expire_ms <= loop_now_ms()) {
+			more = run_timers();
+			run_after_dispatch();
+		} else {
+			more = 0;
+		}
+	}
 	return 0;
 }
 
 void
 loop_stop(void)
 {
-	qb_loop_stop(qb);
+	stop_requested = 1;
 }

@@ -50,7 +50,7 @@ queue_out(struct conn *c, const char *what)
 static void
 send_error(struct conn *c, const struct msg_decoded *m, enum tlv_reply_error_code code)
 {
-	log_client(LOG_INFO, &c->client, "sending error %u (%s)", (unsigned)code,
+	log_client_routine(LOG_INFO, &c->client, "sending error %u (%s)", (unsigned)code,
 	    tlv_reply_error_code_to_str(code));
 	metrics_protocol_error(code);
 	msg_create_server_error(&out, m != NULL && m->seq_number_set,
@@ -59,6 +59,20 @@ send_error(struct conn *c, const struct msg_decoded *m, enum tlv_reply_error_cod
 }
 
 /* ---- algorithm environment ---- */
+
+/*
+ * A vote is worth a line at the default level when it changes what the
+ * client holds: an ACK or NACK other than the last ACK or NACK it was
+ * sent (the first one included).  WAIT_FOR_REPLY, NO_CHANGE and a
+ * repeated ACK after a round (ACK, wait, ACK) change nothing for the
+ * administrator and go to debug.
+ */
+static int
+vote_is_news(const struct qnetd_client *client, enum tlv_vote vote)
+{
+	return (vote == TLV_VOTE_ACK || vote == TLV_VOTE_NACK) &&
+	    vote != client->last_sent_ack_nack_vote;
+}
 
 static int
 env_send_vote_info(struct qnetd_client *client, uint32_t seq, const struct tlv_ring_id *ring,
@@ -77,8 +91,12 @@ env_send_vote_info(struct qnetd_client *client, uint32_t seq, const struct tlv_r
 		log_client(LOG_ERR, client, "Can't queue vote info message");
 		return -1;
 	}
-	if (client->last_sent_vote != vote)
-		log_client(LOG_INFO, client, "vote %s (vote info seq %u)", tlv_vote_to_str(vote), seq);
+	if (vote_is_news(client, vote))
+		log_client_routine(LOG_INFO, client, "vote %s (vote info seq %u)",
+		    tlv_vote_to_str(vote), seq);
+	else
+		log_client(LOG_DEBUG, client, "vote %s (vote info seq %u)", tlv_vote_to_str(vote),
+		    seq);
 	events_vote(client, vote);
 	client_record_vote(client, vote);
 	return 0;
@@ -126,7 +144,13 @@ static void
 dpd_timer_cb(struct loop_timer *t)
 {
 	struct conn *c = t->data;
+	uint64_t now = loop_now_ms();
 
+	/* A message came since the timer was armed: wait for the rest (see dpd_reschedule). */
+	if (c->dpd_due_ms > now) {
+		loop_timer_arm(&c->dpd_timer, c->dpd_due_ms - now);
+		return;
+	}
 	/*
 	 * On a loaded arbiter the timer can come due while the peer's message
 	 * already waits in the socket: that peer is alive, read it first.
@@ -144,12 +168,26 @@ dpd_timer_cb(struct loop_timer *t)
 	conn_schedule_close(c, "dead peer detected");
 }
 
+/*
+ * Every message moves the dead-peer deadline.  Moving it later (the
+ * common case: same interval, later message) only records it; the armed
+ * timer, when it comes, re-arms itself for what is left.  So a message
+ * costs no timer-heap work, and each client's timer fires about once per
+ * interval.  A deadline that moves earlier (a shorter interval from
+ * SET_OPTION) or an unarmed timer is armed at once.
+ */
 static void
 dpd_reschedule(struct conn *c)
 {
+	uint64_t iv, due;
+
 	if (!qnetd_instance.settings->dpd_enabled)
 		return;
-	loop_timer_arm(&c->dpd_timer, dpd_interval(c->client.heartbeat_interval));
+	iv = dpd_interval(c->client.heartbeat_interval);
+	due = loop_now_ms() + iv;
+	c->dpd_due_ms = due;
+	if (!loop_timer_armed(&c->dpd_timer) || c->dpd_timer.expire_ms > due)
+		loop_timer_arm(&c->dpd_timer, iv);
 }
 
 static void
@@ -398,7 +436,8 @@ handle_init(struct conn *c, const struct msg_decoded *m, const uint8_t *raw, siz
 	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR) {
 		loop_timer_disarm(&c->deadline_timer);
 		dpd_reschedule(c);
-		log_client(LOG_INFO, client, "initialized: algorithm %s, heartbeat %ums, TLS %s",
+		log_client_routine(LOG_INFO, client, "initialized: algorithm %s, heartbeat %ums, "
+		    "TLS %s",
 		    tlv_decision_algorithm_to_str(client->decision_algorithm),
 		    client->heartbeat_interval, client->tls_started ? "on" : "off");
 		if (!client->tls_started && s->tls == TLV_TLS_SUPPORTED)
@@ -455,8 +494,10 @@ handle_echo_request(struct conn *c, const struct msg_decoded *m, const uint8_t *
 static void
 record_vote(struct qnetd_client *client, enum tlv_vote vote)
 {
-	if (vote != client->last_sent_vote && (vote == TLV_VOTE_ACK || vote == TLV_VOTE_NACK))
-		log_client(LOG_INFO, client, "vote %s", tlv_vote_to_str(vote));
+	if (vote_is_news(client, vote))
+		log_client_routine(LOG_INFO, client, "vote %s", tlv_vote_to_str(vote));
+	else if (vote != client->last_sent_vote)
+		log_client(LOG_DEBUG, client, "vote %s", tlv_vote_to_str(vote));
 	events_vote(client, vote);
 	client_record_vote(client, vote);
 }

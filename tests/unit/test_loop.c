@@ -1,6 +1,6 @@
 /*
  * test_loop.c - the timer heap fires in deadline order, re-arm and
- * disarm work, and socket watches deliver readiness through qb_loop.
+ * disarm work, and socket watches deliver readiness through the loop.
  */
 #include <stdlib.h>
 #include <unistd.h>
