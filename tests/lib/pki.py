@@ -112,6 +112,38 @@ class PKI:
         os.unlink(csr)
         os.unlink(ext)
 
+    def _expired_leaf(self, cert, key, cn, ca_cert, ca_key):
+        """A client certificate from the trusted CA whose validity ended in
+        2021 (`openssl x509 -req` cannot backdate, `openssl ca` can)."""
+        self._key(key)
+        work = cert + ".ca"
+        os.mkdir(work)
+        csr = os.path.join(work, "req.csr")
+        ext = os.path.join(work, "ext")
+        cfg = os.path.join(work, "ca.cnf")
+        open(os.path.join(work, "index.txt"), "w").close()
+        with open(os.path.join(work, "serial"), "w") as f:
+            f.write("%04X\n" % self._serial())
+        with open(ext, "w") as f:
+            f.write("basicConstraints=CA:FALSE\n"
+                    "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                    "extendedKeyUsage=clientAuth\n")
+        with open(cfg, "w") as f:
+            f.write("[ca]\ndefault_ca = d\n[d]\ndir = %s\n"
+                    "database = $dir/index.txt\nnew_certs_dir = $dir\n"
+                    "serial = $dir/serial\n"
+                    "default_md = sha256\npolicy = p\n[p]\n"
+                    "commonName = supplied\n" % work)
+        _run(["openssl", "req", "-new", "-key", key, "-out", csr,
+              "-subj", "/CN=%s" % cn])
+        _run(["openssl", "ca", "-batch", "-config", cfg, "-in", csr,
+              "-cert", ca_cert, "-keyfile", ca_key, "-out", cert,
+              "-startdate", "20200101000000Z", "-enddate", "20210101000000Z",
+              "-notext", "-extfile", ext])
+        for name in os.listdir(work):
+            os.unlink(os.path.join(work, name))
+        os.rmdir(work)
+
     def _build_base(self):
         self._ca(self.ca_cert, self.ca_key, CA_NICK)
         self._ca(self.bad_ca_cert, self.bad_ca_key, "Untrusted CA")
@@ -150,6 +182,7 @@ class PKI:
         kind: "good"      CN=<cluster>, signed by the trusted CA
               "untrusted" CN=<cluster>, signed by an unrelated CA
               "wrongcn"   CN=wrong-<cluster>, signed by the trusted CA
+              "expired"   CN=<cluster>, trusted CA, valid 2020-2021 only
         """
         self.ensure()
         if kind == "good":
@@ -158,6 +191,8 @@ class PKI:
             cn, ca, cakey = cluster, self.bad_ca_cert, self.bad_ca_key
         elif kind == "wrongcn":
             cn, ca, cakey = "wrong-" + cluster, self.ca_cert, self.ca_key
+        elif kind == "expired":
+            cn, ca, cakey = cluster, self.ca_cert, self.ca_key
         else:
             raise ValueError(kind)
         safe = "".join(ch if ch.isalnum() else "_" for ch in cluster)
@@ -167,7 +202,10 @@ class PKI:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not os.path.exists(cert):
                 tmp = cert + ".tmp"
-                self._leaf(tmp, key, cn, ca, cakey, "clientAuth")
+                if kind == "expired":
+                    self._expired_leaf(tmp, key, cn, ca, cakey)
+                else:
+                    self._leaf(tmp, key, cn, ca, cakey, "clientAuth")
                 os.rename(tmp, cert)
         return ClientCert(cert, key, self.ca_cert)
 

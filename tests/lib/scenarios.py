@@ -1065,6 +1065,34 @@ def _(ctx):
     tls_refused(ctx, d, "c", "tlscl", "untrusted")
 
 
+@scenario("tls_on_expired_cert", "tls", needs_pki=True)
+def _(ctx):
+    """-s on -c on: a certificate from the trusted CA whose validity has
+    ended: refused, and refused again when the same certificate comes back
+    (NSS then has it in memory, with the daemon's trust record)."""
+    d = ctx.daemon(tls="on", cert_required="on")
+    tls_refused(ctx, d, "c1", "tlscl", "expired")
+    tls_refused(ctx, d, "c2", "tlscl", "expired")
+
+
+@scenario("tls_on_refused_twice", "tls", needs_pki=True)
+def _(ctx):
+    """-s on -c on: an untrusted-CA and a wrong-CN certificate each come
+    twice, with a valid client of the cluster connected meanwhile: every
+    repeat is refused like the first; the valid client keeps working."""
+    d = ctx.daemon(tls="on", cert_required="on")
+    ok = tls_client(ctx, d, "ok", "tlscl")
+    ok.do_init(seq=3)
+    for name in ("u1", "u2"):
+        tls_refused(ctx, d, name, "tlscl", "untrusted")
+    for name in ("w1", "w2"):
+        w = tls_client(ctx, d, name, "tlscl", "wrongcn")
+        w.send(q.init(3, 1))
+        w.expect_closed(what="INIT with a wrong-CN certificate")
+    ok.do_echo(4)
+    ok.expect_open(True)
+
+
 @scenario("tls_starttls_same_segment", "tls", needs_pki=True)
 def _(ctx):
     """STARTTLS and the ClientHello in one write: the server must not read
