@@ -8,7 +8,7 @@
 #   BUILD          build directory (make sets it)
 #   QNETD_BIN      our daemon (default $BUILD/corosync-qnetd)
 #   DEBIAN_QNETD   the reference daemon (default /usr/bin/corosync-qnetd)
-#   BENCH_QUICK=1  1,000 clients only (about 3 minutes)
+#   BENCH_QUICK=1  1,000 clients only (about a minute)
 #   BENCH_SIZES    client counts, e.g. "1000 10000" (overrides BENCH_QUICK)
 #   BENCH_TLS      "off on" (default), or just one of them
 #   BENCH_DAEMONS  "ours debian" (default), or just one of them
