@@ -59,6 +59,7 @@ static void conn_watch_cb(struct loop_watch *w, uint32_t revents);
 static void conn_update_events(struct conn *c);
 static int conn_flush_plain(struct conn *c);
 static int conn_flush_tls(struct conn *c);
+static void flush_list_del(struct conn *c);
 
 static void
 kick_cb(struct loop_watch *w, uint32_t revents)
@@ -139,8 +140,7 @@ conn_free(struct conn *c)
 		next = m->next;
 		free(m);
 	}
-	if (c->on_flush)
-		TAILQ_REMOVE(&flush_list, c, flush_entries);
+	flush_list_del(c);
 	if (c->on_again)
 		TAILQ_REMOVE(&again_list, c, again_entries);
 	if (c->on_hs_wait)
@@ -173,6 +173,15 @@ flush_list_add(struct conn *c)
 		return;
 	c->on_flush = 1;
 	TAILQ_INSERT_TAIL(&flush_list, c, flush_entries);
+}
+
+static void
+flush_list_del(struct conn *c)
+{
+	if (!c->on_flush)
+		return;
+	c->on_flush = 0;
+	TAILQ_REMOVE(&flush_list, c, flush_entries);
 }
 
 int
@@ -496,10 +505,7 @@ conn_watch_cb(struct loop_watch *w, uint32_t revents)
 	 * batch, where it may join that peer's own replies.
 	 */
 	if (!c->closing) {
-		if (c->on_flush) {
-			TAILQ_REMOVE(&flush_list, c, flush_entries);
-			c->on_flush = 0;
-		}
+		flush_list_del(c);
 		conn_flush(c);
 	}
 }
@@ -571,8 +577,7 @@ run_flush_list(void)
 	struct conn *c;
 
 	while ((c = TAILQ_FIRST(&flush_list)) != NULL) {
-		TAILQ_REMOVE(&flush_list, c, flush_entries);
-		c->on_flush = 0;
+		flush_list_del(c);
 		conn_flush(c);
 	}
 }
