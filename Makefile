@@ -62,9 +62,11 @@ LDFLAGS   += -fsanitize=$(SANITIZE)
 HARDEN    := -fPIE
 endif
 
-DAEMON_MAIN := src/main.c
-TOOL_SRCS   := $(wildcard src/tool*.c)
-LIB_SRCS    := $(filter-out $(DAEMON_MAIN) $(TOOL_SRCS),$(wildcard src/*.c))
+# src/<layer>/: base, codec, core, algo, net, session, control, extras
+# (the library), daemon (main) and tools (the status and certificate tools).
+DAEMON_MAIN := src/daemon/main.c
+TOOL_SRCS   := $(wildcard src/tools/*.c)
+LIB_SRCS    := $(filter-out $(DAEMON_MAIN) $(TOOL_SRCS),$(wildcard src/*/*.c))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB         := $(BUILD)/libqnetd.a
 
@@ -91,14 +93,14 @@ $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/corosync-qnetd: $(BUILD)/src/main.o $(LIB)
+$(BUILD)/corosync-qnetd: $(BUILD)/src/daemon/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The tool links only libc, as upstream's does.
 $(BUILD)/corosync-qnetd-tool: $(TOOL_SRCS:%.c=$(BUILD)/%.o)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/corosync-qnetd-certutil: src/corosync-qnetd-certutil.sh
+$(BUILD)/corosync-qnetd-certutil: src/tools/corosync-qnetd-certutil.sh
 	@mkdir -p $(dir $@)
 	sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@ && chmod 755 $@
 
@@ -158,7 +160,7 @@ interop: all
 	BUILD=$(BUILD) tests/interop/run.sh $(INTEROP_ARGS)
 
 style:
-	clang-format --dry-run --Werror src/*.c include/*.h
+	clang-format --dry-run --Werror src/*/*.c src/*/*.h include/*/*.h
 
 # Debian's layout: programs in /usr/bin, the unit in /lib/systemd/system.
 # /etc/corosync/qnetd stays 0755 root:root as Debian has it: the daemon's

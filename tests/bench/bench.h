@@ -17,7 +17,7 @@
 
 #include <prio.h>
 
-#include "tlv.h"
+#include "codec/tlv.h"
 
 #define BENCH_NS_PER_MS 1000000ULL
 #define BENCH_NS_PER_S 1000000000ULL

@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "msg.h"
-#include "node_list.h"
-#include "wbuf.h"
+#include "codec/msg.h"
+#include "codec/node_list.h"
+#include "codec/wbuf.h"
 
 /* A larger server message than this is a protocol failure for the bench. */
 #define MAX_SERVER_MSG (1024 * 1024)

@@ -84,7 +84,7 @@ check_exit_status corosync-qnetd
 
 # Every -S key, with its default as written in parentheses at the end of
 # its entry.  Keys of protocol.md 4.2 plus our own two; defaults of
-# src/settings.c (listen_backlog differs from upstream's 10 on purpose).
+# src/base/settings.c (listen_backlog differs from upstream's 10 on purpose).
 section "ADVANCED SETTINGS" "$T/corosync-qnetd.txt" | awk '
 	/^       [a-z_]+$/ { key = $1; next }
 	/^              / && key != "" { sub(/^ +/, ""); text[key] = text[key] " " $0 }

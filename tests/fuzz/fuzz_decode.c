@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame.h"
-#include "msg.h"
-#include "wbuf.h"
+#include "codec/frame.h"
+#include "codec/msg.h"
+#include "codec/wbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

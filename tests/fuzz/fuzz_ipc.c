@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster.h"
-#include "instance.h"
-#include "ipc_cmd.h"
+#include "core/cluster.h"
+#include "core/instance.h"
+#include "control/ipc_cmd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

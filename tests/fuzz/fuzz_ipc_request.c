@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster.h"
-#include "instance.h"
-#include "ipc_cmd.h"
-#include "ipc_lex.h"
-#include "settings.h"
-#include "wbuf.h"
+#include "core/cluster.h"
+#include "core/instance.h"
+#include "control/ipc_cmd.h"
+#include "control/ipc_lex.h"
+#include "base/settings.h"
+#include "codec/wbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "algo.h"
-#include "client.h"
-#include "cluster.h"
-#include "node_list.h"
+#include "algo/algo.h"
+#include "core/client.h"
+#include "core/cluster.h"
+#include "codec/node_list.h"
 
 #define H_MAX_VOTES 65536
 

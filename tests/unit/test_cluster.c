@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "client.h"
-#include "cluster.h"
+#include "core/client.h"
+#include "core/cluster.h"
 
 static int freed_hooks;
 

@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "client.h"
-#include "cluster.h"
-#include "cluster_cursor.h"
+#include "core/client.h"
+#include "core/cluster.h"
+#include "core/cluster_cursor.h"
 
 static struct qnetd_client *
 mk(struct cluster_registry *reg, const char *name, uint32_t node_id)

@@ -8,12 +8,12 @@
 #include <syslog.h>
 
 #include "check.h"
-#include "cluster.h"
-#include "extra.h"
-#include "ipc_cmd.h"
-#include "metrics.h"
-#include "settings.h"
-#include "status_json.h"
+#include "core/cluster.h"
+#include "extras/extra.h"
+#include "control/ipc_cmd.h"
+#include "extras/metrics.h"
+#include "base/settings.h"
+#include "control/status_json.h"
 
 static int
 json_of(const char *s, size_t len, const char *want)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "frame.h"
+#include "codec/frame.h"
 #include "golden.h"
 #include "hex.h"
 

@@ -14,9 +14,9 @@
 #include <time.h>
 
 #include "check.h"
-#include "cluster.h"
-#include "ipc_cmd.h"
-#include "status_json.h"
+#include "core/cluster.h"
+#include "control/ipc_cmd.h"
+#include "control/status_json.h"
 
 static const char golden_list_v[] =
 	"Cluster \"alpha\":\n"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "ipc_lex.h"
+#include "control/ipc_lex.h"
 
 #define MAXTOK 8
 

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "log.h"
-#include "loop.h"
+#include "base/log.h"
+#include "net/loop.h"
 
 int
 main(void)

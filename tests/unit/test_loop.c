@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "loop.h"
+#include "net/loop.h"
 
 #define NTIMERS 200
 

@@ -14,10 +14,10 @@
 #include "check.h"
 #include "golden.h"
 #include "hex.h"
-#include "msg.h"
-#include "node_list.h"
-#include "tlv.h"
-#include "wbuf.h"
+#include "codec/msg.h"
+#include "codec/node_list.h"
+#include "codec/tlv.h"
+#include "codec/wbuf.h"
 
 #define BUF_MAX 70000
 

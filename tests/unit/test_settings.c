@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "settings.h"
+#include "base/settings.h"
 
 static int
 apply(struct qnetd_settings *s, const char *arg, char *err, char *warn)

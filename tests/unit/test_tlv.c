@@ -8,10 +8,10 @@
 
 #include "check.h"
 #include "hex.h"
-#include "node_list.h"
-#include "rcursor.h"
-#include "tlv.h"
-#include "wbuf.h"
+#include "codec/node_list.h"
+#include "codec/rcursor.h"
+#include "codec/tlv.h"
+#include "codec/wbuf.h"
 
 static void
 expect(int line, const struct wbuf *wb, const char *hex)

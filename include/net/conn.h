@@ -1,0 +1,93 @@
+/*
+ * conn.h - one client connection: socket or NSS TLS, framed reads, the
+ * send queue, the per-client timers, and the deferred close.
+ *
+ * Lifetime: conn_new() on accept; conn_schedule_close() marks it (any
+ * time, from any callback); the loop's after-dispatch hook reaps marked
+ * connections through session_client_disconnect() and conn_free().  So a
+ * connection is never freed while a callback is still using it.
+ */
+#ifndef QNETD_CONN_H
+#define QNETD_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <prio.h>
+
+#include "core/client.h"
+#include "codec/frame.h"
+#include "net/loop.h"
+#include "codec/wbuf.h"
+
+struct outmsg;
+
+struct conn {
+	struct qnetd_client client;	/* first member: see conn_of() */
+	int fd;
+	PRFileDesc *ssl;		/* NULL until STARTTLS; then owns fd */
+	struct loop_watch watch;
+	struct frame_rx rx;
+	struct outmsg *out_head, *out_tail;
+	size_t out_count;
+	size_t out_off;			/* bytes of out_head already written */
+	struct loop_timer dpd_timer;
+	uint64_t dpd_due_ms;		/* dead-peer deadline; the timer may be earlier */
+	struct loop_timer algo_timer;
+	uint64_t algo_timer_ms;
+	struct loop_timer deadline_timer;	/* accept -> INIT deadline */
+	unsigned closing:1;
+	unsigned on_flush:1;
+	unsigned on_again:1;
+	unsigned tls_just_started:1;
+	unsigned tls_handshake_done:1;
+	unsigned on_hs_wait:1;
+	const char *close_reason;
+	TAILQ_ENTRY(conn) entries;	/* every connection */
+	TAILQ_ENTRY(conn) flush_entries;	/* has queued output to write */
+	TAILQ_ENTRY(conn) again_entries;	/* NSS holds data no socket event will announce */
+	TAILQ_ENTRY(conn) hs_entries;	/* TLS handshake step deferred to a later turn */
+	struct conn *reap_next;
+};
+
+TAILQ_HEAD(conn_list, conn);
+
+static inline struct conn *
+conn_of(struct qnetd_client *client)
+{
+	return (struct conn *)client;
+}
+
+/* Every live connection, in accept order. */
+extern struct conn_list conn_all;
+
+/* Wrap an accepted, non-blocking socket.  NULL on out of memory (fd untouched). */
+struct conn *conn_new(int fd, const char *addr_str);
+
+/*
+ * Queue one complete message (copied).  0, or -1 when the queue already
+ * holds max_client_send_buffers messages or the message exceeds
+ * max_client_send_size or memory ran out: the caller then disconnects.
+ */
+int conn_queue(struct conn *c, const uint8_t *data, size_t len);
+
+/* 1 if bytes from the peer wait unread (in the socket or inside NSS). */
+int conn_input_pending(const struct conn *c);
+
+/* Switch to TLS (after STARTTLS).  0, or -1 with a log line (caller closes). */
+int conn_start_tls(struct conn *c);
+
+/* Close at the next safe point.  reason: static text for the log. */
+void conn_schedule_close(struct conn *c, const char *reason);
+
+/* Reap, flush: the after-dispatch hook (also used at shutdown). */
+void conn_after_dispatch(void);
+
+/* Close every connection now, telling algorithms the server goes down. */
+void conn_close_all(void);
+
+/* One-time set-up of the module (limits come from the instance settings). */
+void conn_module_init(void);
+
+#endif

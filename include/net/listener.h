@@ -1,0 +1,20 @@
+/*
+ * listener.h - the TCP listening socket: bind per -l/-p/-4/-6, accept in
+ * bounded batches, enforce -m, pause on descriptor exhaustion.
+ */
+#ifndef QNETD_LISTENER_H
+#define QNETD_LISTENER_H
+
+#include "base/settings.h"
+
+/* Bind and listen.  0, or -1 after logging why. */
+int listener_init(const struct qnetd_settings *s);
+void listener_fini(void);
+
+/* "address:port" as corosync-qnetd-tool -s shows it ("*:5403" for the wildcard). */
+const char *listener_display_addr(void);
+
+/* 1 while the listening socket is open and watched (health check). */
+int listener_is_open(void);
+
+#endif

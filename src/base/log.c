@@ -1,0 +1,175 @@
+/*
+ * log.c - logging set-up on libqb: syslog always, stderr with -f.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include "core/client.h"
+#include "base/log.h"
+#include "net/loop.h"
+
+/* One callsite per priority, registered up front: see log.h. */
+static struct qb_log_callsite *callsites[LOG_TRACE + 1];
+
+static void
+log_register_callsites(void)
+{
+	int prio;
+
+	for (prio = LOG_EMERG; prio <= LOG_TRACE; prio++)
+		callsites[prio] = qb_log_callsite_get(__func__, __FILE__, "%s", (uint8_t)prio,
+		    (uint32_t)(prio + 1), 0);
+}
+
+int
+log_enabled(int prio)
+{
+	struct qb_log_callsite *cs = NULL;
+
+	if (prio >= LOG_EMERG && prio <= LOG_TRACE)
+		cs = callsites[prio];
+	return cs == NULL || cs->targets != 0;
+}
+
+/* ---- rate limit of routine client lines (see log.h) ---- */
+
+static uint64_t routine_window_end;
+static unsigned routine_written, routine_dropped;
+static void routine_timer_cb(struct loop_timer *t);
+static struct loop_timer routine_timer = { .heap_index = SIZE_MAX, .cb = routine_timer_cb };
+
+static void
+routine_summary(void)
+{
+	if (routine_dropped == 0)
+		return;
+	log_printf(LOG_NOTICE, "%u routine client log line(s) left out (more than %u in %u s: "
+	    "connects, disconnects, votes, error replies); corosync-qnetd-tool -l shows every "
+	    "client and its vote, debug logging (-d) writes them all", routine_dropped,
+	    LOG_ROUTINE_BURST, LOG_ROUTINE_WINDOW_MS / 1000);
+	routine_dropped = 0;
+}
+
+static void
+routine_timer_cb(struct loop_timer *t)
+{
+	(void)t;
+	routine_summary();
+}
+
+int
+log_routine_admit(int prio)
+{
+	uint64_t now;
+
+	if (!log_enabled(prio))
+		return 0;
+	if (log_enabled(LOG_DEBUG))
+		return 1;
+	now = loop_now_ms();
+	if (now >= routine_window_end) {
+		routine_summary();
+		routine_window_end = now + LOG_ROUTINE_WINDOW_MS;
+		routine_written = 0;
+	}
+	if (routine_written < LOG_ROUTINE_BURST) {
+		routine_written++;
+		return 1;
+	}
+	if (routine_dropped++ == 0 && !loop_timer_armed(&routine_timer))
+		loop_timer_arm(&routine_timer, routine_window_end - now);
+	return 0;
+}
+
+void
+log_printf(int prio, const char *fmt, ...)
+{
+	struct qb_log_callsite *cs = NULL;
+	char line[QB_LOG_MAX_LEN];
+	va_list ap;
+
+	if (prio >= LOG_EMERG && prio <= LOG_TRACE)
+		cs = callsites[prio];
+	if (cs != NULL && cs->targets == 0)
+		return;		/* filtered out: don't even format it */
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (cs != NULL)
+		qb_log_real_(cs, line);
+	else	/* before log_init() or after log_fini() */
+		qb_log_from_external_source(__func__, __FILE__, "%s", (uint8_t)prio, 0, 0, line);
+}
+
+void
+log_init(const char *ident, int foreground, int debug)
+{
+	int prio = debug ? LOG_DEBUG : LOG_INFO;
+
+	qb_log_init(ident, LOG_DAEMON, LOG_INFO);
+	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_TRUE);
+	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_REMOVE, QB_LOG_FILTER_FILE, "*", LOG_TRACE);
+	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", prio);
+	if (debug > 1) {
+		/* -dd: debug lines reach syslogs that drop LOG_DEBUG, as upstream's bump */
+		qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_PRIORITY_BUMP, LOG_INFO - LOG_DEBUG);
+	}
+	qb_log_format_set(QB_LOG_SYSLOG, "%b");
+	if (foreground) {
+		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", prio);
+		qb_log_format_set(QB_LOG_STDERR, "%t %7p %b");
+		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
+	}
+	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_FALSE);
+	/* After the filters: a callsite's targets are computed when it is created. */
+	log_register_callsites();
+}
+
+/*
+ * No qb_log_fini(): it walks libqb's callsite table with qb_array_index(),
+ * which allocates missing bins and crashes when that allocation fails.
+ * At exit there is nothing to flush (syslog and stderr are unbuffered),
+ * and the memory is still referenced, so leak checkers stay quiet.
+ */
+void
+log_fini(void)
+{
+	routine_summary();
+	memset(callsites, 0, sizeof(callsites));
+}
+
+/* Peer-chosen names go into logs: keep them printable and short. */
+static void
+sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	size_t i, n = srclen < dstlen - 1 ? srclen : dstlen - 1;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)src[i];
+
+		dst[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+	}
+	dst[n] = '\0';
+}
+
+const char *
+log_client_ctx(const struct qnetd_client *client)
+{
+	static char buf[320];
+	char name[201];
+
+	if (client->cluster_name == NULL) {
+		buf[0] = '\0';
+		return buf;
+	}
+	sanitize(name, sizeof(name), client->cluster_name, client->cluster_name_len);
+	if (client->init_received)
+		snprintf(buf, sizeof(buf), " (cluster %s, node %u)", name, client->node_id);
+	else
+		snprintf(buf, sizeof(buf), " (cluster %s)", name);
+	return buf;
+}

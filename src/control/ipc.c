@@ -1,0 +1,497 @@
+/*
+ * ipc.c - the local control socket (see ipc.h).
+ *
+ * Each connection goes READING -> WRITING -> closed.  Closing shuts the
+ * descriptor and removes the watch at once, but the memory is only freed
+ * from a zero-delay "reaper" timer: the loop may still hold an event for
+ * the connection in the batch it is dispatching, and a timer callback
+ * runs only after that batch.  All teardown is in conn_free().
+ *
+ * A list reply is streamed (ipc_cmd.h): one slice is formatted when the
+ * request is answered and then one per writable event, each only once
+ * the previous one is sent, so a connection holds at most one slice and
+ * a wake-up costs at most one slice of work, however many clients the
+ * daemon has; the loop serves everyone else between slices.  Closing
+ * releases the stream, and with it its registry cursor, at once.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/instance.h"
+#include "control/ipc.h"
+#include "control/ipc_cmd.h"
+#include "base/log.h"
+#include "net/loop.h"
+#include "extras/metrics.h"
+#include "codec/wbuf.h"
+
+/* Upstream reads and writes in chunks of this size; the request limit is checked per chunk. */
+#define IPC_CHUNK 256
+/* Accepts per wake-up, so a flood of connections cannot starve the loop. */
+#define IPC_ACCEPT_BATCH 32
+/* Pause before accepting again after running out of descriptors. */
+#define IPC_EMFILE_PAUSE_MS 100
+
+enum ipc_conn_state {
+	IPC_CONN_READING,
+	IPC_CONN_WRITING,
+	IPC_CONN_CLOSED,	/* fd closed; waiting for the reaper */
+};
+
+struct ipc_conn {
+	int fd;
+	enum ipc_conn_state state;
+	struct loop_watch watch;
+	struct loop_timer idle_timer;
+	char *rbuf;			/* request bytes so far, at most max_receive */
+	size_t rlen;
+	struct wbuf reply;		/* the reply, or the current slice of a stream */
+	size_t woff;			/* bytes of reply already sent */
+	struct ipc_stream *stream;	/* the rest of a streamed reply; NULL: none */
+	int shutdown_requested;
+	TAILQ_ENTRY(ipc_conn) entries;
+};
+
+TAILQ_HEAD(ipc_conn_list, ipc_conn);
+
+static struct {
+	int initialized;
+	int fd;				/* listener; -1 once closed */
+	char *path;
+	struct loop_watch watch;
+	struct loop_timer pause_timer;	/* EMFILE back-off */
+	struct loop_timer reap_timer;
+	size_t max_clients;		/* 0: unlimited */
+	size_t max_receive;
+	size_t max_send;
+	struct ipc_conn_list conns;	/* open */
+	size_t nconns;
+	struct ipc_conn_list closed;	/* waiting to be freed */
+} ipc = { .fd = -1 };
+
+static void conn_io_cb(struct loop_watch *w, uint32_t revents);
+
+static void
+conn_free(struct ipc_conn *conn)
+{
+
+	loop_timer_disarm(&conn->idle_timer);
+	loop_watch_del(&conn->watch);
+	if (conn->fd != -1)
+		close(conn->fd);
+	ipc_stream_free(conn->stream);
+	wbuf_destroy(&conn->reply);
+	free(conn->rbuf);
+	free(conn);
+}
+
+static void
+reap_cb(struct loop_timer *t)
+{
+	struct ipc_conn *conn;
+
+	(void)t;
+	while ((conn = TAILQ_FIRST(&ipc.closed)) != NULL) {
+		TAILQ_REMOVE(&ipc.closed, conn, entries);
+		conn_free(conn);
+	}
+}
+
+/* Close now, free later (see the top of the file).  Idempotent. */
+static void
+conn_close(struct ipc_conn *conn)
+{
+
+	if (conn->state == IPC_CONN_CLOSED)
+		return;
+	conn->state = IPC_CONN_CLOSED;
+	loop_timer_disarm(&conn->idle_timer);
+	loop_watch_del(&conn->watch);
+	close(conn->fd);
+	conn->fd = -1;
+	ipc_stream_free(conn->stream);
+	conn->stream = NULL;
+	TAILQ_REMOVE(&ipc.conns, conn, entries);
+	ipc.nconns--;
+	TAILQ_INSERT_TAIL(&ipc.closed, conn, entries);
+	if (!loop_timer_armed(&ipc.reap_timer) && loop_timer_arm(&ipc.reap_timer, 0) != 0)
+		log_msg(LOG_ERR, "IPC: can't arm the reaper timer; connection memory kept until exit");
+}
+
+static void
+idle_cb(struct loop_timer *t)
+{
+	struct ipc_conn *conn = t->data;
+
+	if (conn->stream != NULL)
+		log_msg(LOG_WARNING, "IPC: list reply not read within %u ms, disconnecting",
+		    IPC_IDLE_TIMEOUT_MS);
+	else
+		log_msg(LOG_DEBUG, "IPC client idle for %u ms, disconnecting", IPC_IDLE_TIMEOUT_MS);
+	conn_close(conn);
+}
+
+/* Stop accepting: the socket file goes away, open connections finish. */
+static void
+listener_close(void)
+{
+
+	loop_timer_disarm(&ipc.pause_timer);
+	if (ipc.fd == -1)
+		return;
+	loop_watch_del(&ipc.watch);
+	close(ipc.fd);
+	ipc.fd = -1;
+	if (ipc.path != NULL && unlink(ipc.path) != 0 && errno != ENOENT)
+		log_msg(LOG_WARNING, "IPC: can't unlink %s: %s", ipc.path, strerror(errno));
+}
+
+/* ---------------------------------------------------------------- reply */
+
+/* Send what the socket takes.  0: all of it sent; 1: wait for EPOLLOUT; -1: closed. */
+static int
+conn_send(struct ipc_conn *conn)
+{
+	size_t left;
+	ssize_t n;
+
+	while (conn->woff < conn->reply.len) {
+		left = conn->reply.len - conn->woff;
+		n = send(conn->fd, conn->reply.data + conn->woff, left, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			conn->woff += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return (1);
+		log_msg(LOG_DEBUG, "IPC: can't send reply: %s", n == 0 ? "closed" : strerror(errno));
+		conn_close(conn);
+		return (-1);
+	}
+
+	return (0);
+}
+
+/*
+ * Send the reply.  For a stream, format the next slice once the current
+ * one is out, but at most one slice per call (filled: one was formatted
+ * already in this wake-up); EPOLLOUT brings us back for the next.
+ */
+static void
+conn_write(struct ipc_conn *conn, int filled)
+{
+	enum ipc_stream_res res;
+
+	for (;;) {
+		if (conn_send(conn) != 0)
+			return;
+		if (conn->stream == NULL)
+			break;
+		if (filled)
+			return;
+		wbuf_reset(&conn->reply);
+		conn->woff = 0;
+		res = ipc_stream_fill(conn->stream, &conn->reply);
+		filled = 1;
+		if (res == IPC_STREAM_DONE) {
+			ipc_stream_free(conn->stream);
+			conn->stream = NULL;
+		} else if (res == IPC_STREAM_FAILED) {
+			log_msg(LOG_ERR, "IPC: a list entry does not fit in ipc_max_send_size (%zu); "
+			    "disconnecting with the list unfinished", ipc.max_send);
+			conn_close(conn);
+			return;
+		}
+	}
+
+	conn_close(conn);
+	if (conn->shutdown_requested) {
+		/* As upstream: the listener goes once the reply is out, then the daemon stops. */
+		log_msg(LOG_DEBUG, "IPC client requested shutdown");
+		listener_close();
+		instance_request_shutdown();
+	}
+}
+
+/* A whole line is in: answer it.  Further input is ignored. */
+static void
+conn_handle_request(struct ipc_conn *conn)
+{
+	struct ipc_cmd cmd;
+	int res;
+
+	conn->state = IPC_CONN_WRITING;
+	if (ipc_cmd_parse(&cmd, conn->rbuf, conn->rlen) != 0) {
+		/* Out of memory while parsing: upstream's answer in that case. */
+		res = wbuf_put(&conn->reply, "Error\nCommand too long\n", 23);
+	} else {
+		res = ipc_cmd_reply_start(&qnetd_instance, &cmd, ipc.max_send, &conn->reply,
+		    &conn->stream);
+		conn->shutdown_requested = (res == 0 && cmd.type == IPC_CMD_SHUTDOWN);
+		metrics_ipc_request(metrics_ipc_cmd_of(cmd.type));
+		ipc_cmd_destroy(&cmd);
+	}
+	free(conn->rbuf);
+	conn->rbuf = NULL;
+	if (res != 0) {
+		log_msg(LOG_ERR, "IPC: reply does not fit in ipc_max_send_size (%zu); disconnecting",
+		    ipc.max_send);
+		conn_close(conn);
+		return;
+	}
+	if (loop_watch_mod(&conn->watch, EPOLLOUT) != 0) {
+		conn_close(conn);
+		return;
+	}
+	conn_write(conn, 1);
+}
+
+/* One read per wake-up, like upstream, so the size limit falls at the same byte. */
+static void
+conn_read(struct ipc_conn *conn)
+{
+	char buf[IPC_CHUNK];
+	char *p;
+	ssize_t n;
+
+	n = recv(conn->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (n < 0)
+			log_msg(LOG_DEBUG, "IPC: can't receive: %s", strerror(errno));
+		conn_close(conn);
+		return;
+	}
+	if ((size_t)n > ipc.max_receive - conn->rlen) {
+		log_msg(LOG_ERR, "IPC request longer than ipc_max_receive_size (%zu). "
+		    "Disconnecting client.", ipc.max_receive);
+		conn_close(conn);
+		return;
+	}
+	p = realloc(conn->rbuf, conn->rlen + (size_t)n);
+	if (p == NULL) {
+		log_msg(LOG_ERR, "IPC: out of memory. Disconnecting client.");
+		conn_close(conn);
+		return;
+	}
+	conn->rbuf = p;
+	memcpy(conn->rbuf + conn->rlen, buf, (size_t)n);
+	conn->rlen += (size_t)n;
+	if (memchr(buf, '\n', (size_t)n) != NULL)
+		conn_handle_request(conn);
+}
+
+static void
+conn_io_cb(struct loop_watch *w, uint32_t revents)
+{
+	struct ipc_conn *conn = w->data;
+
+	switch (conn->state) {
+	case IPC_CONN_READING:
+		/* Errors and hang-ups surface through recv(). */
+		if (revents & (EPOLLIN | EPOLLERR | EPOLLHUP))
+			conn_read(conn);
+		break;
+	case IPC_CONN_WRITING:
+		if (revents & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			conn_write(conn, 0);
+		break;
+	case IPC_CONN_CLOSED:
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------- accept */
+
+static void
+conn_new(int fd)
+{
+	struct ipc_conn *conn;
+
+	conn = calloc(1, sizeof(*conn));
+	if (conn == NULL) {
+		log_msg(LOG_ERR, "IPC: out of memory, closing a new connection");
+		close(fd);
+		return;
+	}
+	conn->fd = fd;
+	conn->state = IPC_CONN_READING;
+	wbuf_init(&conn->reply, ipc.max_send + 3);
+	loop_watch_init(&conn->watch, fd, conn_io_cb, conn);
+	loop_timer_init(&conn->idle_timer, idle_cb, conn);
+	TAILQ_INSERT_TAIL(&ipc.conns, conn, entries);
+	ipc.nconns++;
+	if (loop_watch_add(&conn->watch, EPOLLIN) != 0 ||
+	    loop_timer_arm(&conn->idle_timer, IPC_IDLE_TIMEOUT_MS) != 0) {
+		log_msg(LOG_ERR, "IPC: can't watch a new connection");
+		conn_close(conn);
+	}
+}
+
+static void
+pause_cb(struct loop_timer *t)
+{
+
+	(void)t;
+	if (ipc.fd != -1 && loop_watch_mod(&ipc.watch, EPOLLIN) != 0)
+		log_msg(LOG_ERR, "IPC: can't resume accepting");
+}
+
+static void
+listener_cb(struct loop_watch *w, uint32_t revents)
+{
+	int i, fd;
+
+	(void)w;
+	(void)revents;
+	for (i = 0; i < IPC_ACCEPT_BATCH && ipc.fd != -1; i++) {
+		fd = accept4(ipc.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* Level-triggered: without a pause this would spin. */
+				log_msg(LOG_ERR, "Can't accept local IPC connection: %s", strerror(errno));
+				if (loop_watch_mod(&ipc.watch, 0) == 0)
+					loop_timer_arm(&ipc.pause_timer, IPC_EMFILE_PAUSE_MS);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED) {
+				log_msg(LOG_ERR, "Can't accept local IPC connection: %s", strerror(errno));
+			}
+			return;
+		}
+		if (ipc.max_clients != 0 && ipc.nconns >= ipc.max_clients) {
+			log_msg(LOG_ERR, "Maximum IPC clients reached. Not accepting connection");
+			close(fd);
+			continue;
+		}
+		conn_new(fd);
+	}
+}
+
+/* ---------------------------------------------------------------- init */
+
+/* The listening socket, bound and listening.  -1 with errno set. */
+static int
+listener_create(const struct qnetd_settings *s)
+{
+	struct sockaddr_un sun;
+	size_t len;
+	mode_t old_umask = 0;
+	int fd, res, saved;
+
+	len = strlen(s->local_socket_file);
+	if (len == 0 || len >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, s->local_socket_file, len);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return (-1);
+	(void)unlink(s->local_socket_file);
+
+	if (s->local_socket_umask != -1)
+		old_umask = umask((mode_t)s->local_socket_umask);
+	res = bind(fd, (struct sockaddr *)&sun, SUN_LEN(&sun));
+	saved = errno;
+	if (s->local_socket_umask != -1)
+		(void)umask(old_umask);
+	if (res != 0)
+		goto fail;
+
+	if (s->local_socket_gid != -1 &&
+	    chown(s->local_socket_file, (uid_t)-1, (gid_t)s->local_socket_gid) != 0) {
+		saved = errno;
+		goto fail;
+	}
+	if (listen(fd, (int)s->local_socket_backlog) != 0) {
+		saved = errno;
+		goto fail;
+	}
+
+	return (fd);
+
+fail:
+	close(fd);
+	errno = saved;
+	return (-1);
+}
+
+int
+ipc_init(const struct qnetd_settings *s)
+{
+	int saved;
+
+	ipc_fini();
+	TAILQ_INIT(&ipc.conns);
+	TAILQ_INIT(&ipc.closed);
+	ipc.nconns = 0;
+	ipc.max_clients = s->ipc_max_clients;
+	ipc.max_receive = s->ipc_max_receive_size;
+	ipc.max_send = s->ipc_max_send_size;
+	loop_timer_init(&ipc.reap_timer, reap_cb, NULL);
+	loop_timer_init(&ipc.pause_timer, pause_cb, NULL);
+	ipc.initialized = 1;
+
+	ipc.path = strdup(s->local_socket_file);
+	if (ipc.path == NULL)
+		goto fail;
+	ipc.fd = listener_create(s);
+	if (ipc.fd == -1)
+		goto fail;
+	loop_watch_init(&ipc.watch, ipc.fd, listener_cb, NULL);
+	if (loop_watch_add(&ipc.watch, EPOLLIN) != 0)
+		goto fail;
+
+	return (0);
+
+fail:
+	saved = errno;
+	log_msg(LOG_ERR, "Can't create unix socket %s: %s", s->local_socket_file, strerror(saved));
+	if (ipc.fd != -1) {
+		close(ipc.fd);
+		ipc.fd = -1;
+	}
+	free(ipc.path);
+	ipc.path = NULL;
+	ipc.initialized = 0;
+	errno = saved;
+	return (-1);
+}
+
+void
+ipc_fini(void)
+{
+	struct ipc_conn *conn;
+
+	if (!ipc.initialized)
+		return;
+	while ((conn = TAILQ_FIRST(&ipc.conns)) != NULL)
+		conn_close(conn);
+	loop_timer_disarm(&ipc.reap_timer);
+	reap_cb(&ipc.reap_timer);
+	listener_close();
+	free(ipc.path);
+	ipc.path = NULL;
+	ipc.initialized = 0;
+}
+
+size_t
+ipc_connection_count(void)
+{
+
+	return (ipc.nconns);
+}

@@ -1,0 +1,372 @@
+/*
+ * metrics_http.c - the Prometheus endpoint (see metrics_http.h).
+ *
+ * Each connection: read until the end of the request head (or the size
+ * limit), answer, close.  Nothing is kept alive.  Memory is freed from a
+ * zero-delay timer, after the event batch that may still name the
+ * connection, as ipc.c does.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "extras/extra.h"
+#include "core/instance.h"
+#include "base/log.h"
+#include "net/loop.h"
+#include "extras/metrics.h"
+#include "extras/metrics_http.h"
+#include "codec/wbuf.h"
+
+#define REPLY_LIMIT (64u * 1024 * 1024)
+/* Pause before accepting again after running out of descriptors. */
+#define EMFILE_PAUSE_MS 200
+
+struct http_conn {
+	int fd;
+	int closed;
+	struct loop_watch watch;
+	struct loop_timer timer;
+	char req[METRICS_HTTP_MAX_REQUEST];
+	size_t rlen;
+	struct wbuf reply;
+	size_t woff;
+	TAILQ_ENTRY(http_conn) entries;
+};
+
+static struct {
+	int fd;
+	char *unix_path;
+	struct loop_watch watch;
+	struct loop_timer reap;
+	struct loop_timer pause;	/* EMFILE back-off */
+	TAILQ_HEAD(, http_conn) conns, closed;
+	size_t nconns;
+} h = { .fd = -1 };
+
+static void
+conn_close(struct http_conn *c)
+{
+	if (c->closed)
+		return;
+	c->closed = 1;
+	loop_watch_del(&c->watch);
+	loop_timer_disarm(&c->timer);
+	close(c->fd);
+	c->fd = -1;
+	TAILQ_REMOVE(&h.conns, c, entries);
+	h.nconns--;
+	TAILQ_INSERT_TAIL(&h.closed, c, entries);
+	if (!loop_timer_armed(&h.reap))
+		loop_timer_arm(&h.reap, 0);
+}
+
+static void
+reap_cb(struct loop_timer *t)
+{
+	struct http_conn *c;
+
+	(void)t;
+	while ((c = TAILQ_FIRST(&h.closed)) != NULL) {
+		TAILQ_REMOVE(&h.closed, c, entries);
+		wbuf_destroy(&c->reply);
+		free(c);
+	}
+}
+
+static void
+timeout_cb(struct loop_timer *t)
+{
+	conn_close(t->data);
+}
+
+static void
+respond(struct http_conn *c, const char *status, const char *ctype, const char *body,
+    size_t blen)
+{
+	char head[256];
+	int n;
+
+	wbuf_reset(&c->reply);
+	n = snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, ctype, blen);
+	wbuf_put(&c->reply, head, (size_t)n);
+	wbuf_put(&c->reply, body, blen);
+}
+
+static void
+answer(struct http_conn *c)
+{
+	static const char text[] = "text/plain; charset=utf-8";
+	char method[16], path[256], why[256];
+	struct wbuf body;
+
+	if (sscanf(c->req, "%15s %255s", method, path) != 2) {
+		respond(c, "400 Bad Request", text, "bad request\n", 12);
+		return;
+	}
+	if (strcmp(method, "GET") != 0) {
+		respond(c, "405 Method Not Allowed", text, "only GET\n", 9);
+		return;
+	}
+	if (strcmp(path, "/metrics") == 0) {
+		wbuf_init(&body, REPLY_LIMIT);
+		if (metrics_format(&qnetd_instance, &body) != 0)
+			respond(c, "500 Internal Server Error", text, "too large\n", 10);
+		else
+			respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
+			    (const char *)body.data, body.len);
+		wbuf_destroy(&body);
+	} else if (strcmp(path, "/healthz") == 0) {
+		char line[300];
+		int ok = extra_health(&qnetd_instance, why, sizeof(why)) == 0;
+		int n = snprintf(line, sizeof(line), "%s\n", why);
+
+		respond(c, ok ? "200 OK" : "503 Service Unavailable", text, line, (size_t)n);
+	} else {
+		respond(c, "404 Not Found", text, "not found: try /metrics or /healthz\n", 36);
+	}
+}
+
+static void
+conn_write(struct http_conn *c)
+{
+	while (c->woff < c->reply.len) {
+		ssize_t n = send(c->fd, c->reply.data + c->woff, c->reply.len - c->woff,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			c->woff += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		break;
+	}
+	conn_close(c);
+}
+
+static int
+head_complete(const struct http_conn *c)
+{
+	return memmem(c->req, c->rlen, "\r\n\r\n", 4) != NULL ||
+	    memmem(c->req, c->rlen, "\n\n", 2) != NULL;
+}
+
+static void
+conn_read(struct http_conn *c)
+{
+	ssize_t n = recv(c->fd, c->req + c->rlen, sizeof(c->req) - 1 - c->rlen, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
+	c->rlen += (size_t)n;
+	c->req[c->rlen] = '\0';
+	if (!head_complete(c)) {
+		if (c->rlen < sizeof(c->req) - 1)
+			return;
+		respond(c, "431 Request Header Fields Too Large", "text/plain", "too large\n", 10);
+	} else {
+		answer(c);
+	}
+	if (c->reply.failed || loop_watch_mod(&c->watch, EPOLLOUT) != 0) {
+		conn_close(c);
+		return;
+	}
+	conn_write(c);
+}
+
+static void
+conn_cb(struct loop_watch *w, uint32_t revents)
+{
+	struct http_conn *c = w->data;
+
+	if (c->closed)
+		return;
+	if (c->reply.len == 0) {
+		if (revents & (EPOLLIN | EPOLLERR | EPOLLHUP))
+			conn_read(c);
+	} else if (revents & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+		conn_write(c);
+	}
+}
+
+static void
+pause_cb(struct loop_timer *t)
+{
+	(void)t;
+	if (h.fd >= 0)
+		loop_watch_mod(&h.watch, EPOLLIN);
+}
+
+static void
+accept_cb(struct loop_watch *w, uint32_t revents)
+{
+	int i;
+
+	(void)revents;
+	for (i = 0; i < 8; i++) {
+		struct http_conn *c;
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			/* Level-triggered: without a pause this would spin. */
+			if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) && loop_watch_mod(&h.watch, 0) == 0)
+				loop_timer_arm(&h.pause, EMFILE_PAUSE_MS);
+			return;
+		}
+		if (h.nconns >= METRICS_HTTP_MAX_CONNS || (c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		wbuf_init(&c->reply, REPLY_LIMIT);
+		loop_watch_init(&c->watch, fd, conn_cb, c);
+		loop_timer_init(&c->timer, timeout_cb, c);
+		TAILQ_INSERT_TAIL(&h.conns, c, entries);
+		h.nconns++;
+		if (loop_watch_add(&c->watch, EPOLLIN) != 0 ||
+		    loop_timer_arm(&c->timer, METRICS_HTTP_TIMEOUT_MS) != 0)
+			conn_close(c);
+	}
+}
+
+static int
+listen_unix(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	if (strlen(path) == 0 || strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	(void)unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || listen(fd, 16) != 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int
+listen_tcp(const char *address)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char host[256];
+	const char *port, *colon = strrchr(address, ':');
+	size_t hl;
+	int fd = -1, one = 1, rc, e = EINVAL;
+
+	if (colon == NULL || colon[1] == '\0')
+		return errno = EINVAL, -1;
+	port = colon + 1;
+	hl = (size_t)(colon - address);
+	if (hl >= 2 && address[0] == '[' && address[hl - 1] == ']') {
+		address++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return errno = ENAMETOOLONG, -1;
+	memcpy(host, address, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(hl == 0 || strcmp(host, "*") == 0 ? NULL : host, port, &hints, &res);
+	if (rc != 0) {
+		log_msg(LOG_ERR, "metrics_address %s: %s", address, gai_strerror(rc));
+		return errno = EINVAL, -1;
+	}
+	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 16) != 0) {
+			e = errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		errno = e;
+	return fd;
+}
+
+int
+metrics_http_init(const char *address)
+{
+	TAILQ_INIT(&h.conns);
+	TAILQ_INIT(&h.closed);
+	loop_timer_init(&h.reap, reap_cb, NULL);
+	loop_timer_init(&h.pause, pause_cb, NULL);
+	if (strncmp(address, "unix:", 5) == 0) {
+		h.unix_path = strdup(address + 5);
+		if (h.unix_path == NULL)
+			return -1;
+		h.fd = listen_unix(h.unix_path);
+	} else {
+		h.fd = listen_tcp(address);
+	}
+	if (h.fd < 0) {
+		log_msg(LOG_ERR, "Can't listen for metrics on %s: %s", address, strerror(errno));
+		free(h.unix_path);
+		h.unix_path = NULL;
+		return -1;
+	}
+	loop_watch_init(&h.watch, h.fd, accept_cb, NULL);
+	if (loop_watch_add(&h.watch, EPOLLIN) != 0) {
+		log_msg(LOG_ERR, "Can't watch the metrics socket: %s", strerror(errno));
+		metrics_http_fini();
+		return -1;
+	}
+	log_msg(LOG_INFO, "Serving metrics on %s (GET /metrics, /healthz)", address);
+	return 0;
+}
+
+void
+metrics_http_fini(void)
+{
+	struct http_conn *c;
+
+	if (h.fd < 0)
+		return;
+	while ((c = TAILQ_FIRST(&h.conns)) != NULL)
+		conn_close(c);
+	loop_timer_disarm(&h.reap);
+	loop_timer_disarm(&h.pause);
+	reap_cb(&h.reap);
+	loop_watch_del(&h.watch);
+	close(h.fd);
+	h.fd = -1;
+	if (h.unix_path != NULL) {
+		(void)unlink(h.unix_path);
+		free(h.unix_path);
+		h.unix_path = NULL;
+	}
+}
