@@ -17,10 +17,10 @@
 
 #include <stdint.h>
 
-#include "core/client.h"
-#include "core/cluster.h"
 #include "codec/node_list.h"
 #include "codec/tlv.h"
+#include "core/client.h"
+#include "core/cluster.h"
 
 struct algo_env {
 	/*
@@ -50,9 +50,8 @@ struct algo_ops {
 	    uint32_t msg_seq, int config_version_set, uint64_t config_version,
 	    const struct node_list *nodes, int initial, enum tlv_vote *result_vote);
 	enum tlv_reply_error_code (*membership_node_list_received)(struct qnetd_client *client,
-	    uint32_t msg_seq, const struct tlv_ring_id *ring_id,
-	    const struct node_list *nodes, enum tlv_heuristics heuristics,
-	    enum tlv_vote *result_vote);
+	    uint32_t msg_seq, const struct tlv_ring_id *ring_id, const struct node_list *nodes,
+	    enum tlv_heuristics heuristics, enum tlv_vote *result_vote);
 	enum tlv_reply_error_code (*quorum_node_list_received)(struct qnetd_client *client,
 	    uint32_t msg_seq, enum tlv_quorate quorate, const struct node_list *nodes,
 	    enum tlv_vote *result_vote);
@@ -63,8 +62,8 @@ struct algo_ops {
 	void (*client_disconnect)(struct qnetd_client *client, int server_going_down);
 	enum tlv_reply_error_code (*ask_for_vote_received)(struct qnetd_client *client,
 	    uint32_t msg_seq, enum tlv_vote *result_vote);
-	enum tlv_reply_error_code (*vote_info_reply_received)(struct qnetd_client *client,
-	    uint32_t msg_seq);
+	enum tlv_reply_error_code (
+	    *vote_info_reply_received)(struct qnetd_client *client, uint32_t msg_seq);
 	enum tlv_reply_error_code (*heuristics_change_received)(struct qnetd_client *client,
 	    uint32_t msg_seq, enum tlv_heuristics heuristics, enum tlv_vote *result_vote);
 	/*

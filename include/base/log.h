@@ -31,11 +31,12 @@ int log_enabled(int prio);
  * A line about a client: prefixed with its address and, once known,
  * cluster name and node id:  "client 127.0.0.1:5403 (cluster c1, node 2): ..."
  */
-#define log_client(prio, client, fmt, ...) do { \
-	if (log_enabled(prio)) \
-		log_printf((prio), "Client %s%s: " fmt, (client)->addr_str, \
-		    log_client_ctx(client), ##__VA_ARGS__); \
-} while (0)
+#define log_client(prio, client, fmt, ...)                                          \
+	do {                                                                        \
+		if (log_enabled(prio))                                              \
+			log_printf((prio), "Client %s%s: " fmt, (client)->addr_str, \
+			    log_client_ctx(client), ##__VA_ARGS__);                 \
+	} while (0)
 
 /*
  * Routine lines about one client, which a storm of thousands of clients
@@ -47,11 +48,12 @@ int log_enabled(int prio);
  */
 #define LOG_ROUTINE_BURST 100
 #define LOG_ROUTINE_WINDOW_MS 5000
-#define log_client_routine(prio, client, fmt, ...) do { \
-	if (log_routine_admit(prio)) \
-		log_printf((prio), "Client %s%s: " fmt, (client)->addr_str, \
-		    log_client_ctx(client), ##__VA_ARGS__); \
-} while (0)
+#define log_client_routine(prio, client, fmt, ...)                                  \
+	do {                                                                        \
+		if (log_routine_admit(prio))                                        \
+			log_printf((prio), "Client %s%s: " fmt, (client)->addr_str, \
+			    log_client_ctx(client), ##__VA_ARGS__);                 \
+	} while (0)
 
 /* 1 if a routine line of priority prio is to be written now, else 0 (counted if dropped). */
 int log_routine_admit(int prio);

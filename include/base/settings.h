@@ -24,13 +24,13 @@
 
 struct qnetd_settings {
 	/* command line */
-	char *listen_addr;		/* NULL: wildcard */
+	char *listen_addr; /* NULL: wildcard */
 	uint16_t port;
-	int address_family;		/* AF_UNSPEC, AF_INET, AF_INET6 */
+	int address_family; /* AF_UNSPEC, AF_INET, AF_INET6 */
 	enum tlv_tls_supported tls;
 	int tls_client_cert_required;
-	uint32_t max_clients;		/* 0: unlimited */
-	int debug;			/* count of -d */
+	uint32_t max_clients; /* 0: unlimited */
+	int debug;            /* count of -d */
 	int foreground;
 
 	/* -S advanced settings, upstream keys */
@@ -46,25 +46,25 @@ struct qnetd_settings {
 	double dpd_interval_coefficient;
 	char *lock_file;
 	char *local_socket_file;
-	int local_socket_umask;		/* -1: leave the umask alone */
-	long local_socket_gid;		/* -1: leave the group alone */
+	int local_socket_umask; /* -1: leave the umask alone */
+	long local_socket_gid;  /* -1: leave the group alone */
 	uint32_t local_socket_backlog;
-	uint32_t ipc_max_clients;	/* 0: unlimited */
+	uint32_t ipc_max_clients; /* 0: unlimited */
 	uint32_t ipc_max_receive_size;
 	uint32_t ipc_max_send_size;
 	int keep_active_partition_tie_breaker;
 
 	/* -S settings of our own (docs/compat.md) */
-	uint32_t handshake_timeout;	/* ms a client may take from accept to INIT; 0 = off */
-	uint32_t accept_batch;		/* accepts per wake-up */
+	uint32_t handshake_timeout; /* ms a client may take from accept to INIT; 0 = off */
+	uint32_t accept_batch;      /* accepts per wake-up */
 
 	/* -S additions beyond upstream, all off by default (docs/compat.md "Additions") */
-	char *metrics_address;		/* "HOST:PORT" or "unix:/path"; NULL: no metrics listener */
-	char *event_hook;		/* executable run on events; NULL: none */
-	uint32_t event_hook_timeout;	/* ms before a running hook is killed */
-	uint32_t event_hook_queue;	/* events waiting to run; more are dropped */
-	char *log_level_file;		/* read at start and on SIGHUP; NULL: none */
-	uint32_t conflict_log_interval;	/* ms between identity-conflict log lines per key */
+	char *metrics_address;          /* "HOST:PORT" or "unix:/path"; NULL: no metrics listener */
+	char *event_hook;               /* executable run on events; NULL: none */
+	uint32_t event_hook_timeout;    /* ms before a running hook is killed */
+	uint32_t event_hook_queue;      /* events waiting to run; more are dropped */
+	char *log_level_file;           /* read at start and on SIGHUP; NULL: none */
+	uint32_t conflict_log_interval; /* ms between identity-conflict log lines per key */
 };
 
 /* Defaults, as upstream 3.0.3/3.0.4.  Strings are heap copies. */
@@ -77,8 +77,8 @@ void settings_destroy(struct qnetd_settings *s);
  * stop start-up (deprecated dpd_interval) goes to warn, if non-NULL;
  * warn is set to "" when there is none.
  */
-int settings_apply_advanced(struct qnetd_settings *s, const char *arg,
-    char *err, size_t errlen, char *warn, size_t warnlen);
+int settings_apply_advanced(struct qnetd_settings *s, const char *arg, char *err, size_t errlen,
+    char *warn, size_t warnlen);
 
 /* Parse the -s value (on/off/req/required, case-insensitive).  0 or -1. */
 int settings_parse_tls(const char *v, enum tlv_tls_supported *out);

@@ -17,23 +17,23 @@
 #include "codec/tlv.h"
 
 enum frame_event {
-	FRAME_NEED_MORE = 0,	/* all input consumed, no complete message yet */
-	FRAME_MESSAGE = 1,	/* *msg / *msg_len hold one whole message (header + body) */
-	FRAME_SKIPPED = 2,	/* a message was discarded; *skip_reason is 4 or 5 (0 for an
+	FRAME_NEED_MORE = 0,  /* all input consumed, no complete message yet */
+	FRAME_MESSAGE = 1,    /* *msg / *msg_len hold one whole message (header + body) */
+	FRAME_SKIPPED = 2,    /* a message was discarded; *skip_reason is 4 or 5 (0 for an
 				 * unknown type with an empty body, as upstream answers) */
-	FRAME_NO_MEMORY = -1,	/* could not allocate the assembly buffer */
+	FRAME_NO_MEMORY = -1, /* could not allocate the assembly buffer */
 };
 
 struct frame_rx {
 	uint8_t hdr[MSG_HEADER_LEN];
-	size_t hdr_len;		/* header bytes collected so far */
-	uint8_t *body;		/* assembly buffer for a split message (header + body) */
-	size_t body_have;	/* bytes of header+body in body */
-	size_t msg_len;		/* 6 + declared length of the current message */
-	uint64_t skip_left;	/* body bytes still to discard */
+	size_t hdr_len;     /* header bytes collected so far */
+	uint8_t *body;      /* assembly buffer for a split message (header + body) */
+	size_t body_have;   /* bytes of header+body in body */
+	size_t msg_len;     /* 6 + declared length of the current message */
+	uint64_t skip_left; /* body bytes still to discard */
 	enum tlv_reply_error_code skip_reason;
 	int skipping;
-	size_t max_msg_len;	/* max_client_receive_size: header + body */
+	size_t max_msg_len; /* max_client_receive_size: header + body */
 };
 
 void frame_rx_init(struct frame_rx *rx, size_t max_msg_len);
@@ -56,7 +56,6 @@ size_t frame_rx_want(const struct frame_rx *rx);
  * been discarded.
  */
 enum frame_event frame_rx_feed(struct frame_rx *rx, const uint8_t *data, size_t len,
-    size_t *consumed, const uint8_t **msg, size_t *msg_len,
-    enum tlv_reply_error_code *skip_reason);
+    size_t *consumed, const uint8_t **msg, size_t *msg_len, enum tlv_reply_error_code *skip_reason);
 
 #endif

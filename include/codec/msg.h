@@ -42,10 +42,10 @@ enum msg_type {
 /* Decoder outcomes; every negative one maps to wire error 9. */
 enum msg_decode_result {
 	MSG_DECODE_OK = 0,
-	MSG_DECODE_BAD_LENGTH = -1,	/* fixed-size option with wrong length, odd array */
+	MSG_DECODE_BAD_LENGTH = -1, /* fixed-size option with wrong length, odd array */
 	MSG_DECODE_NO_MEMORY = -2,
-	MSG_DECODE_INCONSISTENT = -3,	/* TLV past the end, leftover bytes, empty body, bad header */
-	MSG_DECODE_BAD_VALUE = -4,	/* enumerated value out of range, inner node id 0 */
+	MSG_DECODE_INCONSISTENT = -3, /* TLV past the end, leftover bytes, empty body, bad header */
+	MSG_DECODE_BAD_VALUE = -4,    /* enumerated value out of range, inner node id 0 */
 };
 
 /*
@@ -54,13 +54,13 @@ enum msg_decode_result {
  * memory released by msg_decoded_destroy().
  */
 struct msg_decoded {
-	enum msg_type type;		/* from the header; may be any u16 value */
+	enum msg_type type; /* from the header; may be any u16 value */
 
 	int seq_number_set;
 	uint32_t seq_number;
 
 	int cluster_name_set;
-	char *cluster_name;		/* NUL-terminated copy; may contain NULs */
+	char *cluster_name; /* NUL-terminated copy; may contain NULs */
 	size_t cluster_name_len;
 
 	int tls_supported_set;
@@ -91,7 +91,7 @@ struct msg_decoded {
 	size_t no_supported_decision_algorithms;
 
 	int decision_algorithm_set;
-	uint16_t decision_algorithm;	/* not range checked here */
+	uint16_t decision_algorithm; /* not range checked here */
 
 	int heartbeat_interval_set;
 	uint32_t heartbeat_interval;
@@ -108,7 +108,7 @@ struct msg_decoded {
 	int node_state_set;
 	enum tlv_node_state node_state;
 
-	struct node_list nodes;		/* NODE_INFO occurrences in order */
+	struct node_list nodes; /* NODE_INFO occurrences in order */
 
 	int node_list_type_set;
 	enum tlv_node_list_type node_list_type;
@@ -157,36 +157,35 @@ const char *msg_type_to_str(uint32_t type);
  * captures are byte-identical.  seq_set = 0 omits the seq TLV.
  */
 /* Server to client */
-int msg_create_preinit_reply(struct wbuf *wb, int seq_set, uint32_t seq,
-    enum tlv_tls_supported tls, int cert_required);
-int msg_create_init_reply(struct wbuf *wb, enum tlv_reply_error_code err,
-    int add_supported_msgs, int add_supported_opts, int seq_set, uint32_t seq,
-    uint32_t max_request, uint32_t max_reply,
+int msg_create_preinit_reply(struct wbuf *wb, int seq_set, uint32_t seq, enum tlv_tls_supported tls,
+    int cert_required);
+int msg_create_init_reply(struct wbuf *wb, enum tlv_reply_error_code err, int add_supported_msgs,
+    int add_supported_opts, int seq_set, uint32_t seq, uint32_t max_request, uint32_t max_reply,
     const uint16_t *algorithms, size_t no_algorithms);
 int msg_create_server_error(struct wbuf *wb, int seq_set, uint32_t seq,
     enum tlv_reply_error_code err);
-int msg_create_set_option_reply(struct wbuf *wb, int seq_set, uint32_t seq,
-    int hb_set, uint32_t hb, int kap_set, int kap);
-int msg_create_node_list_reply(struct wbuf *wb, uint32_t seq,
-    enum tlv_node_list_type type, const struct tlv_ring_id *ring, enum tlv_vote vote);
-int msg_create_ask_for_vote_reply(struct wbuf *wb, uint32_t seq,
+int msg_create_set_option_reply(struct wbuf *wb, int seq_set, uint32_t seq, int hb_set, uint32_t hb,
+    int kap_set, int kap);
+int msg_create_node_list_reply(struct wbuf *wb, uint32_t seq, enum tlv_node_list_type type,
     const struct tlv_ring_id *ring, enum tlv_vote vote);
-int msg_create_vote_info(struct wbuf *wb, uint32_t seq,
-    const struct tlv_ring_id *ring, enum tlv_vote vote);
+int msg_create_ask_for_vote_reply(struct wbuf *wb, uint32_t seq, const struct tlv_ring_id *ring,
+    enum tlv_vote vote);
+int msg_create_vote_info(struct wbuf *wb, uint32_t seq, const struct tlv_ring_id *ring,
+    enum tlv_vote vote);
 int msg_create_heuristics_change_reply(struct wbuf *wb, uint32_t seq,
     enum tlv_heuristics heuristics, const struct tlv_ring_id *ring, enum tlv_vote vote);
 /* ECHO_REPLY: the request bytes with the type rewritten to 9. */
 int msg_create_echo_reply(struct wbuf *wb, const uint8_t *request, size_t len);
 
 /* Client to server (test client, load generator, fuzz seeds) */
-int msg_create_preinit(struct wbuf *wb, int seq_set, uint32_t seq,
-    const char *cluster_name, size_t cluster_name_len);
+int msg_create_preinit(struct wbuf *wb, int seq_set, uint32_t seq, const char *cluster_name,
+    size_t cluster_name_len);
 int msg_create_starttls(struct wbuf *wb, int seq_set, uint32_t seq);
-int msg_create_init(struct wbuf *wb, int seq_set, uint32_t seq, int add_lists,
-    uint32_t node_id, enum tlv_decision_algorithm algo, uint32_t hb,
-    const struct tlv_tie_breaker *tb, const struct tlv_ring_id *ring);
-int msg_create_set_option(struct wbuf *wb, int seq_set, uint32_t seq,
-    int hb_set, uint32_t hb, int kap_set, int kap);
+int msg_create_init(struct wbuf *wb, int seq_set, uint32_t seq, int add_lists, uint32_t node_id,
+    enum tlv_decision_algorithm algo, uint32_t hb, const struct tlv_tie_breaker *tb,
+    const struct tlv_ring_id *ring);
+int msg_create_set_option(struct wbuf *wb, int seq_set, uint32_t seq, int hb_set, uint32_t hb,
+    int kap_set, int kap);
 int msg_create_echo_request(struct wbuf *wb, int seq_set, uint32_t seq);
 /* ring may be NULL, config_version_set / quorate_set / heuristics UNDEFINED omit those TLVs */
 int msg_create_node_list(struct wbuf *wb, uint32_t seq, enum tlv_node_list_type type,

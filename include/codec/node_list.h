@@ -12,12 +12,12 @@
 
 struct node_info {
 	uint32_t node_id;
-	uint32_t data_center_id;	/* 0 = not set */
-	enum tlv_node_state node_state;	/* NOT_SET when absent */
+	uint32_t data_center_id;        /* 0 = not set */
+	enum tlv_node_state node_state; /* NOT_SET when absent */
 };
 
 struct node_list {
-	struct node_info *nodes;	/* owned */
+	struct node_info *nodes; /* owned */
 	size_t count;
 	size_t cap;
 };

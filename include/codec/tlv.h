@@ -132,7 +132,7 @@ struct tlv_ring_id {
 
 struct tlv_tie_breaker {
 	enum tlv_tie_breaker_mode mode;
-	uint32_t node_id;	/* meaningful only for TLV_TIE_BREAKER_MODE_NODE_ID */
+	uint32_t node_id; /* meaningful only for TLV_TIE_BREAKER_MODE_NODE_ID */
 };
 
 /* 1 if both ring ids are equal, else 0. */
@@ -145,9 +145,11 @@ int tlv_tie_breaker_eq(const struct tlv_tie_breaker *a, const struct tlv_tie_bre
 int tlv_heuristics_cmp(enum tlv_heuristics a, enum tlv_heuristics b);
 
 /* Text forms used by logs and corosync-qnetd-tool (never NULL). */
-const char *tlv_vote_to_str(enum tlv_vote vote);		/* "ACK", "NACK", "Ask later", "Wait for reply", "No change", "Undefined" */
-const char *tlv_heuristics_to_str(enum tlv_heuristics h);	/* "Undefined", "Pass", "Fail" */
-const char *tlv_decision_algorithm_to_str(enum tlv_decision_algorithm a); /* "Test", "Fifty-Fifty split", "2 Node LMS", "LMS" */
+const char *tlv_vote_to_str(enum tlv_vote
+        vote); /* "ACK", "NACK", "Ask later", "Wait for reply", "No change", "Undefined" */
+const char *tlv_heuristics_to_str(enum tlv_heuristics h); /* "Undefined", "Pass", "Fail" */
+const char *tlv_decision_algorithm_to_str(
+    enum tlv_decision_algorithm a); /* "Test", "Fifty-Fifty split", "2 Node LMS", "LMS" */
 const char *tlv_node_state_to_str(enum tlv_node_state s);
 const char *tlv_reply_error_code_to_str(enum tlv_reply_error_code code);
 
@@ -165,6 +167,7 @@ int tlv_add_u16_array(struct wbuf *wb, enum tlv_opt_type type, const uint16_t *a
 int tlv_add_ring_id(struct wbuf *wb, const struct tlv_ring_id *ring_id);
 int tlv_add_tie_breaker(struct wbuf *wb, const struct tlv_tie_breaker *tb);
 /* NODE_INFO: inner NODE_ID, then DATA_CENTER_ID if != 0, NODE_STATE if != NOT_SET. */
-int tlv_add_node_info(struct wbuf *wb, uint32_t node_id, uint32_t data_center_id, enum tlv_node_state state);
+int tlv_add_node_info(struct wbuf *wb, uint32_t node_id, uint32_t data_center_id,
+    enum tlv_node_state state);
 
 #endif

@@ -9,11 +9,11 @@
 #include <stdint.h>
 
 struct wbuf {
-	uint8_t *data;		/* owned; NULL until the first append */
+	uint8_t *data; /* owned; NULL until the first append */
 	size_t len;
 	size_t cap;
-	size_t limit;		/* appends that would exceed it fail */
-	int failed;		/* sticky: set by the first failed append */
+	size_t limit; /* appends that would exceed it fail */
+	int failed;   /* sticky: set by the first failed append */
 };
 
 /* Empty buffer that refuses to grow past limit bytes.  No allocation. */

@@ -8,26 +8,26 @@
 
 #include <stddef.h>
 
-#include "core/instance.h"
 #include "codec/wbuf.h"
+#include "core/instance.h"
 
 enum ipc_cmd_type {
-	IPC_CMD_NONE,		/* empty request: "No command specified" */
-	IPC_CMD_UNKNOWN,	/* "Unknown command '<word>'" */
+	IPC_CMD_NONE,    /* empty request: "No command specified" */
+	IPC_CMD_UNKNOWN, /* "Unknown command '<word>'" */
 	IPC_CMD_STATUS,
 	IPC_CMD_LIST,
 	IPC_CMD_SHUTDOWN,
 	/* additions (docs/compat.md "Additions"): unknown words to upstream */
-	IPC_CMD_JSON,		/* "json [status|list|all] [verbose] [cluster NAME]" */
-	IPC_CMD_HEALTH,		/* "health" */
+	IPC_CMD_JSON,   /* "json [status|list|all] [verbose] [cluster NAME]" */
+	IPC_CMD_HEALTH, /* "health" */
 };
 
 struct ipc_cmd {
 	enum ipc_cmd_type type;
 	int verbose;
-	char *cluster_name;	/* owned; list filter, NULL or "" = every cluster */
-	char *word;		/* owned; the unknown command word */
-	int json_what;		/* IPC_CMD_JSON: enum status_json_what */
+	char *cluster_name; /* owned; list filter, NULL or "" = every cluster */
+	char *word;         /* owned; the unknown command word */
+	int json_what;      /* IPC_CMD_JSON: enum status_json_what */
 };
 
 /*
@@ -65,9 +65,9 @@ int ipc_cmd_list(const struct qnetd_instance *instance, int verbose, const char 
 struct ipc_stream;
 
 enum ipc_stream_res {
-	IPC_STREAM_MORE,	/* more to come: send out, then call again */
-	IPC_STREAM_DONE,	/* the reply is complete (out may hold its last bytes) */
-	IPC_STREAM_FAILED,	/* the next entry alone does not fit: out unchanged */
+	IPC_STREAM_MORE,   /* more to come: send out, then call again */
+	IPC_STREAM_DONE,   /* the reply is complete (out may hold its last bytes) */
+	IPC_STREAM_FAILED, /* the next entry alone does not fit: out unchanged */
 };
 
 /*
@@ -82,8 +82,8 @@ enum ipc_stream_res {
  * and *streamp NULL.  Returns 0, or -1 when not even the error fits
  * (upstream then closes the connection without a reply).
  */
-int ipc_cmd_reply_start(struct qnetd_instance *instance, const struct ipc_cmd *cmd,
-    size_t max_size, struct wbuf *out, struct ipc_stream **streamp);
+int ipc_cmd_reply_start(struct qnetd_instance *instance, const struct ipc_cmd *cmd, size_t max_size,
+    struct wbuf *out, struct ipc_stream **streamp);
 
 /*
  * Append the next slice to out (the caller sent and emptied it).  MORE,
@@ -101,7 +101,7 @@ void ipc_stream_free(struct ipc_stream *st);
  * for a stream failing halfway, what was sent before the connection
  * would be closed, is left in out).
  */
-int ipc_cmd_reply(struct qnetd_instance *instance, const struct ipc_cmd *cmd,
-    size_t max_size, struct wbuf *out);
+int ipc_cmd_reply(struct qnetd_instance *instance, const struct ipc_cmd *cmd, size_t max_size,
+    struct wbuf *out);
 
 #endif

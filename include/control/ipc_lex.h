@@ -17,7 +17,7 @@
 #include <sys/types.h>
 
 struct ipc_lex {
-	const char *input;	/* not owned; may hold NUL bytes */
+	const char *input; /* not owned; may hold NUL bytes */
 	size_t len;
 	size_t pos;
 };

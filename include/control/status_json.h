@@ -9,14 +9,14 @@
 
 #include <stddef.h>
 
-#include "core/instance.h"
 #include "codec/wbuf.h"
+#include "core/instance.h"
 
 #define STATUS_JSON_SCHEMA_VERSION 1
 
 enum status_json_what {
-	STATUS_JSON_STATUS = 1,		/* "daemon" */
-	STATUS_JSON_LIST = 2,		/* "clusters" */
+	STATUS_JSON_STATUS = 1, /* "daemon" */
+	STATUS_JSON_LIST = 2,   /* "clusters" */
 	STATUS_JSON_ALL = 3,
 };
 
@@ -42,8 +42,8 @@ int status_json(const struct qnetd_instance *instance, enum status_json_what wha
  * tail.  first: no comma before this cluster (client of the cluster).
  * A failed append leaves out->failed set.
  */
-void status_json_head(const struct qnetd_instance *instance, enum status_json_what what,
-    time_t now, struct wbuf *out);
+void status_json_head(const struct qnetd_instance *instance, enum status_json_what what, time_t now,
+    struct wbuf *out);
 void status_json_cluster_start(struct wbuf *out, const struct qnetd_cluster *cl, int first);
 void status_json_client(struct wbuf *out, const struct qnetd_client *c, int first);
 void status_json_cluster_end(struct wbuf *out);

@@ -17,28 +17,28 @@
 struct qnetd_cluster;
 struct conn;
 
-#define CLIENT_ADDR_STR_LEN 64	/* "[v6 text]:port" fits */
+#define CLIENT_ADDR_STR_LEN 64 /* "[v6 text]:port" fits */
 
 struct qnetd_client {
-	uint64_t id;			/* connection number, for logs */
-	char addr_str[CLIENT_ADDR_STR_LEN];	/* "127.0.0.1:5403", "::1:47464" */
-	struct conn *conn;		/* transport; NULL in unit tests */
+	uint64_t id;                        /* connection number, for logs */
+	char addr_str[CLIENT_ADDR_STR_LEN]; /* "127.0.0.1:5403", "::1:47464" */
+	struct conn *conn;                  /* transport; NULL in unit tests */
 	time_t connected_at;
 
 	/* facts (protocol.md 2.1) */
-	unsigned preinit_received:1;
-	unsigned tls_started:1;
-	unsigned tls_peer_certificate_verified:1;
-	unsigned init_received:1;
-	unsigned schedule_disconnect:1;
+	unsigned preinit_received : 1;
+	unsigned tls_started : 1;
+	unsigned tls_peer_certificate_verified : 1;
+	unsigned init_received : 1;
+	unsigned schedule_disconnect : 1;
 
 	/* identity */
-	char *cluster_name;		/* owned, NUL-terminated; NULL before PREINIT */
+	char *cluster_name; /* owned, NUL-terminated; NULL before PREINIT */
 	size_t cluster_name_len;
 	uint32_t node_id;
 	enum tlv_decision_algorithm decision_algorithm;
 	struct tlv_tie_breaker tie_breaker;
-	uint32_t heartbeat_interval;	/* ms; 120000 until INIT */
+	uint32_t heartbeat_interval; /* ms; 120000 until INIT */
 
 	/* node lists, stored after the algorithm has decided */
 	struct node_list configuration_node_list;
@@ -53,19 +53,19 @@ struct qnetd_client {
 	enum tlv_heuristics last_heuristics;
 
 	/* what the client was told */
-	enum tlv_vote last_sent_vote;		/* UNDEFINED = never sent */
-	enum tlv_vote last_sent_ack_nack_vote;	/* last ACK or NACK, else UNDEFINED */
+	enum tlv_vote last_sent_vote;          /* UNDEFINED = never sent */
+	enum tlv_vote last_sent_ack_nack_vote; /* last ACK or NACK, else UNDEFINED */
 	time_t last_vote_change;
 
 	int keep_active_partition_tie_breaker;
 
 	/* decision algorithm */
-	void *algorithm_data;		/* owned by the algorithm */
-	uint32_t algo_timer_vote_info_seq;	/* seq of VOTE_INFO sent from the algorithm timer */
+	void *algorithm_data;              /* owned by the algorithm */
+	uint32_t algo_timer_vote_info_seq; /* seq of VOTE_INFO sent from the algorithm timer */
 
 	/* membership in a cluster (set after a successful INIT) */
 	struct qnetd_cluster *cluster;
-	TAILQ_ENTRY(qnetd_client) cluster_entries;	/* node-id order */
+	TAILQ_ENTRY(qnetd_client) cluster_entries; /* node-id order */
 };
 
 /* Zero the state: heartbeat 120000, lists empty, votes UNDEFINED.  No allocation. */

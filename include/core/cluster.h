@@ -16,22 +16,23 @@ TAILQ_HEAD(qnetd_client_list, qnetd_client);
 struct cluster_cursor;
 
 struct qnetd_cluster {
-	char *name;			/* owned, NUL-terminated */
+	char *name; /* owned, NUL-terminated */
 	size_t name_len;
-	struct qnetd_client_list clients;	/* node-id order */
+	struct qnetd_client_list clients; /* node-id order */
 	size_t client_count;
-	void *algorithm_data;		/* owned by the algorithm */
-	void (*algorithm_data_free)(struct qnetd_cluster *cluster);	/* called when the cluster is freed, if set */
+	void *algorithm_data; /* owned by the algorithm */
+	void (*algorithm_data_free)(
+	    struct qnetd_cluster *cluster); /* called when the cluster is freed, if set */
 	struct qnetd_cluster *hash_next;
-	TAILQ_ENTRY(qnetd_cluster) entries;	/* creation order */
+	TAILQ_ENTRY(qnetd_cluster) entries; /* creation order */
 };
 
 struct cluster_registry {
 	struct qnetd_cluster **buckets;
 	size_t nbuckets;
 	size_t count;
-	TAILQ_HEAD(, qnetd_cluster) clusters;	/* creation order, for listings */
-	TAILQ_HEAD(, cluster_cursor) cursors;	/* open listings (cluster_cursor.h) */
+	TAILQ_HEAD(, qnetd_cluster) clusters; /* creation order, for listings */
+	TAILQ_HEAD(, cluster_cursor) cursors; /* open listings (cluster_cursor.h) */
 };
 
 /* 0, or -1 on out of memory. */
@@ -40,8 +41,8 @@ int cluster_registry_init(struct cluster_registry *reg);
 void cluster_registry_destroy(struct cluster_registry *reg);
 
 /* Cluster with exactly this name (length and bytes), or NULL. */
-struct qnetd_cluster *cluster_registry_find(const struct cluster_registry *reg,
-    const char *name, size_t name_len);
+struct qnetd_cluster *cluster_registry_find(const struct cluster_registry *reg, const char *name,
+    size_t name_len);
 
 /*
  * Put client into the cluster named client->cluster_name, creating the

@@ -26,24 +26,24 @@
 
 enum cluster_cursor_item {
 	CLUSTER_CURSOR_DONE,
-	CLUSTER_CURSOR_CLUSTER,		/* *cluster set */
-	CLUSTER_CURSOR_CLIENT,		/* *cluster and *client set */
-	CLUSTER_CURSOR_CLUSTER_END,	/* nothing set: the cluster may be gone */
+	CLUSTER_CURSOR_CLUSTER,     /* *cluster set */
+	CLUSTER_CURSOR_CLIENT,      /* *cluster and *client set */
+	CLUSTER_CURSOR_CLUSTER_END, /* nothing set: the cluster may be gone */
 };
 
 /* Where a cursor stands; private to cluster_cursor.c. */
 enum cluster_cursor_state {
-	CLUSTER_CURSOR_AT_START,	/* before cluster's start; cluster NULL: done */
-	CLUSTER_CURSOR_IN_BODY,		/* in cluster, before client; client NULL: at its end */
-	CLUSTER_CURSOR_AT_END,		/* at the end of a cluster that is gone; cluster: the next */
+	CLUSTER_CURSOR_AT_START, /* before cluster's start; cluster NULL: done */
+	CLUSTER_CURSOR_IN_BODY,  /* in cluster, before client; client NULL: at its end */
+	CLUSTER_CURSOR_AT_END,   /* at the end of a cluster that is gone; cluster: the next */
 };
 
 struct cluster_cursor {
-	struct cluster_registry *reg;	/* NULL: not registered (destroyed or detached) */
+	struct cluster_registry *reg; /* NULL: not registered (destroyed or detached) */
 	enum cluster_cursor_state state;
 	struct qnetd_cluster *cluster;
 	struct qnetd_client *client;
-	TAILQ_ENTRY(cluster_cursor) entries;	/* in reg->cursors */
+	TAILQ_ENTRY(cluster_cursor) entries; /* in reg->cursors */
 };
 
 /* Start at the first cluster of reg and register the cursor with reg. */
@@ -64,8 +64,7 @@ void cluster_cursor_advance(struct cluster_cursor *cur);
 void cluster_cursor_skip_cluster(struct cluster_cursor *cur);
 
 /* Hooks for cluster.c, called before the element is unlinked from reg. */
-void cluster_cursor_client_removed(struct cluster_registry *reg,
-    const struct qnetd_client *client);
+void cluster_cursor_client_removed(struct cluster_registry *reg, const struct qnetd_client *client);
 void cluster_cursor_cluster_removed(struct cluster_registry *reg,
     const struct qnetd_cluster *cluster);
 /* cluster_registry_destroy(): every cursor of reg yields DONE and is unregistered. */

@@ -9,13 +9,13 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "core/cluster.h"
 #include "base/settings.h"
+#include "core/cluster.h"
 
 struct qnetd_instance {
 	struct qnetd_settings *settings;
-	struct cluster_registry clusters;	/* clusters with >= 1 initialised client */
-	size_t client_count;			/* every TCP client, initialised or not */
+	struct cluster_registry clusters; /* clusters with >= 1 initialised client */
+	size_t client_count;              /* every TCP client, initialised or not */
 	time_t started_at;
 	int shutting_down;
 };

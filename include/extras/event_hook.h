@@ -15,8 +15,8 @@
 #define EVENT_HOOK_MAX_VARS 12
 
 struct event_hook_var {
-	const char *name;	/* "QNETD_CLUSTER" ... */
-	const char *value;	/* copied and reduced to printable ASCII */
+	const char *name;  /* "QNETD_CLUSTER" ... */
+	const char *value; /* copied and reduced to printable ASCII */
 };
 
 /* 0, or -1 after logging.  A NULL s->event_hook makes every call a no-op. */

@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "core/client.h"
 #include "base/settings.h"
 #include "codec/tlv.h"
+#include "core/client.h"
 
 struct conn;
 
@@ -43,11 +43,11 @@ enum events_conflict_kind {
 
 struct events_conflict {
 	enum events_conflict_kind kind;
-	char cluster[256];		/* printable ASCII */
-	uint32_t node_id;		/* node id refused (NODE_ID) or of the new peer */
-	char peer_a[CLIENT_ADDR_STR_LEN];	/* connected first */
-	char peer_b[CLIENT_ADDR_STR_LEN];	/* the newcomer */
-	char fp_a[65], fp_b[65];	/* certificate SHA-256 (hex) for CERTIFICATE */
+	char cluster[256];                /* printable ASCII */
+	uint32_t node_id;                 /* node id refused (NODE_ID) or of the new peer */
+	char peer_a[CLIENT_ADDR_STR_LEN]; /* connected first */
+	char peer_b[CLIENT_ADDR_STR_LEN]; /* the newcomer */
+	char fp_a[65], fp_b[65];          /* certificate SHA-256 (hex) for CERTIFICATE */
 	time_t first_seen, last_seen;
 	uint64_t count;
 };

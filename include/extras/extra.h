@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
-#include "core/instance.h"
 #include "base/settings.h"
+#include "core/instance.h"
 
 /* After the listener is up.  0, or -1 after logging (start-up fails). */
 int extra_init(const struct qnetd_settings *s);

@@ -10,23 +10,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/instance.h"
 #include "codec/tlv.h"
 #include "codec/wbuf.h"
+#include "core/instance.h"
 
 enum metrics_counter {
-	M_CONNECTIONS_ACCEPTED,		/* TCP connections accepted */
-	M_TLS_HANDSHAKES,		/* TLS handshakes completed */
-	M_CERT_REJECTED,		/* client certificate refused for its cluster name */
-	M_DPD_DISCONNECTS,		/* dead peer detection closed a client */
-	M_HOOKS_RUN,			/* event hook exited 0 */
-	M_HOOKS_FAILED,			/* exited non-zero or by a signal */
-	M_HOOKS_TIMEOUT,		/* killed after event_hook_timeout */
-	M_HOOKS_DROPPED,		/* queue full */
-	M_HOOKS_SPAWN_ERRORS,		/* could not be started */
-	M_CONFLICTS_CERT,		/* one cluster name, different certificates */
-	M_CONFLICTS_NODE_ID,		/* INIT refused: node id already connected */
-	M_RELOADS,			/* SIGHUP reloads */
+	M_CONNECTIONS_ACCEPTED, /* TCP connections accepted */
+	M_TLS_HANDSHAKES,       /* TLS handshakes completed */
+	M_CERT_REJECTED,        /* client certificate refused for its cluster name */
+	M_DPD_DISCONNECTS,      /* dead peer detection closed a client */
+	M_HOOKS_RUN,            /* event hook exited 0 */
+	M_HOOKS_FAILED,         /* exited non-zero or by a signal */
+	M_HOOKS_TIMEOUT,        /* killed after event_hook_timeout */
+	M_HOOKS_DROPPED,        /* queue full */
+	M_HOOKS_SPAWN_ERRORS,   /* could not be started */
+	M_CONFLICTS_CERT,       /* one cluster name, different certificates */
+	M_CONFLICTS_NODE_ID,    /* INIT refused: node id already connected */
+	M_RELOADS,              /* SIGHUP reloads */
 	M_RELOAD_FAILURES,
 	M_COUNTER_COUNT,
 };

@@ -16,38 +16,38 @@
 
 #include <prio.h>
 
-#include "core/client.h"
 #include "codec/frame.h"
-#include "net/loop.h"
 #include "codec/wbuf.h"
+#include "core/client.h"
+#include "net/loop.h"
 
 struct outmsg;
 
 struct conn {
-	struct qnetd_client client;	/* first member: see conn_of() */
+	struct qnetd_client client; /* first member: see conn_of() */
 	int fd;
-	PRFileDesc *ssl;		/* NULL until STARTTLS; then owns fd */
+	PRFileDesc *ssl; /* NULL until STARTTLS; then owns fd */
 	struct loop_watch watch;
 	struct frame_rx rx;
 	struct outmsg *out_head, *out_tail;
 	size_t out_count;
-	size_t out_off;			/* bytes of out_head already written */
+	size_t out_off; /* bytes of out_head already written */
 	struct loop_timer dpd_timer;
-	uint64_t dpd_due_ms;		/* dead-peer deadline; the timer may be earlier */
+	uint64_t dpd_due_ms; /* dead-peer deadline; the timer may be earlier */
 	struct loop_timer algo_timer;
 	uint64_t algo_timer_ms;
-	struct loop_timer deadline_timer;	/* accept -> INIT deadline */
-	unsigned closing:1;
-	unsigned on_flush:1;
-	unsigned on_again:1;
-	unsigned tls_just_started:1;
-	unsigned tls_handshake_done:1;
-	unsigned on_hs_wait:1;
+	struct loop_timer deadline_timer; /* accept -> INIT deadline */
+	unsigned closing : 1;
+	unsigned on_flush : 1;
+	unsigned on_again : 1;
+	unsigned tls_just_started : 1;
+	unsigned tls_handshake_done : 1;
+	unsigned on_hs_wait : 1;
 	const char *close_reason;
-	TAILQ_ENTRY(conn) entries;	/* every connection */
-	TAILQ_ENTRY(conn) flush_entries;	/* has queued output to write */
-	TAILQ_ENTRY(conn) again_entries;	/* NSS holds data no socket event will announce */
-	TAILQ_ENTRY(conn) hs_entries;	/* TLS handshake step deferred to a later turn */
+	TAILQ_ENTRY(conn) entries;       /* every connection */
+	TAILQ_ENTRY(conn) flush_entries; /* has queued output to write */
+	TAILQ_ENTRY(conn) again_entries; /* NSS holds data no socket event will announce */
+	TAILQ_ENTRY(conn) hs_entries;    /* TLS handshake step deferred to a later turn */
 	struct conn *reap_next;
 };
 
@@ -56,7 +56,7 @@ TAILQ_HEAD(conn_list, conn);
 static inline struct conn *
 conn_of(struct qnetd_client *client)
 {
-	return (struct conn *)client;
+	return ((struct conn *)client);
 }
 
 /* Every live connection, in accept order. */

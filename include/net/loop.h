@@ -35,8 +35,8 @@ typedef void (*loop_timer_cb)(struct loop_timer *t);
 
 /* A one-shot timer; re-arm it from its callback to repeat. */
 struct loop_timer {
-	uint64_t expire_ms;	/* monotonic */
-	size_t heap_index;	/* SIZE_MAX when not armed */
+	uint64_t expire_ms; /* monotonic */
+	size_t heap_index;  /* SIZE_MAX when not armed */
 	loop_timer_cb cb;
 	void *data;
 };

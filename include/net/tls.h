@@ -65,8 +65,7 @@ void tls_server_cert_describe(char *buf, size_t len);
  * Protocol ("TLS1.3") and cipher suite name of a connection whose
  * handshake finished.  0, or -1 when NSS cannot tell.
  */
-int tls_channel_info(PRFileDesc *ssl, char *proto, size_t protolen, char *cipher,
-    size_t cipherlen);
+int tls_channel_info(PRFileDesc *ssl, char *proto, size_t protolen, char *cipher, size_t cipherlen);
 
 /* SHA-256 of the peer certificate (DER).  0, or -1 when there is none. */
 int tls_peer_fingerprint(PRFileDesc *ssl, unsigned char fp[32]);

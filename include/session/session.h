@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/conn.h"
 #include "codec/tlv.h"
+#include "net/conn.h"
 
 /* Install the algorithm environment.  Call once at start-up. */
 void session_module_init(void);

@@ -51,14 +51,19 @@ twonode_client_init(struct qnetd_client *client)
 
 static enum tlv_reply_error_code
 twonode_config_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
-    int config_version_set, uint64_t config_version, const struct node_list *nodes,
-    int initial, enum tlv_vote *result_vote)
+    int config_version_set, uint64_t config_version, const struct node_list *nodes, int initial,
+    enum tlv_vote *result_vote)
 {
 
-	(void)msg_seq; (void)config_version_set; (void)config_version; (void)initial;
+	(void)msg_seq;
+	(void)config_version_set;
+	(void)config_version;
+	(void)initial;
 	if (nodes->count != 2) {
-		log_client(LOG_INFO, client, "2nodelms: cluster has %zu configured nodes, "
-		    "not 2", nodes->count);
+		log_client(LOG_INFO, client,
+		    "2nodelms: cluster has %zu configured nodes, "
+		    "not 2",
+		    nodes->count);
 		*result_vote = TLV_VOTE_NACK;
 		return (TLV_REPLY_ERROR_CODE_UNSUPPORTED_DECISION_ALGORITHM);
 	}
@@ -71,8 +76,7 @@ twonode_config_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
  * that already holds it (the same role KAP plays in ffsplit).
  */
 static int
-twonode_is_blocked_newcomer(const struct qnetd_client *client,
-    const struct tlv_ring_id *ring_id)
+twonode_is_blocked_newcomer(const struct qnetd_client *client, const struct tlv_ring_id *ring_id)
 {
 	const struct qnetd_client *o;
 
@@ -96,8 +100,8 @@ twonode_tie_break(const struct qnetd_client *client, uint32_t low, uint32_t high
 	case TLV_TIE_BREAKER_MODE_HIGHEST:
 		return (client->node_id == high ? TLV_VOTE_ACK : TLV_VOTE_NACK);
 	case TLV_TIE_BREAKER_MODE_NODE_ID:
-		return (client->node_id == client->tie_breaker.node_id ?
-		    TLV_VOTE_ACK : TLV_VOTE_NACK);
+		return (
+		    client->node_id == client->tie_breaker.node_id ? TLV_VOTE_ACK : TLV_VOTE_NACK);
 	default:
 		return (TLV_VOTE_NACK);
 	}
@@ -157,7 +161,10 @@ twonode_quorum_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
     enum tlv_quorate quorate, const struct node_list *nodes, enum tlv_vote *result_vote)
 {
 
-	(void)client; (void)msg_seq; (void)quorate; (void)nodes;
+	(void)client;
+	(void)msg_seq;
+	(void)quorate;
+	(void)nodes;
 	*result_vote = TLV_VOTE_NO_CHANGE;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
@@ -187,7 +194,8 @@ static enum tlv_reply_error_code
 twonode_vote_info_reply_received(struct qnetd_client *client, uint32_t msg_seq)
 {
 
-	(void)client; (void)msg_seq;
+	(void)client;
+	(void)msg_seq;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
@@ -196,18 +204,20 @@ twonode_heuristics_change_received(struct qnetd_client *client, uint32_t msg_seq
     enum tlv_heuristics heuristics, enum tlv_vote *result_vote)
 {
 
-	(void)msg_seq; (void)heuristics;
+	(void)msg_seq;
+	(void)heuristics;
 	log_client(LOG_INFO, client, "2nodelms: heuristics change is not supported");
 	*result_vote = TLV_VOTE_NO_CHANGE;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
 static enum tlv_reply_error_code
-twonode_timer_callback(struct qnetd_client *client, int *reschedule_timer,
-    int *send_vote, enum tlv_vote *result_vote)
+twonode_timer_callback(struct qnetd_client *client, int *reschedule_timer, int *send_vote,
+    enum tlv_vote *result_vote)
 {
 
-	(void)client; (void)result_vote;
+	(void)client;
+	(void)result_vote;
 	*reschedule_timer = 0;
 	*send_vote = 0;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);

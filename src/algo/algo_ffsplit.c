@@ -42,7 +42,7 @@ enum ffsplit_client_state {
 
 struct ffsplit_cluster {
 	enum ffsplit_cluster_state state;
-	struct node_list quorate_partition;	/* winner's membership, for KAP */
+	struct node_list quorate_partition; /* winner's membership, for KAP */
 };
 
 /*
@@ -60,7 +60,7 @@ struct ffsplit_set_cache {
 
 struct ffsplit_client {
 	enum ffsplit_client_state state;
-	uint32_t vote_info_seq;		/* seq of the last VOTE_INFO sent */
+	uint32_t vote_info_seq; /* seq of the last VOTE_INFO sent */
 	/*
 	 * The reply that completes this client's part of the current
 	 * round: set when its VOTE_INFO of this round is queued, cleared
@@ -90,8 +90,8 @@ struct ffsplit_ent {
 	int trigger;
 	const struct id_set *cfg_set;
 	const struct id_set *memb_set;
-	struct id_set own_cfg, own_memb;	/* sets not cached in client data */
-	size_t memb_class;	/* union-find parent: equal membership sets */
+	struct id_set own_cfg, own_memb; /* sets not cached in client data */
+	size_t memb_class;               /* union-find parent: equal membership sets */
 	/* On a class root: one member with this ring passed the full check. */
 	const struct tlv_ring_id *verified_ring;
 	int stats_done, class_stats_done;
@@ -470,8 +470,9 @@ ffsplit_is_preferred(const struct ffsplit_ent *cand)
 			return (0);
 		pref = cfg->nodes[0].node_id;
 		for (i = 1; i < cfg->count; i++) {
-			if (cand->client->tie_breaker.mode == TLV_TIE_BREAKER_MODE_LOWEST ?
-			    cfg->nodes[i].node_id < pref : cfg->nodes[i].node_id > pref)
+			if (cand->client->tie_breaker.mode == TLV_TIE_BREAKER_MODE_LOWEST
+			        ? cfg->nodes[i].node_id < pref
+			        : cfg->nodes[i].node_id > pref)
 				pref = cfg->nodes[i].node_id;
 		}
 		break;
@@ -644,8 +645,7 @@ ffsplit_start_acks(struct qnetd_cluster *cluster, struct ffsplit_cluster *cd,
 }
 
 static enum tlv_reply_error_code
-ffsplit_decide(struct ffsplit_view *v, struct ffsplit_cluster *cd,
-    const struct ffsplit_input *in)
+ffsplit_decide(struct ffsplit_view *v, struct ffsplit_cluster *cd, const struct ffsplit_input *in)
 {
 	struct qnetd_cluster *cluster;
 	const struct ffsplit_ent *winner;
@@ -701,16 +701,19 @@ ffsplit_do(const struct ffsplit_input *in, enum tlv_vote *result_vote)
 
 static enum tlv_reply_error_code
 ffsplit_config_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
-    int config_version_set, uint64_t config_version, const struct node_list *nodes,
-    int initial, enum tlv_vote *result_vote)
+    int config_version_set, uint64_t config_version, const struct node_list *nodes, int initial,
+    enum tlv_vote *result_vote)
 {
 	struct ffsplit_input in;
 
-	(void)msg_seq; (void)config_version_set; (void)config_version;
+	(void)msg_seq;
+	(void)config_version_set;
+	(void)config_version;
 	if (ffsplit_cdata(client) != NULL)
 		ffsplit_cache_drop(&ffsplit_cdata(client)->cfg_cache);
 	if (nodes->count == 0 || !node_list_contains(nodes, client->node_id)) {
-		log_client(LOG_ERR, client, "ffsplit: config node list is empty or lacks "
+		log_client(LOG_ERR, client,
+		    "ffsplit: config node list is empty or lacks "
 		    "the client's node id");
 		return (TLV_REPLY_ERROR_CODE_INVALID_CONFIG_NODE_LIST);
 	}
@@ -766,7 +769,8 @@ ffsplit_view_changed_unseen(struct qnetd_client *client, const struct tlv_ring_i
 	if (tlv_ring_id_eq(ring_id, &client->last_ring_id) &&
 	    ffsplit_same_list(nodes, &client->last_membership_node_list))
 		return;
-	log_client(LOG_DEBUG, client, "ffsplit: view changed without a config list; "
+	log_client(LOG_DEBUG, client,
+	    "ffsplit: view changed without a config list; "
 	    "dropping the pending round");
 	cd->state = FFSPLIT_CLUSTER_WAITING_FOR_STABLE_MEMBERSHIP;
 }
@@ -782,7 +786,8 @@ ffsplit_membership_node_list_received(struct qnetd_client *client, uint32_t msg_
 	if (ffsplit_cdata(client) != NULL)
 		ffsplit_cache_drop(&ffsplit_cdata(client)->memb_cache);
 	if (nodes->count == 0 || !node_list_contains(nodes, client->node_id)) {
-		log_client(LOG_ERR, client, "ffsplit: membership node list is empty or "
+		log_client(LOG_ERR, client,
+		    "ffsplit: membership node list is empty or "
 		    "lacks the client's node id");
 		return (TLV_REPLY_ERROR_CODE_INVALID_MEMBERSHIP_NODE_LIST);
 	}
@@ -806,7 +811,10 @@ ffsplit_quorum_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
 {
 
 	/* Informative only. */
-	(void)client; (void)msg_seq; (void)quorate; (void)nodes;
+	(void)client;
+	(void)msg_seq;
+	(void)quorate;
+	(void)nodes;
 	*result_vote = TLV_VOTE_NO_CHANGE;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
@@ -835,7 +843,9 @@ ffsplit_ask_for_vote_received(struct qnetd_client *client, uint32_t msg_seq,
     enum tlv_vote *result_vote)
 {
 
-	(void)client; (void)msg_seq; (void)result_vote;
+	(void)client;
+	(void)msg_seq;
+	(void)result_vote;
 	return (TLV_REPLY_ERROR_CODE_UNSUPPORTED_DECISION_ALGORITHM_MESSAGE);
 }
 
@@ -850,8 +860,10 @@ ffsplit_vote_info_reply_received(struct qnetd_client *client, uint32_t msg_seq)
 	if (cd == NULL || d == NULL)
 		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 	if (!d->awaiting_reply || d->awaited_seq != msg_seq) {
-		log_client(LOG_DEBUG, client, "ffsplit: ignoring reply to an older "
-		    "VOTE_INFO (seq %u)", (unsigned)msg_seq);
+		log_client(LOG_DEBUG, client,
+		    "ffsplit: ignoring reply to an older "
+		    "VOTE_INFO (seq %u)",
+		    (unsigned)msg_seq);
 		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 	}
 	d->awaiting_reply = 0;
@@ -892,11 +904,12 @@ ffsplit_heuristics_change_received(struct qnetd_client *client, uint32_t msg_seq
 }
 
 static enum tlv_reply_error_code
-ffsplit_timer_callback(struct qnetd_client *client, int *reschedule_timer,
-    int *send_vote, enum tlv_vote *result_vote)
+ffsplit_timer_callback(struct qnetd_client *client, int *reschedule_timer, int *send_vote,
+    enum tlv_vote *result_vote)
 {
 
-	(void)client; (void)result_vote;
+	(void)client;
+	(void)result_vote;
 	*reschedule_timer = 0;
 	*send_vote = 0;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);

@@ -30,7 +30,7 @@ struct lms_client {
 
 struct lms_partition {
 	struct tlv_ring_id ring_id;
-	size_t first;		/* position of its first client, node-id order */
+	size_t first; /* position of its first client, node-id order */
 	long num_nodes;
 	long score;
 };
@@ -77,8 +77,7 @@ lms_schedule_retry(struct qnetd_client *client)
  * are compared first so that the list scans run only for laggards.
  */
 static int
-lms_ring_ids_match(const struct qnetd_client *client, const struct tlv_ring_id *ring_id,
-    int *oom)
+lms_ring_ids_match(const struct qnetd_client *client, const struct tlv_ring_id *ring_id, int *oom)
 {
 	const struct qnetd_client *o;
 	struct id_set ours;
@@ -301,8 +300,7 @@ lms_choose(const struct qnetd_client *client, const struct tlv_ring_id *ring_id,
 }
 
 static enum tlv_reply_error_code
-lms_do(struct qnetd_client *client, const struct tlv_ring_id *ring_id,
-    enum tlv_vote *result_vote)
+lms_do(struct qnetd_client *client, const struct tlv_ring_id *ring_id, enum tlv_vote *result_vote)
 {
 	struct lms_partition *parts;
 	long np;
@@ -351,13 +349,16 @@ lms_client_init(struct qnetd_client *client)
 }
 
 static enum tlv_reply_error_code
-lms_config_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
-    int config_version_set, uint64_t config_version, const struct node_list *nodes,
-    int initial, enum tlv_vote *result_vote)
+lms_config_node_list_received(struct qnetd_client *client, uint32_t msg_seq, int config_version_set,
+    uint64_t config_version, const struct node_list *nodes, int initial, enum tlv_vote *result_vote)
 {
 
-	(void)client; (void)msg_seq; (void)config_version_set; (void)config_version;
-	(void)nodes; (void)initial;
+	(void)client;
+	(void)msg_seq;
+	(void)config_version_set;
+	(void)config_version;
+	(void)nodes;
+	(void)initial;
 	*result_vote = TLV_VOTE_NO_CHANGE;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
@@ -368,7 +369,9 @@ lms_membership_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
     enum tlv_heuristics heuristics, enum tlv_vote *result_vote)
 {
 
-	(void)msg_seq; (void)nodes; (void)heuristics;
+	(void)msg_seq;
+	(void)nodes;
+	(void)heuristics;
 	return (lms_do(client, ring_id, result_vote));
 }
 
@@ -377,7 +380,9 @@ lms_quorum_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
     enum tlv_quorate quorate, const struct node_list *nodes, enum tlv_vote *result_vote)
 {
 
-	(void)msg_seq; (void)quorate; (void)nodes;
+	(void)msg_seq;
+	(void)quorate;
+	(void)nodes;
 	return (lms_do(client, &client->last_ring_id, result_vote));
 }
 
@@ -391,8 +396,7 @@ lms_client_disconnect(struct qnetd_client *client, int server_going_down)
 }
 
 static enum tlv_reply_error_code
-lms_ask_for_vote_received(struct qnetd_client *client, uint32_t msg_seq,
-    enum tlv_vote *result_vote)
+lms_ask_for_vote_received(struct qnetd_client *client, uint32_t msg_seq, enum tlv_vote *result_vote)
 {
 
 	(void)msg_seq;
@@ -403,7 +407,8 @@ static enum tlv_reply_error_code
 lms_vote_info_reply_received(struct qnetd_client *client, uint32_t msg_seq)
 {
 
-	(void)client; (void)msg_seq;
+	(void)client;
+	(void)msg_seq;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
@@ -412,7 +417,8 @@ lms_heuristics_change_received(struct qnetd_client *client, uint32_t msg_seq,
     enum tlv_heuristics heuristics, enum tlv_vote *result_vote)
 {
 
-	(void)msg_seq; (void)heuristics;
+	(void)msg_seq;
+	(void)heuristics;
 	log_client(LOG_INFO, client, "lms: heuristics change is not supported");
 	*result_vote = TLV_VOTE_NO_CHANGE;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);

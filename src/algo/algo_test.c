@@ -12,19 +12,24 @@ static enum tlv_reply_error_code
 algo_test_client_init(struct qnetd_client *client)
 {
 
-	log_client(LOG_WARNING, client, "uses the test algorithm, which can make "
+	log_client(LOG_WARNING, client,
+	    "uses the test algorithm, which can make "
 	    "several partitions quorate at once; do not use it in production");
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
 static enum tlv_reply_error_code
 algo_test_config_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
-    int config_version_set, uint64_t config_version, const struct node_list *nodes,
-    int initial, enum tlv_vote *result_vote)
+    int config_version_set, uint64_t config_version, const struct node_list *nodes, int initial,
+    enum tlv_vote *result_vote)
 {
 
-	(void)client; (void)msg_seq; (void)config_version_set; (void)config_version;
-	(void)nodes; (void)initial;
+	(void)client;
+	(void)msg_seq;
+	(void)config_version_set;
+	(void)config_version;
+	(void)nodes;
+	(void)initial;
 	*result_vote = TLV_VOTE_NO_CHANGE;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
@@ -35,7 +40,11 @@ algo_test_membership_node_list_received(struct qnetd_client *client, uint32_t ms
     enum tlv_heuristics heuristics, enum tlv_vote *result_vote)
 {
 
-	(void)client; (void)msg_seq; (void)ring_id; (void)nodes; (void)heuristics;
+	(void)client;
+	(void)msg_seq;
+	(void)ring_id;
+	(void)nodes;
+	(void)heuristics;
 	*result_vote = TLV_VOTE_ACK;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
@@ -45,7 +54,10 @@ algo_test_quorum_node_list_received(struct qnetd_client *client, uint32_t msg_se
     enum tlv_quorate quorate, const struct node_list *nodes, enum tlv_vote *result_vote)
 {
 
-	(void)client; (void)msg_seq; (void)quorate; (void)nodes;
+	(void)client;
+	(void)msg_seq;
+	(void)quorate;
+	(void)nodes;
 	*result_vote = TLV_VOTE_NO_CHANGE;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
@@ -63,7 +75,8 @@ algo_test_ask_for_vote_received(struct qnetd_client *client, uint32_t msg_seq,
     enum tlv_vote *result_vote)
 {
 
-	(void)client; (void)msg_seq;
+	(void)client;
+	(void)msg_seq;
 	*result_vote = TLV_VOTE_ACK;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
@@ -72,7 +85,8 @@ static enum tlv_reply_error_code
 algo_test_vote_info_reply_received(struct qnetd_client *client, uint32_t msg_seq)
 {
 
-	(void)client; (void)msg_seq;
+	(void)client;
+	(void)msg_seq;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
@@ -81,17 +95,20 @@ algo_test_heuristics_change_received(struct qnetd_client *client, uint32_t msg_s
     enum tlv_heuristics heuristics, enum tlv_vote *result_vote)
 {
 
-	(void)client; (void)msg_seq; (void)heuristics;
+	(void)client;
+	(void)msg_seq;
+	(void)heuristics;
 	*result_vote = TLV_VOTE_NO_CHANGE;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
 static enum tlv_reply_error_code
-algo_test_timer_callback(struct qnetd_client *client, int *reschedule_timer,
-    int *send_vote, enum tlv_vote *result_vote)
+algo_test_timer_callback(struct qnetd_client *client, int *reschedule_timer, int *send_vote,
+    enum tlv_vote *result_vote)
 {
 
-	(void)client; (void)result_vote;
+	(void)client;
+	(void)result_vote;
 	*reschedule_timer = 0;
 	*send_vote = 0;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);

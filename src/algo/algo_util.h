@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec/node_list.h"
 #include "core/client.h"
 #include "core/cluster.h"
-#include "codec/node_list.h"
 
 /* The distinct node ids of a list, ascending.  ids is NULL when n == 0. */
 struct id_set {

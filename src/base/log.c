@@ -8,8 +8,8 @@
 
 #include <qb/qblog.h>
 
-#include "core/client.h"
 #include "base/log.h"
+#include "core/client.h"
 #include "net/loop.h"
 
 /* One callsite per priority, registered up front: see log.h. */
@@ -32,7 +32,7 @@ log_enabled(int prio)
 
 	if (prio >= LOG_EMERG && prio <= LOG_TRACE)
 		cs = callsites[prio];
-	return cs == NULL || cs->targets != 0;
+	return (cs == NULL || cs->targets != 0);
 }
 
 /* ---- rate limit of routine client lines (see log.h) ---- */
@@ -47,10 +47,11 @@ routine_summary(void)
 {
 	if (routine_dropped == 0)
 		return;
-	log_printf(LOG_NOTICE, "%u routine client log line(s) left out (more than %u in %u s: "
+	log_printf(LOG_NOTICE,
+	    "%u routine client log line(s) left out (more than %u in %u s: "
 	    "connects, disconnects, votes, error replies); corosync-qnetd-tool -l shows every "
-	    "client and its vote, debug logging (-d) writes them all", routine_dropped,
-	    LOG_ROUTINE_BURST, LOG_ROUTINE_WINDOW_MS / 1000);
+	    "client and its vote, debug logging (-d) writes them all",
+	    routine_dropped, LOG_ROUTINE_BURST, LOG_ROUTINE_WINDOW_MS / 1000);
 	routine_dropped = 0;
 }
 
@@ -67,9 +68,9 @@ log_routine_admit(int prio)
 	uint64_t now;
 
 	if (!log_enabled(prio))
-		return 0;
+		return (0);
 	if (log_enabled(LOG_DEBUG))
-		return 1;
+		return (1);
 	now = loop_now_ms();
 	if (now >= routine_window_end) {
 		routine_summary();
@@ -78,11 +79,11 @@ log_routine_admit(int prio)
 	}
 	if (routine_written < LOG_ROUTINE_BURST) {
 		routine_written++;
-		return 1;
+		return (1);
 	}
 	if (routine_dropped++ == 0 && !loop_timer_armed(&routine_timer))
 		loop_timer_arm(&routine_timer, routine_window_end - now);
-	return 0;
+	return (0);
 }
 
 void
@@ -95,13 +96,13 @@ log_printf(int prio, const char *fmt, ...)
 	if (prio >= LOG_EMERG && prio <= LOG_TRACE)
 		cs = callsites[prio];
 	if (cs != NULL && cs->targets == 0)
-		return;		/* filtered out: don't even format it */
+		return; /* filtered out: don't even format it */
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (cs != NULL)
 		qb_log_real_(cs, line);
-	else	/* before log_init() or after log_fini() */
+	else /* before log_init() or after log_fini() */
 		qb_log_from_external_source(__func__, __FILE__, "%s", (uint8_t)prio, 0, 0, line);
 }
 
@@ -164,12 +165,12 @@ log_client_ctx(const struct qnetd_client *client)
 
 	if (client->cluster_name == NULL) {
 		buf[0] = '\0';
-		return buf;
+		return (buf);
 	}
 	sanitize(name, sizeof(name), client->cluster_name, client->cluster_name_len);
 	if (client->init_received)
 		snprintf(buf, sizeof(buf), " (cluster %s, node %u)", name, client->node_id);
 	else
 		snprintf(buf, sizeof(buf), " (cluster %s)", name);
-	return buf;
+	return (buf);
 }

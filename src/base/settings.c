@@ -38,7 +38,7 @@ settings_init(struct qnetd_settings *s)
 	s->address_family = AF_UNSPEC;
 	s->tls = TLV_TLS_SUPPORTED;
 	s->tls_client_cert_required = 1;
-	s->listen_backlog = 4096;	/* upstream: 10; see docs/compat.md */
+	s->listen_backlog = 4096; /* upstream: 10; see docs/compat.md */
 	s->max_client_send_buffers = 32;
 	s->max_client_send_size = 32768;
 	s->max_client_receive_size = 32768;
@@ -65,9 +65,9 @@ settings_init(struct qnetd_settings *s)
 	if (s->nss_db_dir == NULL || s->cert_nickname == NULL || s->lock_file == NULL ||
 	    s->local_socket_file == NULL) {
 		settings_destroy(s);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 void
@@ -96,9 +96,9 @@ parse_ll(const char *str, long long min, long long max, int base, long long *out
 	errno = 0;
 	v = strtoll(str, &ep, base);
 	if (ep == str || *ep != '\0' || errno != 0 || v < min || v > max)
-		return -1;
+		return (-1);
 	*out = v;
-	return 0;
+	return (0);
 }
 
 static int
@@ -110,19 +110,19 @@ parse_double(const char *str, double min, double max, double *out)
 	errno = 0;
 	v = strtod(str, &ep);
 	if (ep == str || *ep != '\0' || errno != 0 || isnan(v) || v < min || v > max)
-		return -1;
+		return (-1);
 	*out = v;
-	return 0;
+	return (0);
 }
 
 int
 settings_parse_bool(const char *v)
 {
 	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0)
-		return 1;
+		return (1);
 	if (strcasecmp(v, "no") == 0 || strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0)
-		return 0;
-	return -1;
+		return (0);
+	return (-1);
 }
 
 int
@@ -133,10 +133,10 @@ settings_parse_tls(const char *v, enum tlv_tls_supported *out)
 	else if (strcasecmp(v, "off") == 0)
 		*out = TLV_TLS_UNSUPPORTED;
 	else if (strcasecmp(v, "req") == 0 || strcasecmp(v, "required") == 0)
-		*out = TLV_TLS_REQUIRED;	/* "required": what the man page documents */
+		*out = TLV_TLS_REQUIRED; /* "required": what the man page documents */
 	else
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 static int
@@ -145,10 +145,10 @@ set_string(char **dst, const char *v)
 	char *copy = strdup(v);
 
 	if (copy == NULL)
-		return SET_NOMEM;
+		return (SET_NOMEM);
 	free(*dst);
 	*dst = copy;
-	return SET_OK;
+	return (SET_OK);
 }
 
 static int
@@ -157,9 +157,9 @@ set_u32(uint32_t *dst, const char *v, long long min, long long max)
 	long long n;
 
 	if (parse_ll(v, min, max, 10, &n) != 0)
-		return SET_INVALID;
+		return (SET_INVALID);
 	*dst = (uint32_t)n;
-	return SET_OK;
+	return (SET_OK);
 }
 
 static int
@@ -170,17 +170,17 @@ set_gid(long *dst, const char *v)
 
 	if (*v == '\0' || strcmp(v, "-1") == 0) {
 		*dst = -1;
-		return SET_OK;
+		return (SET_OK);
 	}
 	if (parse_ll(v, 0, (long long)UINT32_MAX - 1, 10, &n) == 0) {
 		*dst = (long)n;
-		return SET_OK;
+		return (SET_OK);
 	}
 	gr = getgrnam(v);
 	if (gr == NULL)
-		return SET_INVALID;
+		return (SET_INVALID);
 	*dst = (long)gr->gr_gid;
-	return SET_OK;
+	return (SET_OK);
 }
 
 static int
@@ -190,12 +190,12 @@ set_umask(int *dst, const char *v)
 
 	if (*v == '\0') {
 		*dst = -1;
-		return SET_OK;
+		return (SET_OK);
 	}
 	if (parse_ll(v, 0, 0777, 8, &n) != 0)
-		return SET_INVALID;
+		return (SET_INVALID);
 	*dst = (int)n;
-	return SET_OK;
+	return (SET_OK);
 }
 
 static int
@@ -204,9 +204,9 @@ set_bool(int *dst, const char *v)
 	int b = settings_parse_bool(v);
 
 	if (b < 0)
-		return SET_INVALID;
+		return (SET_INVALID);
 	*dst = b;
-	return SET_OK;
+	return (SET_OK);
 }
 
 /* Keys of the opt-in additions (docs/compat.md "Additions"). */
@@ -218,65 +218,67 @@ settings_set_additions(struct qnetd_settings *s, const char *k, const char *v)
 	if (strcasecmp(k, "event_hook") == 0)
 		return *v == '\0' ? SET_INVALID : set_string(&s->event_hook, v);
 	if (strcasecmp(k, "event_hook_timeout") == 0)
-		return set_u32(&s->event_hook_timeout, v, 1, 3600000);
+		return (set_u32(&s->event_hook_timeout, v, 1, 3600000));
 	if (strcasecmp(k, "event_hook_queue") == 0)
-		return set_u32(&s->event_hook_queue, v, 1, 65536);
+		return (set_u32(&s->event_hook_queue, v, 1, 65536));
 	if (strcasecmp(k, "log_level_file") == 0)
 		return *v == '\0' ? SET_INVALID : set_string(&s->log_level_file, v);
 	if (strcasecmp(k, "conflict_log_interval") == 0)
-		return set_u32(&s->conflict_log_interval, v, 0, 86400000);
-	return SET_UNKNOWN;
+		return (set_u32(&s->conflict_log_interval, v, 0, 86400000));
+	return (SET_UNKNOWN);
 }
 
 static int
 settings_set(struct qnetd_settings *s, const char *k, const char *v)
 {
 	if (strcasecmp(k, "listen_backlog") == 0)
-		return set_u32(&s->listen_backlog, v, 1, INT_MAX);
+		return (set_u32(&s->listen_backlog, v, 1, INT_MAX));
 	if (strcasecmp(k, "max_client_send_buffers") == 0)
-		return set_u32(&s->max_client_send_buffers, v, 2, UINT32_MAX);
+		return (set_u32(&s->max_client_send_buffers, v, 2, UINT32_MAX));
 	if (strcasecmp(k, "max_client_send_size") == 0)
-		return set_u32(&s->max_client_send_size, v, SIZE_MIN_CLIENT, UINT32_MAX);
+		return (set_u32(&s->max_client_send_size, v, SIZE_MIN_CLIENT, UINT32_MAX));
 	if (strcasecmp(k, "max_client_receive_size") == 0)
-		return set_u32(&s->max_client_receive_size, v, SIZE_MIN_CLIENT, UINT32_MAX);
+		return (set_u32(&s->max_client_receive_size, v, SIZE_MIN_CLIENT, UINT32_MAX));
 	if (strcasecmp(k, "nss_db_dir") == 0)
-		return set_string(&s->nss_db_dir, v);
+		return (set_string(&s->nss_db_dir, v));
 	if (strcasecmp(k, "cert_nickname") == 0)
-		return set_string(&s->cert_nickname, v);
+		return (set_string(&s->cert_nickname, v));
 	if (strcasecmp(k, "heartbeat_interval_min") == 0)
-		return set_u32(&s->heartbeat_interval_min, v, 1, UINT32_MAX);
+		return (set_u32(&s->heartbeat_interval_min, v, 1, UINT32_MAX));
 	if (strcasecmp(k, "heartbeat_interval_max") == 0)
-		return set_u32(&s->heartbeat_interval_max, v, 1, UINT32_MAX);
+		return (set_u32(&s->heartbeat_interval_max, v, 1, UINT32_MAX));
 	if (strcasecmp(k, "dpd_enabled") == 0)
-		return set_bool(&s->dpd_enabled, v);
+		return (set_bool(&s->dpd_enabled, v));
 	if (strcasecmp(k, "dpd_interval") == 0)
-		return SET_DEPRECATED;
+		return (SET_DEPRECATED);
 	if (strcasecmp(k, "dpd_interval_coefficient") == 0)
 		return parse_double(v, DPD_COEFFICIENT_MIN, DPD_COEFFICIENT_MAX,
-		    &s->dpd_interval_coefficient) == 0 ? SET_OK : SET_INVALID;
+		           &s->dpd_interval_coefficient) == 0
+		    ? SET_OK
+		    : SET_INVALID;
 	if (strcasecmp(k, "lock_file") == 0)
-		return set_string(&s->lock_file, v);
+		return (set_string(&s->lock_file, v));
 	if (strcasecmp(k, "local_socket_file") == 0)
-		return set_string(&s->local_socket_file, v);
+		return (set_string(&s->local_socket_file, v));
 	if (strcasecmp(k, "local_socket_umask") == 0)
-		return set_umask(&s->local_socket_umask, v);
+		return (set_umask(&s->local_socket_umask, v));
 	if (strcasecmp(k, "local_socket_gid") == 0)
-		return set_gid(&s->local_socket_gid, v);
+		return (set_gid(&s->local_socket_gid, v));
 	if (strcasecmp(k, "local_socket_backlog") == 0)
-		return set_u32(&s->local_socket_backlog, v, 1, INT_MAX);
+		return (set_u32(&s->local_socket_backlog, v, 1, INT_MAX));
 	if (strcasecmp(k, "ipc_max_clients") == 0)
-		return set_u32(&s->ipc_max_clients, v, 0, UINT32_MAX);
+		return (set_u32(&s->ipc_max_clients, v, 0, UINT32_MAX));
 	if (strcasecmp(k, "ipc_max_receive_size") == 0)
-		return set_u32(&s->ipc_max_receive_size, v, SIZE_MIN_IPC, UINT32_MAX);
+		return (set_u32(&s->ipc_max_receive_size, v, SIZE_MIN_IPC, UINT32_MAX));
 	if (strcasecmp(k, "ipc_max_send_size") == 0)
-		return set_u32(&s->ipc_max_send_size, v, SIZE_MIN_IPC, UINT32_MAX);
+		return (set_u32(&s->ipc_max_send_size, v, SIZE_MIN_IPC, UINT32_MAX));
 	if (strcasecmp(k, "keep_active_partition_tie_breaker") == 0)
-		return set_bool(&s->keep_active_partition_tie_breaker, v);
+		return (set_bool(&s->keep_active_partition_tie_breaker, v));
 	if (strcasecmp(k, "handshake_timeout") == 0)
-		return set_u32(&s->handshake_timeout, v, 0, 3600000);
+		return (set_u32(&s->handshake_timeout, v, 0, 3600000));
 	if (strcasecmp(k, "accept_batch") == 0)
-		return set_u32(&s->accept_batch, v, 1, 65536);
-	return settings_set_additions(s, k, v);
+		return (set_u32(&s->accept_batch, v, 1, 65536));
+	return (settings_set_additions(s, k, v));
 }
 
 /*
@@ -284,8 +286,8 @@ settings_set(struct qnetd_settings *s, const char *k, const char *v)
  * upstream.  An empty item ends the list; a key without '=' gets "".
  */
 int
-settings_apply_advanced(struct qnetd_settings *s, const char *arg,
-    char *err, size_t errlen, char *warn, size_t warnlen)
+settings_apply_advanced(struct qnetd_settings *s, const char *arg, char *err, size_t errlen,
+    char *warn, size_t warnlen)
 {
 	char *copy, *item, *save = NULL, *eq;
 	const char *val;
@@ -296,7 +298,7 @@ settings_apply_advanced(struct qnetd_settings *s, const char *arg,
 	copy = strdup(arg);
 	if (copy == NULL) {
 		snprintf(err, errlen, "Can't alloc memory for long option");
-		return -1;
+		return (-1);
 	}
 	for (item = strtok_r(copy, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
 		eq = strchr(item, '=');
@@ -324,10 +326,10 @@ settings_apply_advanced(struct qnetd_settings *s, const char *arg,
 			goto out;
 		}
 		if (r == SET_DEPRECATED && warn != NULL)
-			snprintf(warn, warnlen, "Option '%s' is deprecated and has no effect anymore",
-			    item);
+			snprintf(warn, warnlen,
+			    "Option '%s' is deprecated and has no effect anymore", item);
 	}
 out:
 	free(copy);
-	return res;
+	return (res);
 }

@@ -232,9 +232,8 @@ frame_fast_step(struct frame_rx *rx, const uint8_t *data, size_t avail, size_t *
 }
 
 enum frame_event
-frame_rx_feed(struct frame_rx *rx, const uint8_t *data, size_t len,
-    size_t *consumed, const uint8_t **msg, size_t *msg_len,
-    enum tlv_reply_error_code *skip_reason)
+frame_rx_feed(struct frame_rx *rx, const uint8_t *data, size_t len, size_t *consumed,
+    const uint8_t **msg, size_t *msg_len, enum tlv_reply_error_code *skip_reason)
 {
 	enum frame_event ev;
 	size_t off;

@@ -17,15 +17,15 @@
 #include "codec/rcursor.h"
 
 /* Fixed value sizes from the protocol.md 1.4 table. */
-#define OPT_U8_LEN		1
-#define OPT_U16_LEN		2
-#define OPT_U32_LEN		4
-#define OPT_U64_LEN		8
-#define OPT_RING_ID_LEN		12
-#define OPT_TIE_BREAKER_LEN	5
+#define OPT_U8_LEN 1
+#define OPT_U16_LEN 2
+#define OPT_U32_LEN 4
+#define OPT_U64_LEN 8
+#define OPT_RING_ID_LEN 12
+#define OPT_TIE_BREAKER_LEN 5
 
 /* What the server advertises in INIT_REPLY: every message and option it knows. */
-#define MSG_ALL_OPTIONS		TLV_OPT_COUNT
+#define MSG_ALL_OPTIONS TLV_OPT_COUNT
 
 /*
  * Header and type helpers
@@ -36,8 +36,8 @@ msg_header_parse(const uint8_t hdr[MSG_HEADER_LEN], uint16_t *type, uint32_t *bo
 {
 
 	*type = (uint16_t)((uint16_t)hdr[0] << 8 | hdr[1]);
-	*body_len = (uint32_t)hdr[2] << 24 | (uint32_t)hdr[3] << 16 |
-	    (uint32_t)hdr[4] << 8 | hdr[5];
+	*body_len =
+	    (uint32_t)hdr[2] << 24 | (uint32_t)hdr[3] << 16 | (uint32_t)hdr[4] << 8 | hdr[5];
 }
 
 int
@@ -688,8 +688,8 @@ msg_add_iota(struct wbuf *wb, enum tlv_opt_type type, uint16_t n)
 }
 
 int
-msg_create_preinit_reply(struct wbuf *wb, int seq_set, uint32_t seq,
-    enum tlv_tls_supported tls, int cert_required)
+msg_create_preinit_reply(struct wbuf *wb, int seq_set, uint32_t seq, enum tlv_tls_supported tls,
+    int cert_required)
 {
 	size_t start;
 
@@ -702,9 +702,8 @@ msg_create_preinit_reply(struct wbuf *wb, int seq_set, uint32_t seq,
 
 /* Upstream writes the error code first and the seq after the capability lists. */
 int
-msg_create_init_reply(struct wbuf *wb, enum tlv_reply_error_code err,
-    int add_supported_msgs, int add_supported_opts, int seq_set, uint32_t seq,
-    uint32_t max_request, uint32_t max_reply,
+msg_create_init_reply(struct wbuf *wb, enum tlv_reply_error_code err, int add_supported_msgs,
+    int add_supported_opts, int seq_set, uint32_t seq, uint32_t max_request, uint32_t max_reply,
     const uint16_t *algorithms, size_t no_algorithms)
 {
 	size_t start;
@@ -719,15 +718,14 @@ msg_create_init_reply(struct wbuf *wb, enum tlv_reply_error_code err,
 	(void)tlv_add_u32(wb, TLV_OPT_SERVER_MAXIMUM_REQUEST_SIZE, max_request);
 	(void)tlv_add_u32(wb, TLV_OPT_SERVER_MAXIMUM_REPLY_SIZE, max_reply);
 	if (algorithms != NULL && no_algorithms > 0) {
-		(void)tlv_add_u16_array(wb, TLV_OPT_SUPPORTED_DECISION_ALGORITHMS,
-		    algorithms, no_algorithms);
+		(void)tlv_add_u16_array(wb, TLV_OPT_SUPPORTED_DECISION_ALGORITHMS, algorithms,
+		    no_algorithms);
 	}
 	return (msg_finish(wb, start));
 }
 
 int
-msg_create_server_error(struct wbuf *wb, int seq_set, uint32_t seq,
-    enum tlv_reply_error_code err)
+msg_create_server_error(struct wbuf *wb, int seq_set, uint32_t seq, enum tlv_reply_error_code err)
 {
 	size_t start;
 
@@ -739,8 +737,8 @@ msg_create_server_error(struct wbuf *wb, int seq_set, uint32_t seq,
 
 /* SET_OPTION and its reply share one layout. */
 static int
-msg_create_set_option_common(struct wbuf *wb, enum msg_type type, int seq_set,
-    uint32_t seq, int hb_set, uint32_t hb, int kap_set, int kap)
+msg_create_set_option_common(struct wbuf *wb, enum msg_type type, int seq_set, uint32_t seq,
+    int hb_set, uint32_t hb, int kap_set, int kap)
 {
 	size_t start;
 
@@ -749,33 +747,32 @@ msg_create_set_option_common(struct wbuf *wb, enum msg_type type, int seq_set,
 	if (hb_set)
 		(void)tlv_add_u32(wb, TLV_OPT_HEARTBEAT_INTERVAL, hb);
 	if (kap_set) {
-		(void)tlv_add_u8(wb, TLV_OPT_KEEP_ACTIVE_PARTITION_TIE_BREAKER,
-		    (uint8_t)kap);
+		(void)tlv_add_u8(wb, TLV_OPT_KEEP_ACTIVE_PARTITION_TIE_BREAKER, (uint8_t)kap);
 	}
 	return (msg_finish(wb, start));
 }
 
 int
-msg_create_set_option_reply(struct wbuf *wb, int seq_set, uint32_t seq,
-    int hb_set, uint32_t hb, int kap_set, int kap)
+msg_create_set_option_reply(struct wbuf *wb, int seq_set, uint32_t seq, int hb_set, uint32_t hb,
+    int kap_set, int kap)
 {
 
-	return (msg_create_set_option_common(wb, MSG_TYPE_SET_OPTION_REPLY, seq_set, seq,
-	    hb_set, hb, kap_set, kap));
+	return (msg_create_set_option_common(wb, MSG_TYPE_SET_OPTION_REPLY, seq_set, seq, hb_set,
+	    hb, kap_set, kap));
 }
 
 int
-msg_create_set_option(struct wbuf *wb, int seq_set, uint32_t seq,
-    int hb_set, uint32_t hb, int kap_set, int kap)
+msg_create_set_option(struct wbuf *wb, int seq_set, uint32_t seq, int hb_set, uint32_t hb,
+    int kap_set, int kap)
 {
 
-	return (msg_create_set_option_common(wb, MSG_TYPE_SET_OPTION, seq_set, seq,
-	    hb_set, hb, kap_set, kap));
+	return (msg_create_set_option_common(wb, MSG_TYPE_SET_OPTION, seq_set, seq, hb_set, hb,
+	    kap_set, kap));
 }
 
 int
-msg_create_node_list_reply(struct wbuf *wb, uint32_t seq,
-    enum tlv_node_list_type type, const struct tlv_ring_id *ring, enum tlv_vote vote)
+msg_create_node_list_reply(struct wbuf *wb, uint32_t seq, enum tlv_node_list_type type,
+    const struct tlv_ring_id *ring, enum tlv_vote vote)
 {
 	size_t start;
 
@@ -802,16 +799,16 @@ msg_create_vote_common(struct wbuf *wb, enum msg_type type, uint32_t seq,
 }
 
 int
-msg_create_ask_for_vote_reply(struct wbuf *wb, uint32_t seq,
-    const struct tlv_ring_id *ring, enum tlv_vote vote)
+msg_create_ask_for_vote_reply(struct wbuf *wb, uint32_t seq, const struct tlv_ring_id *ring,
+    enum tlv_vote vote)
 {
 
 	return (msg_create_vote_common(wb, MSG_TYPE_ASK_FOR_VOTE_REPLY, seq, ring, vote));
 }
 
 int
-msg_create_vote_info(struct wbuf *wb, uint32_t seq,
-    const struct tlv_ring_id *ring, enum tlv_vote vote)
+msg_create_vote_info(struct wbuf *wb, uint32_t seq, const struct tlv_ring_id *ring,
+    enum tlv_vote vote)
 {
 
 	return (msg_create_vote_common(wb, MSG_TYPE_VOTE_INFO, seq, ring, vote));
@@ -819,8 +816,8 @@ msg_create_vote_info(struct wbuf *wb, uint32_t seq,
 
 /* UNDEFINED has no wire form (upstream refuses to encode it), so neither do we. */
 int
-msg_create_heuristics_change_reply(struct wbuf *wb, uint32_t seq,
-    enum tlv_heuristics heuristics, const struct tlv_ring_id *ring, enum tlv_vote vote)
+msg_create_heuristics_change_reply(struct wbuf *wb, uint32_t seq, enum tlv_heuristics heuristics,
+    const struct tlv_ring_id *ring, enum tlv_vote vote)
 {
 	size_t start;
 
@@ -849,8 +846,8 @@ msg_create_echo_reply(struct wbuf *wb, const uint8_t *request, size_t len)
 }
 
 int
-msg_create_preinit(struct wbuf *wb, int seq_set, uint32_t seq,
-    const char *cluster_name, size_t cluster_name_len)
+msg_create_preinit(struct wbuf *wb, int seq_set, uint32_t seq, const char *cluster_name,
+    size_t cluster_name_len)
 {
 	size_t start;
 
@@ -901,9 +898,9 @@ msg_create_vote_info_reply(struct wbuf *wb, uint32_t seq)
 
 /* As corosync-qdevice sends it: the capability lists right after the seq. */
 int
-msg_create_init(struct wbuf *wb, int seq_set, uint32_t seq, int add_lists,
-    uint32_t node_id, enum tlv_decision_algorithm algo, uint32_t hb,
-    const struct tlv_tie_breaker *tb, const struct tlv_ring_id *ring)
+msg_create_init(struct wbuf *wb, int seq_set, uint32_t seq, int add_lists, uint32_t node_id,
+    enum tlv_decision_algorithm algo, uint32_t hb, const struct tlv_tie_breaker *tb,
+    const struct tlv_ring_id *ring)
 {
 	size_t start;
 

@@ -9,7 +9,7 @@
 
 #include "codec/node_list.h"
 
-#define NODE_LIST_MIN_CAP	8
+#define NODE_LIST_MIN_CAP 8
 
 void
 node_list_init(struct node_list *nl)

@@ -8,8 +8,8 @@
 #include "codec/tlv.h"
 
 /* Value sizes of the fixed-size options we emit. */
-#define TLV_RING_ID_LEN		12
-#define TLV_TIE_BREAKER_LEN	5
+#define TLV_RING_ID_LEN 12
+#define TLV_TIE_BREAKER_LEN 5
 
 int
 tlv_ring_id_eq(const struct tlv_ring_id *a, const struct tlv_ring_id *b)

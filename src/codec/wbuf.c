@@ -8,7 +8,7 @@
 
 #include "codec/wbuf.h"
 
-#define WBUF_MIN_CAP	64
+#define WBUF_MIN_CAP 64
 
 void
 wbuf_init(struct wbuf *wb, size_t limit)

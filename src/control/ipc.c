@@ -25,13 +25,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/instance.h"
+#include "base/log.h"
+#include "codec/wbuf.h"
 #include "control/ipc.h"
 #include "control/ipc_cmd.h"
-#include "base/log.h"
-#include "net/loop.h"
+#include "core/instance.h"
 #include "extras/metrics.h"
-#include "codec/wbuf.h"
+#include "net/loop.h"
 
 /* Upstream reads and writes in chunks of this size; the request limit is checked per chunk. */
 #define IPC_CHUNK 256
@@ -43,7 +43,7 @@
 enum ipc_conn_state {
 	IPC_CONN_READING,
 	IPC_CONN_WRITING,
-	IPC_CONN_CLOSED,	/* fd closed; waiting for the reaper */
+	IPC_CONN_CLOSED, /* fd closed; waiting for the reaper */
 };
 
 struct ipc_conn {
@@ -51,11 +51,11 @@ struct ipc_conn {
 	enum ipc_conn_state state;
 	struct loop_watch watch;
 	struct loop_timer idle_timer;
-	char *rbuf;			/* request bytes so far, at most max_receive */
+	char *rbuf; /* request bytes so far, at most max_receive */
 	size_t rlen;
-	struct wbuf reply;		/* the reply, or the current slice of a stream */
-	size_t woff;			/* bytes of reply already sent */
-	struct ipc_stream *stream;	/* the rest of a streamed reply; NULL: none */
+	struct wbuf reply;         /* the reply, or the current slice of a stream */
+	size_t woff;               /* bytes of reply already sent */
+	struct ipc_stream *stream; /* the rest of a streamed reply; NULL: none */
 	int shutdown_requested;
 	TAILQ_ENTRY(ipc_conn) entries;
 };
@@ -64,17 +64,17 @@ TAILQ_HEAD(ipc_conn_list, ipc_conn);
 
 static struct {
 	int initialized;
-	int fd;				/* listener; -1 once closed */
+	int fd; /* listener; -1 once closed */
 	char *path;
 	struct loop_watch watch;
-	struct loop_timer pause_timer;	/* EMFILE back-off */
+	struct loop_timer pause_timer; /* EMFILE back-off */
 	struct loop_timer reap_timer;
-	size_t max_clients;		/* 0: unlimited */
+	size_t max_clients; /* 0: unlimited */
 	size_t max_receive;
 	size_t max_send;
-	struct ipc_conn_list conns;	/* open */
+	struct ipc_conn_list conns; /* open */
 	size_t nconns;
-	struct ipc_conn_list closed;	/* waiting to be freed */
+	struct ipc_conn_list closed; /* waiting to be freed */
 } ipc = { .fd = -1 };
 
 static void conn_io_cb(struct loop_watch *w, uint32_t revents);
@@ -123,7 +123,8 @@ conn_close(struct ipc_conn *conn)
 	ipc.nconns--;
 	TAILQ_INSERT_TAIL(&ipc.closed, conn, entries);
 	if (!loop_timer_armed(&ipc.reap_timer) && loop_timer_arm(&ipc.reap_timer, 0) != 0)
-		log_msg(LOG_ERR, "IPC: can't arm the reaper timer; connection memory kept until exit");
+		log_msg(LOG_ERR,
+		    "IPC: can't arm the reaper timer; connection memory kept until exit");
 }
 
 static void
@@ -165,7 +166,8 @@ conn_send(struct ipc_conn *conn)
 
 	while (conn->woff < conn->reply.len) {
 		left = conn->reply.len - conn->woff;
-		n = send(conn->fd, conn->reply.data + conn->woff, left, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = send(conn->fd, conn->reply.data + conn->woff, left,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			conn->woff += (size_t)n;
 			continue;
@@ -174,7 +176,8 @@ conn_send(struct ipc_conn *conn)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return (1);
-		log_msg(LOG_DEBUG, "IPC: can't send reply: %s", n == 0 ? "closed" : strerror(errno));
+		log_msg(LOG_DEBUG, "IPC: can't send reply: %s",
+		    n == 0 ? "closed" : strerror(errno));
 		conn_close(conn);
 		return (-1);
 	}
@@ -207,8 +210,10 @@ conn_write(struct ipc_conn *conn, int filled)
 			ipc_stream_free(conn->stream);
 			conn->stream = NULL;
 		} else if (res == IPC_STREAM_FAILED) {
-			log_msg(LOG_ERR, "IPC: a list entry does not fit in ipc_max_send_size (%zu); "
-			    "disconnecting with the list unfinished", ipc.max_send);
+			log_msg(LOG_ERR,
+			    "IPC: a list entry does not fit in ipc_max_send_size (%zu); "
+			    "disconnecting with the list unfinished",
+			    ipc.max_send);
 			conn_close(conn);
 			return;
 		}
@@ -244,7 +249,8 @@ conn_handle_request(struct ipc_conn *conn)
 	free(conn->rbuf);
 	conn->rbuf = NULL;
 	if (res != 0) {
-		log_msg(LOG_ERR, "IPC: reply does not fit in ipc_max_send_size (%zu); disconnecting",
+		log_msg(LOG_ERR,
+		    "IPC: reply does not fit in ipc_max_send_size (%zu); disconnecting",
 		    ipc.max_send);
 		conn_close(conn);
 		return;
@@ -274,8 +280,10 @@ conn_read(struct ipc_conn *conn)
 		return;
 	}
 	if ((size_t)n > ipc.max_receive - conn->rlen) {
-		log_msg(LOG_ERR, "IPC request longer than ipc_max_receive_size (%zu). "
-		    "Disconnecting client.", ipc.max_receive);
+		log_msg(LOG_ERR,
+		    "IPC request longer than ipc_max_receive_size (%zu). "
+		    "Disconnecting client.",
+		    ipc.max_receive);
 		conn_close(conn);
 		return;
 	}
@@ -358,14 +366,17 @@ listener_cb(struct loop_watch *w, uint32_t revents)
 	for (i = 0; i < IPC_ACCEPT_BATCH && ipc.fd != -1; i++) {
 		fd = accept4(ipc.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
 				/* Level-triggered: without a pause this would spin. */
-				log_msg(LOG_ERR, "Can't accept local IPC connection: %s", strerror(errno));
+				log_msg(LOG_ERR, "Can't accept local IPC connection: %s",
+				    strerror(errno));
 				if (loop_watch_mod(&ipc.watch, 0) == 0)
 					loop_timer_arm(&ipc.pause_timer, IPC_EMFILE_PAUSE_MS);
 			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED) {
-				log_msg(LOG_ERR, "Can't accept local IPC connection: %s", strerror(errno));
+				log_msg(LOG_ERR, "Can't accept local IPC connection: %s",
+				    strerror(errno));
 			}
 			return;
 		}

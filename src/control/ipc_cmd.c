@@ -14,12 +14,12 @@
 #include <strings.h>
 #include <time.h>
 
-#include "core/cluster.h"
-#include "core/cluster_cursor.h"
-#include "extras/extra.h"
 #include "control/ipc_cmd.h"
 #include "control/ipc_lex.h"
 #include "control/status_json.h"
+#include "core/cluster.h"
+#include "core/cluster_cursor.h"
+#include "extras/extra.h"
 
 static const char *
 tls_str(enum tlv_tls_supported tls)
@@ -94,8 +94,7 @@ vote_str(enum tlv_vote vote)
 }
 
 /* printf into the buffer.  0, or -1 once its limit is hit. */
-static int __attribute__((format(printf, 2, 3)))
-put_fmt(struct wbuf *out, const char *fmt, ...)
+static int __attribute__((format(printf, 2, 3))) put_fmt(struct wbuf *out, const char *fmt, ...)
 {
 	char small[256];
 	char *p;
@@ -165,7 +164,7 @@ parse_json_args(struct ipc_cmd *cmd, struct ipc_lex *lex, char *tok, size_t toks
 	else if (strcasecmp(tok, "list") == 0)
 		cmd->json_what = STATUS_JSON_LIST;
 	else if (strcasecmp(tok, "all") != 0)
-		*lex = save;	/* not a selector: let the list arguments see it */
+		*lex = save; /* not a selector: let the list arguments see it */
 
 	return (parse_list_args(cmd, lex, tok, toksize));
 }
@@ -243,8 +242,8 @@ ipc_cmd_status(const struct qnetd_instance *instance, int verbose, struct wbuf *
 	int cert_required;
 
 	cert_required = (s->tls != TLV_TLS_UNSUPPORTED && s->tls_client_cert_required);
-	put_fmt(out, "QNetd address:\t\t\t%s:%u\n",
-	    s->listen_addr != NULL ? s->listen_addr : "*", (unsigned)s->port);
+	put_fmt(out, "QNetd address:\t\t\t%s:%u\n", s->listen_addr != NULL ? s->listen_addr : "*",
+	    (unsigned)s->port);
 	put_fmt(out, "TLS:\t\t\t\t%s%s\n", tls_str(s->tls),
 	    cert_required ? " (client certificate required)" : "");
 	put_fmt(out, "Connected clients:\t\t%zu\n", instance->client_count);
@@ -332,8 +331,9 @@ put_client(struct wbuf *out, const struct qnetd_client *c, int verbose)
 	put_heuristics(out, c, verbose);
 	if (verbose)
 		put_fmt(out, "        TLS active:\t\t%s%s\n", c->tls_started ? "Yes" : "No",
-		    (c->tls_started && c->tls_peer_certificate_verified) ?
-		    " (client certificate verified)" : "");
+		    (c->tls_started && c->tls_peer_certificate_verified)
+		        ? " (client certificate verified)"
+		        : "");
 	/* A vote is shown once one was sent; the last ACK/NACK once there was one. */
 	if (c->last_sent_vote != TLV_VOTE_UNDEFINED) {
 		put_fmt(out, "        Vote:\t\t\t%s", vote_str(c->last_sent_vote));
@@ -420,18 +420,18 @@ struct ipc_stream_fmt {
 	    const struct qnetd_client *client);
 	void (*cluster_end)(struct wbuf *out, const struct ipc_stream *st);
 	void (*tail)(struct wbuf *out, const struct ipc_stream *st);
-	const char *fail_msg;		/* the error when not even the start fits */
+	const char *fail_msg; /* the error when not even the start fits */
 };
 
 struct ipc_stream {
 	const struct ipc_stream_fmt *fmt;
 	struct cluster_cursor cur;
-	size_t max_size;		/* bytes in the buffer at most */
+	size_t max_size; /* bytes in the buffer at most */
 	int verbose;
 	enum status_json_what json_what;
-	char *cluster_name;		/* owned; NULL: every cluster */
-	size_t nclusters;		/* clusters started so far */
-	size_t nclients;		/* clients of the current cluster so far */
+	char *cluster_name; /* owned; NULL: every cluster */
+	size_t nclusters;   /* clusters started so far */
+	size_t nclients;    /* clients of the current cluster so far */
 };
 
 static void
@@ -458,7 +458,11 @@ text_nothing(struct wbuf *out, const struct ipc_stream *st)
 }
 
 static const struct ipc_stream_fmt text_fmt = {
-	text_cluster, text_client, text_nothing, text_nothing, "Can't get QNetd cluster list",
+	text_cluster,
+	text_client,
+	text_nothing,
+	text_nothing,
+	"Can't get QNetd cluster list",
 };
 
 static void
@@ -491,7 +495,11 @@ json_tail(struct wbuf *out, const struct ipc_stream *st)
 }
 
 static const struct ipc_stream_fmt json_fmt = {
-	json_cluster, json_client, json_cluster_end, json_tail, "Can't get QNetd status",
+	json_cluster,
+	json_client,
+	json_cluster_end,
+	json_tail,
+	"Can't get QNetd status",
 };
 
 void
@@ -624,8 +632,8 @@ reply_health(const struct qnetd_instance *instance, size_t max_size, struct wbuf
 
 /* Every reply but the streamed ones, in one buffer. */
 static int
-reply_whole(const struct qnetd_instance *instance, const struct ipc_cmd *cmd,
-    size_t max_size, struct wbuf *out)
+reply_whole(const struct qnetd_instance *instance, const struct ipc_cmd *cmd, size_t max_size,
+    struct wbuf *out)
 {
 	const char *fail_msg;
 	size_t body;
@@ -685,8 +693,8 @@ reply_is_streamed(const struct ipc_cmd *cmd)
 }
 
 int
-ipc_cmd_reply_start(struct qnetd_instance *instance, const struct ipc_cmd *cmd,
-    size_t max_size, struct wbuf *out, struct ipc_stream **streamp)
+ipc_cmd_reply_start(struct qnetd_instance *instance, const struct ipc_cmd *cmd, size_t max_size,
+    struct wbuf *out, struct ipc_stream **streamp)
 {
 	struct ipc_stream *st;
 	const char *fail_msg;

@@ -82,13 +82,13 @@ lex_step(enum lex_state st, char c, size_t *pos, struct lex_out *out)
 		return (st);
 	case LEX_WORD_BACKSLASH:
 		if (lex_is_eol(c))
-			return (LEX_DONE);	/* a trailing backslash is dropped */
+			return (LEX_DONE); /* a trailing backslash is dropped */
 		(*pos)++;
 		lex_emit(out, c);
 		return (LEX_WORD);
 	case LEX_QUOTED:
 		if (lex_is_eol(c))
-			return (LEX_DONE);	/* unterminated quote: the token ends here */
+			return (LEX_DONE); /* unterminated quote: the token ends here */
 		(*pos)++;
 		if (c == '\\')
 			return (LEX_QUOTED_BACKSLASH);

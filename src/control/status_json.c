@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control/status_json.h"
 #include "core/cluster.h"
 #include "extras/events.h"
-#include "net/listener.h"
 #include "extras/metrics.h"
-#include "control/status_json.h"
+#include "net/listener.h"
 
 static status_json_tls_fn tls_fn;
 
@@ -24,8 +24,7 @@ status_json_set_tls_fn(status_json_tls_fn fn)
 	tls_fn = fn;
 }
 
-static void __attribute__((format(printf, 2, 3)))
-put(struct wbuf *out, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) put(struct wbuf *out, const char *fmt, ...)
 {
 	char small[256];
 	va_list ap;
@@ -49,7 +48,7 @@ utf8_len(const unsigned char *s, size_t left)
 	unsigned cp;
 
 	if (s[0] < 0x80)
-		return 1;
+		return (1);
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
 		n = 2, cp = s[0] & 0x1f;
 	else if (s[0] >= 0xe0 && s[0] <= 0xef)
@@ -57,19 +56,19 @@ utf8_len(const unsigned char *s, size_t left)
 	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
 		n = 4, cp = s[0] & 0x07;
 	else
-		return 0;
+		return (0);
 	if (n > left)
-		return 0;
+		return (0);
 	for (i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
-			return 0;
+			return (0);
 		cp = (cp << 6) | (s[i] & 0x3f);
 	}
 	/* overlong, surrogates, past U+10FFFF */
 	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
+		return (0);
+	return (n);
 }
 
 void
@@ -152,13 +151,13 @@ tls_mode(enum tlv_tls_supported t)
 {
 	switch (t) {
 	case TLV_TLS_UNSUPPORTED:
-		return "off";
+		return ("off");
 	case TLV_TLS_SUPPORTED:
-		return "on";
+		return ("on");
 	case TLV_TLS_REQUIRED:
-		return "required";
+		return ("required");
 	}
-	return "unknown";
+	return ("unknown");
 }
 
 static const char *
@@ -166,13 +165,13 @@ algo_id(enum tlv_decision_algorithm a)
 {
 	static const char *const ids[] = { "test", "ffsplit", "2nodelms", "lms" };
 
-	return (unsigned)a < 4 ? ids[a] : "unknown";
+	return ((unsigned)a < 4 ? ids[a] : "unknown");
 }
 
 static const char *
 vote_or_null(enum tlv_vote v)
 {
-	return v == TLV_VOTE_UNDEFINED ? NULL : tlv_vote_to_str(v);
+	return (v == TLV_VOTE_UNDEFINED ? NULL : tlv_vote_to_str(v));
 }
 
 /* ---- daemon ---- */
@@ -189,8 +188,9 @@ put_conflicts(struct wbuf *out)
 		if (i != 0)
 			wbuf_put_u8(out, ',');
 		wbuf_put_u8(out, '{');
-		key_str(out, "kind", r[i].kind == EVENTS_CONFLICT_CERTIFICATE ? "certificate" :
-		    "duplicate_node_id", 1);
+		key_str(out, "kind",
+		    r[i].kind == EVENTS_CONFLICT_CERTIFICATE ? "certificate" : "duplicate_node_id",
+		    1);
 		key_str(out, "cluster", r[i].cluster, 0);
 		key(out, "node_id", 0);
 		if (r[i].kind == EVENTS_CONFLICT_NODE_ID)
@@ -228,8 +228,11 @@ put_daemon(const struct qnetd_instance *instance, time_t now, struct wbuf *out)
 	key_bool(out, "tls_client_certificate_required",
 	    s->tls != TLV_TLS_UNSUPPORTED && s->tls_client_cert_required, 0);
 	key_time(out, "started_at", instance->started_at, 0);
-	key_u64(out, "uptime_seconds", (unsigned long long)(instance->started_at != 0 &&
-	    now > instance->started_at ? now - instance->started_at : 0), 0);
+	key_u64(out, "uptime_seconds",
+	    (unsigned long long)(instance->started_at != 0 && now > instance->started_at
+	            ? now - instance->started_at
+	            : 0),
+	    0);
 	key_u64(out, "connected_clients", instance->client_count, 0);
 	key_u64(out, "connected_clusters", instance->clusters.count, 0);
 	key(out, "limits", 0);
@@ -361,8 +364,8 @@ status_json_cluster_start(struct wbuf *out, const struct qnetd_cluster *cl, int 
 	status_json_string(out, cl->name, cl->name_len);
 	if (head != NULL) {
 		key_str(out, "algorithm", algo_id(head->decision_algorithm), 0);
-		key_str(out, "algorithm_text", tlv_decision_algorithm_to_str(head->decision_algorithm),
-		    0);
+		key_str(out, "algorithm_text",
+		    tlv_decision_algorithm_to_str(head->decision_algorithm), 0);
 		key_bool(out, "kap_tie_breaker", kap, 0);
 		put_tie_breaker(out, &head->tie_breaker);
 	}
@@ -429,9 +432,9 @@ status_json(const struct qnetd_instance *instance, enum status_json_what what,
 			status_json_cluster_end(out);
 			first = 0;
 			if (out->failed)
-				return -1;
+				return (-1);
 		}
 	}
 	status_json_tail(what, out);
-	return out->failed ? -1 : 0;
+	return (out->failed ? -1 : 0);
 }

@@ -15,7 +15,7 @@
 #include "core/cluster.h"
 #include "core/cluster_cursor.h"
 
-#define CLUSTER_REGISTRY_MIN_BUCKETS	64
+#define CLUSTER_REGISTRY_MIN_BUCKETS 64
 
 static uint64_t
 cluster_name_hash(const char *name, size_t len)
@@ -86,7 +86,7 @@ cluster_registry_find(const struct cluster_registry *reg, const char *name, size
 	if (reg->nbuckets == 0)
 		return (NULL);
 	for (cluster = reg->buckets[cluster_bucket(reg, name, name_len)]; cluster != NULL;
-	    cluster = cluster->hash_next) {
+	     cluster = cluster->hash_next) {
 		if (cluster->name_len == name_len && memcmp(cluster->name, name, name_len) == 0)
 			return (cluster);
 	}

@@ -21,17 +21,17 @@
 #include <systemd/sd-daemon.h>
 
 #include "algo/algo.h"
-#include "net/conn.h"
-#include "extras/extra.h"
-#include "core/instance.h"
-#include "control/ipc.h"
-#include "net/listener.h"
 #include "base/log.h"
-#include "net/loop.h"
-#include "codec/msg.h"
-#include "session/session.h"
 #include "base/settings.h"
+#include "codec/msg.h"
+#include "control/ipc.h"
+#include "core/instance.h"
+#include "extras/extra.h"
+#include "net/conn.h"
+#include "net/listener.h"
+#include "net/loop.h"
 #include "net/tls.h"
+#include "session/session.h"
 
 #define PROGRAM_NAME "corosync-qnetd"
 
@@ -40,7 +40,8 @@ usage(void)
 {
 	printf("usage: %s [-46dfhv] [-l listen_addr] [-p listen_port] [-s tls]\n", PROGRAM_NAME);
 	printf("%14s[-c client_cert_required] [-m max_clients] "
-	    "[-S option=value[,option2=value2,...]]\n", "");
+	       "[-S option=value[,option2=value2,...]]\n",
+	    "");
 }
 
 static void
@@ -76,7 +77,7 @@ parse_num(const char *v, long long min, long long max, int *ok)
 	errno = 0;
 	n = strtoll(v, &ep, 10);
 	*ok = !(ep == v || *ep != '\0' || errno != 0 || n < min || n > max);
-	return n;
+	return (n);
 }
 
 static void
@@ -123,7 +124,7 @@ parse_args(int argc, char *argv[], struct qnetd_settings *s)
 			break;
 		case 'S':
 			if (settings_apply_advanced(s, optarg, err, sizeof(err), warn,
-			    sizeof(warn)) != 0)
+			        sizeof(warn)) != 0)
 				die("%s", err);
 			if (warn[0] != '\0')
 				fprintf(stderr, "%s: %s\n", PROGRAM_NAME, warn);
@@ -155,24 +156,27 @@ check_nss_db(const struct qnetd_settings *s)
 	DIR *d;
 
 	if (s->tls == TLV_TLS_UNSUPPORTED)
-		return 0;
+		return (0);
 	d = opendir(s->nss_db_dir);
 	if (d == NULL) {
-		log_msg(LOG_ERR, "Can't open NSS DB directory %s: %s. Create it with "
+		log_msg(LOG_ERR,
+		    "Can't open NSS DB directory %s: %s. Create it with "
 		    "corosync-qnetd-certutil -i (or start with -s off for no TLS)",
 		    s->nss_db_dir, strerror(errno));
-		return -1;
+		return (-1);
 	}
 	closedir(d);
 	snprintf(path, sizeof(path), "%s/cert9.db", s->nss_db_dir);
 	if (access(path, R_OK) == 0)
-		return 0;
+		return (0);
 	snprintf(path, sizeof(path), "%s/cert8.db", s->nss_db_dir);
 	if (access(path, R_OK) == 0)
-		return 0;
-	log_msg(LOG_ERR, "Can't open NSS DB directory %s: no readable cert9.db (or cert8.db) "
-	    "in it. Initialize it with corosync-qnetd-certutil -i", s->nss_db_dir);
-	return -1;
+		return (0);
+	log_msg(LOG_ERR,
+	    "Can't open NSS DB directory %s: no readable cert9.db (or cert8.db) "
+	    "in it. Initialize it with corosync-qnetd-certutil -i",
+	    s->nss_db_dir);
+	return (-1);
 }
 
 static void
@@ -214,7 +218,7 @@ lock_pid_file(const char *path)
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		log_msg(LOG_ERR, "Can't open lock file %s: %s", path, strerror(errno));
-		return -1;
+		return (-1);
 	}
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
@@ -225,15 +229,15 @@ lock_pid_file(const char *path)
 		else
 			log_msg(LOG_ERR, "Can't acquire lock %s: %s", path, strerror(errno));
 		close(fd);
-		return -1;
+		return (-1);
 	}
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) != 0 || write(fd, buf, (size_t)n) != n) {
 		log_msg(LOG_ERR, "Can't write lock file %s: %s", path, strerror(errno));
 		close(fd);
-		return -1;
+		return (-1);
 	}
-	return fd;
+	return (fd);
 }
 
 /* Many clients need many descriptors: take the hard limit. */
@@ -270,12 +274,12 @@ run(struct qnetd_settings *s)
 	int lock_fd, res = EXIT_FAILURE;
 
 	if (check_nss_db(s) != 0)
-		return EXIT_FAILURE;
+		return (EXIT_FAILURE);
 	if (!s->foreground)
 		detach();
 	lock_fd = lock_pid_file(s->lock_file);
 	if (lock_fd < 0)
-		return EXIT_FAILURE;
+		return (EXIT_FAILURE);
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	if (loop_init() != 0 || tls_init(s) != 0)
@@ -315,7 +319,7 @@ out:
 	tls_fini();
 	loop_fini();
 	close(lock_fd);
-	return res;
+	return (res);
 }
 
 int
@@ -326,12 +330,12 @@ main(int argc, char *argv[])
 
 	if (settings_init(&s) != 0) {
 		fprintf(stderr, "%s: out of memory\n", PROGRAM_NAME);
-		return EXIT_FAILURE;
+		return (EXIT_FAILURE);
 	}
 	parse_args(argc, argv, &s);
 	log_init(PROGRAM_NAME, s.foreground, s.debug);
 	res = run(&s);
 	log_fini();
 	settings_destroy(&s);
-	return res;
+	return (res);
 }

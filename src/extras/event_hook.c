@@ -17,24 +17,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "extras/event_hook.h"
 #include "base/log.h"
-#include "net/loop.h"
+#include "extras/event_hook.h"
 #include "extras/metrics.h"
+#include "net/loop.h"
 
 #define VALUE_MAX 256
 
 struct hook_event {
-	char *env[EVENT_HOOK_MAX_VARS + 4];	/* NULL-terminated; each strdup'ed */
+	char *env[EVENT_HOOK_MAX_VARS + 4]; /* NULL-terminated; each strdup'ed */
 	char event[48];
 };
 
 static struct {
 	char *path;
 	uint32_t timeout_ms;
-	struct hook_event **queue;	/* ring */
+	struct hook_event **queue; /* ring */
 	size_t cap, head, len;
-	pid_t pid;			/* running hook, or 0 */
+	pid_t pid; /* running hook, or 0 */
 	struct hook_event *running;
 	int killed;
 	struct loop_timer timer;
@@ -44,13 +44,13 @@ static struct {
 int
 event_hook_enabled(void)
 {
-	return hk.path != NULL;
+	return (hk.path != NULL);
 }
 
 size_t
 event_hook_pending(void)
 {
-	return hk.len + (hk.pid != 0);
+	return (hk.len + (hk.pid != 0));
 }
 
 static void
@@ -76,7 +76,7 @@ env_entry(const char *name, const char *value)
 		vl = VALUE_MAX;
 	s = malloc(nl + 1 + vl + 1);
 	if (s == NULL)
-		return NULL;
+		return (NULL);
 	memcpy(s, name, nl);
 	s[nl] = '=';
 	for (i = 0; i < vl; i++) {
@@ -85,7 +85,7 @@ env_entry(const char *name, const char *value)
 		s[nl + 1 + i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
 	}
 	s[nl + 1 + vl] = '\0';
-	return s;
+	return (s);
 }
 
 static void start_next(void);
@@ -116,11 +116,11 @@ finished(int status)
 	} else {
 		metrics_inc(M_HOOKS_FAILED);
 		if (WIFEXITED(status))
-			log_msg(LOG_WARNING, "Event hook %s for %s exited with status %d", hk.path, ev,
-			    WEXITSTATUS(status));
+			log_msg(LOG_WARNING, "Event hook %s for %s exited with status %d", hk.path,
+			    ev, WEXITSTATUS(status));
 		else
-			log_msg(LOG_WARNING, "Event hook %s for %s killed by signal %d", hk.path, ev,
-			    WTERMSIG(status));
+			log_msg(LOG_WARNING, "Event hook %s for %s killed by signal %d", hk.path,
+			    ev, WTERMSIG(status));
 	}
 	event_free(hk.running);
 	hk.running = NULL;
@@ -165,14 +165,14 @@ spawn(struct hook_event *e, pid_t *pid)
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &defs);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETSID);
+	posix_spawnattr_setflags(&attr,
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	rc = posix_spawn(pid, hk.path, &fa, &attr, argv, e->env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
-	return rc;
+	return (rc);
 }
 
 static void
@@ -212,7 +212,8 @@ event_hook_emit(const char *event, const struct event_hook_var *vars, size_t nva
 		return;
 	if (hk.len >= hk.cap) {
 		metrics_inc(M_HOOKS_DROPPED);
-		log_msg(LOG_WARNING, "Event hook queue full (%zu): dropping event %s", hk.cap, event);
+		log_msg(LOG_WARNING, "Event hook queue full (%zu): dropping event %s", hk.cap,
+		    event);
 		return;
 	}
 	e = calloc(1, sizeof(*e));
@@ -221,8 +222,9 @@ event_hook_emit(const char *event, const struct event_hook_var *vars, size_t nva
 	snprintf(e->event, sizeof(e->event), "%s", event);
 	if (nvars > EVENT_HOOK_MAX_VARS)
 		nvars = EVENT_HOOK_MAX_VARS;
-	if ((e->env[n++] = env_entry("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:"
-	    "/usr/bin:/sbin:/bin")) == NULL)
+	if ((e->env[n++] = env_entry("PATH",
+	         "/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+	         "/usr/bin:/sbin:/bin")) == NULL)
 		goto nomem;
 	if ((e->env[n++] = env_entry("QNETD_EVENT", event)) == NULL)
 		goto nomem;
@@ -247,11 +249,11 @@ event_hook_init(const struct qnetd_settings *s)
 {
 	loop_timer_init(&hk.timer, timeout_cb, NULL);
 	if (s->event_hook == NULL)
-		return 0;
+		return (0);
 	if (access(s->event_hook, X_OK) != 0) {
 		log_msg(LOG_ERR, "event_hook %s is not executable: %s", s->event_hook,
 		    strerror(errno));
-		return -1;
+		return (-1);
 	}
 	hk.path = strdup(s->event_hook);
 	hk.cap = s->event_hook_queue;
@@ -259,20 +261,20 @@ event_hook_init(const struct qnetd_settings *s)
 	if (hk.path == NULL || hk.queue == NULL) {
 		log_msg(LOG_ERR, "Can't allocate the event hook queue");
 		event_hook_fini();
-		return -1;
+		return (-1);
 	}
 	hk.timeout_ms = s->event_hook_timeout;
 	if (!hk.sigchld_added) {
 		if (loop_signal_add(SIGCHLD, sigchld_cb) != 0) {
 			log_msg(LOG_ERR, "Can't watch SIGCHLD for the event hook");
 			event_hook_fini();
-			return -1;
+			return (-1);
 		}
 		hk.sigchld_added = 1;
 	}
 	log_msg(LOG_INFO, "Event hook: %s (timeout %ums, queue %zu)", hk.path, hk.timeout_ms,
 	    hk.cap);
-	return 0;
+	return (0);
 }
 
 void

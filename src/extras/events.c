@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "core/cluster.h"
-#include "net/conn.h"
+#include "core/instance.h"
 #include "extras/event_hook.h"
 #include "extras/events.h"
-#include "core/instance.h"
-#include "base/log.h"
-#include "net/loop.h"
 #include "extras/metrics.h"
+#include "net/conn.h"
+#include "net/loop.h"
 #include "net/tls.h"
 
 #define FP_BUCKETS 1024
@@ -79,14 +79,14 @@ static const char *
 cluster_of(const struct qnetd_client *client, char *buf, size_t len)
 {
 	if (client->cluster_name == NULL)
-		return NULL;
+		return (NULL);
 	printable(buf, len, client->cluster_name, client->cluster_name_len);
-	return buf;
+	return (buf);
 }
 
 static void
-emit(const char *event, const struct qnetd_client *client, const char *vote,
-    const char *reason, const char *extra_name, const char *extra_value)
+emit(const char *event, const struct qnetd_client *client, const char *vote, const char *reason,
+    const char *extra_name, const char *extra_value)
 {
 	emit_node(event, client, 0, 0, vote, reason, extra_name, extra_value);
 }
@@ -103,8 +103,8 @@ emit_node(const char *event, const struct qnetd_client *client, int node_set, ui
 	if (!event_hook_enabled())
 		return;
 	if (client != NULL) {
-		v[n++] = (struct event_hook_var){ "QNETD_CLUSTER", cluster_of(client, cluster,
-		    sizeof(cluster)) };
+		v[n++] = (struct event_hook_var){ "QNETD_CLUSTER",
+			cluster_of(client, cluster, sizeof(cluster)) };
 		if (client->init_received || node_set) {
 			snprintf(node, sizeof(node), "%u",
 			    (unsigned)(node_set ? node_id : client->node_id));
@@ -134,7 +134,7 @@ fp_slot(const struct qnetd_client *client)
 
 	h ^= h >> 17;
 	h *= 0x9e3779b1u;
-	return &fp_table[(h >> 7) % FP_BUCKETS];
+	return (&fp_table[(h >> 7) % FP_BUCKETS]);
 }
 
 const char *
@@ -144,8 +144,8 @@ events_client_fingerprint(const struct qnetd_client *client)
 
 	for (e = *fp_slot(client); e != NULL; e = e->next)
 		if (e->client == client)
-			return e->hex;
-	return NULL;
+			return (e->hex);
+	return (NULL);
 }
 
 static void
@@ -166,8 +166,8 @@ fp_forget(const struct qnetd_client *client)
 
 /* The record for (kind, cluster, node id), made (or the oldest reused) if new. */
 static struct events_conflict *
-conflict_record(enum events_conflict_kind kind, const char *cluster, uint32_t node_id,
-    size_t *idx, int *fresh)
+conflict_record(enum events_conflict_kind kind, const char *cluster, uint32_t node_id, size_t *idx,
+    int *fresh)
 {
 	struct events_conflict tmp;
 	size_t i;
@@ -182,7 +182,7 @@ conflict_record(enum events_conflict_kind kind, const char *cluster, uint32_t no
 	if (*fresh) {
 		if (nconflicts < EVENTS_CONFLICTS_MAX)
 			nconflicts++;
-		i = nconflicts - 1;	/* the oldest goes when full */
+		i = nconflicts - 1; /* the oldest goes when full */
 		memset(&conflicts[i], 0, sizeof(conflicts[i]));
 		conflict_log_ms[i] = 0;
 		conflicts[i].kind = kind;
@@ -201,7 +201,7 @@ conflict_record(enum events_conflict_kind kind, const char *cluster, uint32_t no
 		conflict_log_ms[0] = ms;
 	}
 	*idx = 0;
-	return &conflicts[0];
+	return (&conflicts[0]);
 }
 
 /* Log at most once per interval per record. */
@@ -211,16 +211,16 @@ conflict_should_log(size_t idx, int fresh)
 	uint64_t now = loop_now_ms();
 
 	if (!fresh && conflict_log_ms[idx] != 0 && now - conflict_log_ms[idx] < log_interval_ms)
-		return 0;
+		return (0);
 	conflict_log_ms[idx] = now;
-	return 1;
+	return (1);
 }
 
 size_t
 events_conflicts(const struct events_conflict **out)
 {
 	*out = conflicts;
-	return nconflicts;
+	return (nconflicts);
 }
 
 void
@@ -240,7 +240,7 @@ events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id)
 	if (cl != NULL)
 		holder = cluster_find_client_by_node_id(cl, node_id);
 	if (holder == client)
-		return;		/* a repeated INIT on one connection: not two peers */
+		return; /* a repeated INIT on one connection: not two peers */
 	metrics_inc(M_CONFLICTS_NODE_ID);
 	cluster_of(client, cluster, sizeof(cluster));
 	r = conflict_record(EVENTS_CONFLICT_NODE_ID, cluster, node_id, &idx, &fresh);
@@ -249,9 +249,10 @@ events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id)
 	snprintf(r->peer_a, sizeof(r->peer_a), "%s", holder ? holder->addr_str : "?");
 	snprintf(r->peer_b, sizeof(r->peer_b), "%s", client->addr_str);
 	if (conflict_should_log(idx, fresh))
-		log_msg(LOG_WARNING, "Identity conflict: cluster %s node %u is connected from %s "
-		    "and was claimed again from %s (%llu time(s) so far)", cluster,
-		    (unsigned)node_id, r->peer_a, r->peer_b, (unsigned long long)r->count);
+		log_msg(LOG_WARNING,
+		    "Identity conflict: cluster %s node %u is connected from %s "
+		    "and was claimed again from %s (%llu time(s) so far)",
+		    cluster, (unsigned)node_id, r->peer_a, r->peer_b, (unsigned long long)r->count);
 	emit_node("identity_conflict", client, 1, node_id, NULL, "duplicate node id",
 	    "QNETD_PEER_ADDRESS", r->peer_a);
 }
@@ -301,10 +302,12 @@ events_cert_verified(struct conn *c)
 		snprintf(r->fp_a, sizeof(r->fp_a), "%s", ofp);
 		snprintf(r->fp_b, sizeof(r->fp_b), "%s", e->hex);
 		if (conflict_should_log(idx, fresh))
-			log_msg(LOG_WARNING, "Identity conflict: cluster %s has clients with different "
+			log_msg(LOG_WARNING,
+			    "Identity conflict: cluster %s has clients with different "
 			    "certificates: %s (node %u, SHA-256 %.16s...) and %s (SHA-256 %.16s...); "
-			    "two clusters may share this name", cluster, o->addr_str,
-			    (unsigned)o->node_id, ofp, client->addr_str, e->hex);
+			    "two clusters may share this name",
+			    cluster, o->addr_str, (unsigned)o->node_id, ofp, client->addr_str,
+			    e->hex);
 		emit("identity_conflict", client, NULL, "different certificate",
 		    "QNETD_PEER_ADDRESS", o->addr_str);
 		break;
@@ -343,9 +346,9 @@ cluster_has_ack(const struct qnetd_cluster *cl, const struct qnetd_client *clien
 		enum tlv_vote v = (o == client) ? mine : o->last_sent_ack_nack_vote;
 
 		if (v == TLV_VOTE_ACK)
-			return 1;
+			return (1);
 	}
-	return 0;
+	return (0);
 }
 
 void

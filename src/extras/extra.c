@@ -9,16 +9,16 @@
 
 #include <qb/qblog.h>
 
-#include "net/conn.h"
+#include "base/log.h"
+#include "control/status_json.h"
 #include "extras/event_hook.h"
 #include "extras/events.h"
 #include "extras/extra.h"
-#include "net/listener.h"
-#include "base/log.h"
-#include "net/loop.h"
 #include "extras/metrics.h"
 #include "extras/metrics_http.h"
-#include "control/status_json.h"
+#include "net/conn.h"
+#include "net/listener.h"
+#include "net/loop.h"
 #include "net/tls.h"
 
 #define LAG_PROBE_MS 1000
@@ -43,17 +43,22 @@ tls_info(const struct qnetd_client *client, char *proto, size_t plen, char *ciph
 	const struct conn *c = (const struct conn *)client;
 
 	if (!client->tls_started || c->ssl == NULL || !c->tls_handshake_done)
-		return -1;
-	return tls_channel_info(c->ssl, proto, plen, cipher, clen);
+		return (-1);
+	return (tls_channel_info(c->ssl, proto, plen, cipher, clen));
 }
 
 static const struct {
 	const char *name;
 	int prio;
 } levels[] = {
-	{ "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "notice", LOG_NOTICE },
-	{ "warning", LOG_WARNING }, { "warn", LOG_WARNING }, { "err", LOG_ERR },
-	{ "error", LOG_ERR }, { "crit", LOG_CRIT },
+	{ "debug", LOG_DEBUG },
+	{ "info", LOG_INFO },
+	{ "notice", LOG_NOTICE },
+	{ "warning", LOG_WARNING },
+	{ "warn", LOG_WARNING },
+	{ "err", LOG_ERR },
+	{ "error", LOG_ERR },
+	{ "crit", LOG_CRIT },
 };
 
 int
@@ -63,8 +68,8 @@ extra_parse_log_level(const char *word)
 
 	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
 		if (strcasecmp(word, levels[i].name) == 0)
-			return levels[i].prio;
-	return -1;
+			return (levels[i].prio);
+	return (-1);
 }
 
 static void
@@ -90,7 +95,7 @@ load_log_level(const char *path)
 	f = fopen(path, "re");
 	if (f == NULL) {
 		log_msg(LOG_ERR, "Can't read log_level_file %s: %s", path, strerror(errno));
-		return -1;
+		return (-1);
 	}
 	if (fgets(buf, sizeof(buf), f) == NULL)
 		buf[0] = '\0';
@@ -100,13 +105,15 @@ load_log_level(const char *path)
 	*p = '\0';
 	prio = extra_parse_log_level(buf);
 	if (prio < 0) {
-		log_msg(LOG_ERR, "log_level_file %s: unknown level '%s' (debug, info, notice, "
-		    "warning, err, crit)", path, buf);
-		return -1;
+		log_msg(LOG_ERR,
+		    "log_level_file %s: unknown level '%s' (debug, info, notice, "
+		    "warning, err, crit)",
+		    path, buf);
+		return (-1);
 	}
 	set_log_level(prio);
 	log_msg(LOG_NOTICE, "Log level set to %s from %s", buf, path);
-	return 0;
+	return (0);
 }
 
 int
@@ -116,16 +123,16 @@ extra_init(const struct qnetd_settings *s)
 	status_json_set_tls_fn(tls_info);
 	events_init(s);
 	if (s->log_level_file != NULL && load_log_level(s->log_level_file) != 0)
-		return -1;
+		return (-1);
 	if (event_hook_init(s) != 0)
-		return -1;
+		return (-1);
 	if (s->metrics_address != NULL && metrics_http_init(s->metrics_address) != 0)
-		return -1;
+		return (-1);
 	/* The probe wakes the daemon once a second: only when someone reads it. */
 	loop_timer_init(&lag_timer, lag_cb, NULL);
 	if (s->metrics_address != NULL)
 		lag_running = loop_timer_arm(&lag_timer, LAG_PROBE_MS) == 0;
-	return 0;
+	return (0);
 }
 
 void
@@ -157,7 +164,7 @@ extra_reload(const struct qnetd_settings *s)
 		}
 	}
 	metrics_inc(res == 0 ? M_RELOADS : M_RELOAD_FAILURES);
-	return res;
+	return (res);
 }
 
 int
@@ -167,21 +174,21 @@ extra_health(const struct qnetd_instance *instance, char *why, size_t len)
 
 	if (s == NULL) {
 		snprintf(why, len, "not started");
-		return -1;
+		return (-1);
 	}
 	if (instance->shutting_down) {
 		snprintf(why, len, "shutting down");
-		return -1;
+		return (-1);
 	}
 	if (!listener_is_open()) {
 		snprintf(why, len, "listener on %s is not accepting", listener_display_addr());
-		return -1;
+		return (-1);
 	}
 	if (s->tls != TLV_TLS_UNSUPPORTED && !tls_available()) {
 		snprintf(why, len, "TLS is on but no server certificate is loaded");
-		return -1;
+		return (-1);
 	}
 	snprintf(why, len, "healthy: listening on %s, %zu clients, %zu clusters",
 	    listener_display_addr(), instance->client_count, instance->clusters.count);
-	return 0;
+	return (0);
 }

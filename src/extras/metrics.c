@@ -11,21 +11,21 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/cluster.h"
 #include "control/ipc_cmd.h"
+#include "core/cluster.h"
 #include "extras/metrics.h"
 
 #define TLS_REASONS_MAX 16
 #define ERROR_CODES 20
 
 static uint64_t counters[M_COUNTER_COUNT];
-static uint64_t protocol_errors[ERROR_CODES + 1];	/* last slot: unknown codes */
+static uint64_t protocol_errors[ERROR_CODES + 1]; /* last slot: unknown codes */
 static uint64_t votes[TLV_DECISION_ALGORITHM_COUNT][6];
 static uint64_t ipc_requests[M_IPC_COUNT];
 static struct {
 	char name[48];
 	uint64_t count;
-} tls_failures[TLS_REASONS_MAX + 1];	/* last slot: "other" */
+} tls_failures[TLS_REASONS_MAX + 1]; /* last slot: "other" */
 
 /* Event-loop lag histogram, in ms. */
 static const uint64_t lag_bounds_ms[] = { 1, 5, 10, 50, 100, 500, 1000, 5000 };
@@ -60,16 +60,28 @@ static const char *const counter_info[M_COUNTER_COUNT][2] = {
 };
 
 static const char *const ipc_cmd_names[M_IPC_COUNT] = {
-	[M_IPC_STATUS] = "status", [M_IPC_LIST] = "list", [M_IPC_SHUTDOWN] = "shutdown",
-	[M_IPC_JSON] = "json", [M_IPC_HEALTH] = "health", [M_IPC_OTHER] = "other",
+	[M_IPC_STATUS] = "status",
+	[M_IPC_LIST] = "list",
+	[M_IPC_SHUTDOWN] = "shutdown",
+	[M_IPC_JSON] = "json",
+	[M_IPC_HEALTH] = "health",
+	[M_IPC_OTHER] = "other",
 };
 
 static const char *const algo_names[TLV_DECISION_ALGORITHM_COUNT] = {
-	"test", "ffsplit", "2nodelms", "lms",
+	"test",
+	"ffsplit",
+	"2nodelms",
+	"lms",
 };
 
 static const char *const vote_names[6] = {
-	"undefined", "ack", "nack", "ask_later", "wait_for_reply", "no_change",
+	"undefined",
+	"ack",
+	"nack",
+	"ask_later",
+	"wait_for_reply",
+	"no_change",
 };
 
 void
@@ -82,7 +94,7 @@ metrics_inc(enum metrics_counter c)
 uint64_t
 metrics_get(enum metrics_counter c)
 {
-	return (unsigned)c < M_COUNTER_COUNT ? counters[c] : 0;
+	return ((unsigned)c < M_COUNTER_COUNT ? counters[c] : 0);
 }
 
 void
@@ -129,17 +141,17 @@ metrics_ipc_cmd_of(int type)
 {
 	switch (type) {
 	case IPC_CMD_STATUS:
-		return M_IPC_STATUS;
+		return (M_IPC_STATUS);
 	case IPC_CMD_LIST:
-		return M_IPC_LIST;
+		return (M_IPC_LIST);
 	case IPC_CMD_SHUTDOWN:
-		return M_IPC_SHUTDOWN;
+		return (M_IPC_SHUTDOWN);
 	case IPC_CMD_JSON:
-		return M_IPC_JSON;
+		return (M_IPC_JSON);
 	case IPC_CMD_HEALTH:
-		return M_IPC_HEALTH;
+		return (M_IPC_HEALTH);
 	default:
-		return M_IPC_OTHER;
+		return (M_IPC_OTHER);
 	}
 }
 
@@ -171,8 +183,7 @@ metrics_reset(void)
 
 /* ---- formatting ---- */
 
-static void __attribute__((format(printf, 2, 3)))
-put(struct wbuf *out, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) put(struct wbuf *out, const char *fmt, ...)
 {
 	char small[512];
 	va_list ap;
@@ -182,7 +193,7 @@ put(struct wbuf *out, const char *fmt, ...)
 	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(small)) {
-		out->failed = 1;	/* every line here is short; never truncate silently */
+		out->failed = 1; /* every line here is short; never truncate silently */
 		return;
 	}
 	wbuf_put(out, small, (size_t)n);
@@ -245,7 +256,8 @@ format_counters(struct wbuf *out)
 			    tlv_reply_error_code_to_str((enum tlv_reply_error_code)i),
 			    (unsigned long long)protocol_errors[i]);
 		else
-			put(out, "qnetd_protocol_errors_total{code=\"other\",error=\"other\"} %llu\n",
+			put(out,
+			    "qnetd_protocol_errors_total{code=\"other\",error=\"other\"} %llu\n",
 			    (unsigned long long)protocol_errors[i]);
 	}
 	head(out, "qnetd_votes_total", "counter",
@@ -327,5 +339,5 @@ metrics_format(const struct qnetd_instance *instance, struct wbuf *out)
 	format_counters(out);
 	format_lag(out);
 	format_clusters(instance, out);
-	return out->failed ? -1 : 0;
+	return (out->failed ? -1 : 0);
 }

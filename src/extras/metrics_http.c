@@ -17,13 +17,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "extras/extra.h"
-#include "core/instance.h"
 #include "base/log.h"
-#include "net/loop.h"
+#include "codec/wbuf.h"
+#include "core/instance.h"
+#include "extras/extra.h"
 #include "extras/metrics.h"
 #include "extras/metrics_http.h"
-#include "codec/wbuf.h"
+#include "net/loop.h"
 
 #define REPLY_LIMIT (64u * 1024 * 1024)
 /* Pause before accepting again after running out of descriptors. */
@@ -46,7 +46,7 @@ static struct {
 	char *unix_path;
 	struct loop_watch watch;
 	struct loop_timer reap;
-	struct loop_timer pause;	/* EMFILE back-off */
+	struct loop_timer pause; /* EMFILE back-off */
 	TAILQ_HEAD(, http_conn) conns, closed;
 	size_t nconns;
 } h = { .fd = -1 };
@@ -88,15 +88,16 @@ timeout_cb(struct loop_timer *t)
 }
 
 static void
-respond(struct http_conn *c, const char *status, const char *ctype, const char *body,
-    size_t blen)
+respond(struct http_conn *c, const char *status, const char *ctype, const char *body, size_t blen)
 {
 	char head[256];
 	int n;
 
 	wbuf_reset(&c->reply);
-	n = snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, ctype, blen);
+	n = snprintf(head, sizeof(head),
+	    "HTTP/1.0 %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	    status, ctype, blen);
 	wbuf_put(&c->reply, head, (size_t)n);
 	wbuf_put(&c->reply, body, blen);
 }
@@ -225,7 +226,8 @@ accept_cb(struct loop_watch *w, uint32_t revents)
 		if (fd < 0) {
 			/* Level-triggered: without a pause this would spin. */
 			if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) && loop_watch_mod(&h.watch, 0) == 0)
+			        errno == ENOMEM) &&
+			    loop_watch_mod(&h.watch, 0) == 0)
 				loop_timer_arm(&h.pause, EMFILE_PAUSE_MS);
 			return;
 		}
@@ -253,23 +255,23 @@ listen_unix(const char *path)
 
 	if (strlen(path) == 0 || strlen(path) >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
-		return -1;
+		return (-1);
 	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, path, strlen(path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -1;
+		return (-1);
 	(void)unlink(path);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || listen(fd, 16) != 0) {
 		int e = errno;
 
 		close(fd);
 		errno = e;
-		return -1;
+		return (-1);
 	}
-	return fd;
+	return (fd);
 }
 
 static int
@@ -282,7 +284,7 @@ listen_tcp(const char *address)
 	int fd = -1, one = 1, rc, e = EINVAL;
 
 	if (colon == NULL || colon[1] == '\0')
-		return errno = EINVAL, -1;
+		return (errno = EINVAL, -1);
 	port = colon + 1;
 	hl = (size_t)(colon - address);
 	if (hl >= 2 && address[0] == '[' && address[hl - 1] == ']') {
@@ -290,7 +292,7 @@ listen_tcp(const char *address)
 		hl -= 2;
 	}
 	if (hl >= sizeof(host))
-		return errno = ENAMETOOLONG, -1;
+		return (errno = ENAMETOOLONG, -1);
 	memcpy(host, address, hl);
 	host[hl] = '\0';
 	memset(&hints, 0, sizeof(hints));
@@ -299,7 +301,7 @@ listen_tcp(const char *address)
 	rc = getaddrinfo(hl == 0 || strcmp(host, "*") == 0 ? NULL : host, port, &hints, &res);
 	if (rc != 0) {
 		log_msg(LOG_ERR, "metrics_address %s: %s", address, gai_strerror(rc));
-		return errno = EINVAL, -1;
+		return (errno = EINVAL, -1);
 	}
 	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -315,7 +317,7 @@ listen_tcp(const char *address)
 	freeaddrinfo(res);
 	if (fd < 0)
 		errno = e;
-	return fd;
+	return (fd);
 }
 
 int
@@ -328,7 +330,7 @@ metrics_http_init(const char *address)
 	if (strncmp(address, "unix:", 5) == 0) {
 		h.unix_path = strdup(address + 5);
 		if (h.unix_path == NULL)
-			return -1;
+			return (-1);
 		h.fd = listen_unix(h.unix_path);
 	} else {
 		h.fd = listen_tcp(address);
@@ -337,16 +339,16 @@ metrics_http_init(const char *address)
 		log_msg(LOG_ERR, "Can't listen for metrics on %s: %s", address, strerror(errno));
 		free(h.unix_path);
 		h.unix_path = NULL;
-		return -1;
+		return (-1);
 	}
 	loop_watch_init(&h.watch, h.fd, accept_cb, NULL);
 	if (loop_watch_add(&h.watch, EPOLLIN) != 0) {
 		log_msg(LOG_ERR, "Can't watch the metrics socket: %s", strerror(errno));
 		metrics_http_fini();
-		return -1;
+		return (-1);
 	}
 	log_msg(LOG_INFO, "Serving metrics on %s (GET /metrics, /healthz)", address);
-	return 0;
+	return (0);
 }
 
 void

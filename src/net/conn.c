@@ -14,12 +14,12 @@
 #include <prerror.h>
 #include <ssl.h>
 
-#include "net/conn.h"
-#include "extras/events.h"
-#include "core/instance.h"
 #include "base/log.h"
-#include "session/session.h"
+#include "core/instance.h"
+#include "extras/events.h"
+#include "net/conn.h"
 #include "net/tls.h"
+#include "session/session.h"
 
 #define READ_CHUNK 65536
 #define READS_PER_WAKEUP 32
@@ -102,7 +102,7 @@ conn_new(int fd, const char *addr_str)
 	struct conn *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
-		return NULL;
+		return (NULL);
 	client_state_init(&c->client);
 	snprintf(c->client.addr_str, sizeof(c->client.addr_str), "%s", addr_str);
 	c->fd = fd;
@@ -116,11 +116,11 @@ conn_new(int fd, const char *addr_str)
 		frame_rx_destroy(&c->rx);
 		client_state_destroy(&c->client);
 		free(c);
-		return NULL;
+		return (NULL);
 	}
 	TAILQ_INSERT_TAIL(&conn_all, c, entries);
 	qnetd_instance.client_count++;
-	return c;
+	return (c);
 }
 
 static void
@@ -133,7 +133,7 @@ conn_free(struct conn *c)
 	loop_timer_disarm(&c->algo_timer);
 	loop_timer_disarm(&c->deadline_timer);
 	if (c->ssl != NULL)
-		PR_Close(c->ssl);	/* closes fd too */
+		PR_Close(c->ssl); /* closes fd too */
 	else if (c->fd >= 0)
 		close(c->fd);
 	for (m = c->out_head; m != NULL; m = next) {
@@ -191,9 +191,9 @@ conn_queue(struct conn *c, const uint8_t *data, size_t len)
 	struct outmsg *m;
 
 	if (c->closing)
-		return 0;
+		return (0);
 	if (len > s->max_client_send_size)
-		return -1;
+		return (-1);
 	/*
 	 * One read can hold hundreds of pipelined requests, and replies are
 	 * normally written only after the whole batch: write now to make
@@ -206,10 +206,10 @@ conn_queue(struct conn *c, const uint8_t *data, size_t len)
 			conn_flush_plain(c);
 	}
 	if (c->closing || c->out_count >= s->max_client_send_buffers)
-		return -1;
+		return (-1);
 	m = malloc(sizeof(*m) + len);
 	if (m == NULL)
-		return -1;
+		return (-1);
 	m->next = NULL;
 	m->len = len;
 	memcpy(m->data, data, len);
@@ -220,7 +220,7 @@ conn_queue(struct conn *c, const uint8_t *data, size_t len)
 	c->out_tail = m;
 	c->out_count++;
 	flush_list_add(c);
-	return 0;
+	return (0);
 }
 
 static void
@@ -267,16 +267,16 @@ conn_flush_plain(struct conn *c)
 			w = writev(c->fd, iov, n);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
+				return (0);
 			if (errno == EINTR)
 				continue;
 			log_client(LOG_DEBUG, &c->client, "write failed: %s", strerror(errno));
 			conn_schedule_close(c, "write error");
-			return -1;
+			return (-1);
 		}
 		out_consume(c, (size_t)w);
 	}
-	return 0;
+	return (0);
 }
 
 static int
@@ -284,23 +284,24 @@ conn_flush_tls(struct conn *c)
 {
 	while (c->out_head != NULL) {
 		struct outmsg *m = c->out_head;
-		PRInt32 w = PR_Send(c->ssl, m->data + c->out_off, (PRInt32)(m->len - c->out_off),
-		    0, PR_INTERVAL_NO_WAIT);
+		PRInt32 w = PR_Send(c->ssl, m->data + c->out_off, (PRInt32)(m->len - c->out_off), 0,
+		    PR_INTERVAL_NO_WAIT);
 
 		if (w < 0) {
 			if (tls_would_block())
-				return 0;
-			log_client(LOG_WARNING, &c->client, "TLS write failed: %s", tls_last_error());
+				return (0);
+			log_client(LOG_WARNING, &c->client, "TLS write failed: %s",
+			    tls_last_error());
 			conn_schedule_close(c, "TLS write error");
-			return -1;
+			return (-1);
 		}
 		if (w == 0) {
 			conn_schedule_close(c, "connection closed on write");
-			return -1;
+			return (-1);
 		}
 		out_consume(c, (size_t)w);
 	}
-	return 0;
+	return (0);
 }
 
 static void
@@ -358,9 +359,9 @@ conn_read_size(const struct conn *c)
 	if (c->ssl == NULL && !c->client.init_received) {
 		size_t want = frame_rx_want(&c->rx);
 
-		return want < sizeof(scratch) ? want : sizeof(scratch);
+		return (want < sizeof(scratch) ? want : sizeof(scratch));
 	}
-	return sizeof(scratch);
+	return (sizeof(scratch));
 }
 
 static ssize_t
@@ -371,33 +372,33 @@ conn_recv(struct conn *c, uint8_t *buf, size_t len)
 
 		if (n < 0) {
 			if (tls_would_block())
-				return -2;
+				return (-2);
 			if (!c->tls_handshake_done)
 				events_tls_failed(&c->client, tls_last_error_name());
 			log_client(LOG_WARNING, &c->client, "TLS error, disconnecting: %s",
 			    tls_last_error());
 			conn_schedule_close(c, "TLS error");
-			return -1;
+			return (-1);
 		}
 		if (!c->tls_handshake_done) {
 			c->tls_handshake_done = 1;
 			events_tls_handshake(&c->client);
 			log_client(LOG_DEBUG, &c->client, "TLS handshake finished");
 		}
-		return n;
+		return (n);
 	}
 	for (;;) {
 		ssize_t n = recv(c->fd, buf, len, 0);
 
 		if (n >= 0)
-			return n;
+			return (n);
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return -2;
+			return (-2);
 		log_client(LOG_DEBUG, &c->client, "read failed: %s", strerror(errno));
 		conn_schedule_close(c, "read error");
-		return -1;
+		return (-1);
 	}
 }
 
@@ -426,7 +427,8 @@ conn_feed(struct conn *c, const uint8_t *buf, size_t n)
 		} else if (ev == FRAME_SKIPPED) {
 			session_msg_skipped(c, reason);
 		} else if (ev == FRAME_NO_MEMORY) {
-			log_client(LOG_ERR, &c->client, "out of memory for a message, disconnecting");
+			log_client(LOG_ERR, &c->client,
+			    "out of memory for a message, disconnecting");
 			conn_schedule_close(c, "out of memory");
 		} else if (used == 0) {
 			break;
@@ -454,7 +456,7 @@ conn_read(struct conn *c)
 		}
 		conn_feed(c, scratch, (size_t)n);
 		if (c->ssl == NULL && (size_t)n < want && !c->tls_just_started)
-			break;	/* socket drained */
+			break; /* socket drained */
 	}
 	c->tls_just_started = 0;
 }
@@ -516,8 +518,8 @@ conn_input_pending(const struct conn *c)
 	int n = 0;
 
 	if (ioctl(c->fd, FIONREAD, &n) == 0 && n > 0)
-		return 1;
-	return c->ssl != NULL && SSL_DataPending(c->ssl) > 0;
+		return (1);
+	return (c->ssl != NULL && SSL_DataPending(c->ssl) > 0);
 }
 
 int
@@ -527,17 +529,17 @@ conn_start_tls(struct conn *c)
 
 	if (c->ssl != NULL) {
 		log_client(LOG_ERR, &c->client, "STARTTLS on a TLS connection, disconnecting");
-		return -1;
+		return (-1);
 	}
 	ssl = tls_wrap_server(c->fd);
 	if (ssl == NULL) {
 		log_client(LOG_ERR, &c->client, "Can't start TLS, disconnecting: %s",
 		    tls_last_error());
-		return -1;
+		return (-1);
 	}
 	c->ssl = ssl;
 	c->tls_just_started = 1;
-	return 0;
+	return (0);
 }
 
 static void

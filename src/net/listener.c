@@ -14,12 +14,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "net/conn.h"
-#include "core/instance.h"
-#include "net/listener.h"
 #include "base/log.h"
-#include "net/loop.h"
+#include "core/instance.h"
 #include "extras/metrics.h"
+#include "net/conn.h"
+#include "net/listener.h"
+#include "net/loop.h"
 #include "session/session.h"
 
 #define EMFILE_PAUSE_MS 200
@@ -68,9 +68,10 @@ pause_accepting(void)
 	loop_timer_arm(&resume_timer, EMFILE_PAUSE_MS);
 	if (now - last_fd_log_ms >= LIMIT_LOG_INTERVAL_MS) {
 		last_fd_log_ms = now;
-		log_msg(LOG_ERR, "Out of file descriptors (%s) with %zu clients: pausing accept "
-		    "for %ums. Raise LimitNOFILE / ulimit -n.", strerror(errno),
-		    qnetd_instance.client_count, EMFILE_PAUSE_MS);
+		log_msg(LOG_ERR,
+		    "Out of file descriptors (%s) with %zu clients: pausing accept "
+		    "for %ums. Raise LimitNOFILE / ulimit -n.",
+		    strerror(errno), qnetd_instance.client_count, EMFILE_PAUSE_MS);
 	}
 }
 
@@ -82,8 +83,10 @@ refuse_max_clients(int fd, const char *addr)
 	close(fd);
 	refused_since_log++;
 	if (now - last_max_log_ms >= 1000) {
-		log_msg(LOG_ERR, "Maximum clients reached. Not accepting connection from %s "
-		    "(%lu refused since the last such line)", addr, refused_since_log);
+		log_msg(LOG_ERR,
+		    "Maximum clients reached. Not accepting connection from %s "
+		    "(%lu refused since the last such line)",
+		    addr, refused_since_log);
 		last_max_log_ms = now;
 		refused_since_log = 0;
 	}
@@ -152,7 +155,7 @@ static char display_addr[300];
 const char *
 listener_display_addr(void)
 {
-	return display_addr;
+	return (display_addr);
 }
 
 static int
@@ -162,17 +165,16 @@ bind_listen(const struct addrinfo *ai, const struct qnetd_settings *s)
 
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -1;
+		return (-1);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-	    listen(fd, (int)s->listen_backlog) != 0) {
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, (int)s->listen_backlog) != 0) {
 		int e = errno;
 
 		close(fd);
 		errno = e;
-		return -1;
+		return (-1);
 	}
-	return fd;
+	return (fd);
 }
 
 int
@@ -188,7 +190,7 @@ listener_init(const struct qnetd_settings *s)
 	if (s->listen_addr == NULL) {
 		hints.ai_flags = AI_PASSIVE;
 		if (s->address_family == AF_UNSPEC)
-			hints.ai_family = AF_INET6;	/* one [::] socket, as upstream */
+			hints.ai_family = AF_INET6; /* one [::] socket, as upstream */
 	} else {
 		hints.ai_flags = AI_ADDRCONFIG;
 	}
@@ -197,7 +199,7 @@ listener_init(const struct qnetd_settings *s)
 	if (rc != 0) {
 		log_msg(LOG_CRIT, "Can't resolve listen address %s: %s",
 		    s->listen_addr ? s->listen_addr : "*", gai_strerror(rc));
-		return -1;
+		return (-1);
 	}
 	for (ai = res; ai != NULL && listen_fd < 0; ai = ai->ai_next) {
 		listen_fd = bind_listen(ai, s);
@@ -208,24 +210,24 @@ listener_init(const struct qnetd_settings *s)
 	if (listen_fd < 0) {
 		log_msg(LOG_CRIT, "Can't listen on %s port %u: %s",
 		    s->listen_addr ? s->listen_addr : "*", (unsigned)s->port, strerror(err));
-		return -1;
+		return (-1);
 	}
-	snprintf(display_addr, sizeof(display_addr), "%s:%u",
-	    s->listen_addr ? s->listen_addr : "*", (unsigned)s->port);
+	snprintf(display_addr, sizeof(display_addr), "%s:%u", s->listen_addr ? s->listen_addr : "*",
+	    (unsigned)s->port);
 	loop_watch_init(&listen_watch, listen_fd, listen_cb, NULL);
 	loop_timer_init(&resume_timer, resume_cb, NULL);
 	if (loop_watch_add(&listen_watch, EPOLLIN) != 0) {
 		log_msg(LOG_CRIT, "Can't watch the listening socket: %s", strerror(errno));
-		return -1;
+		return (-1);
 	}
 	log_msg(LOG_INFO, "Listening on %s (backlog %u)", display_addr, s->listen_backlog);
-	return 0;
+	return (0);
 }
 
 int
 listener_is_open(void)
 {
-	return listen_fd >= 0 && listen_watch.added;
+	return (listen_fd >= 0 && listen_watch.added);
 }
 
 void

@@ -5,10 +5,10 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -21,10 +21,10 @@
 #define TIMER_BATCH 1024
 
 static int epfd = -1;
-static int sfd = -1;		/* signalfd; -1 until the first loop_signal_add() */
+static int sfd = -1; /* signalfd; -1 until the first loop_signal_add() */
 static sigset_t sfd_mask;
 static struct loop_watch sfd_watch;
-static int sfd_ready;		/* the signalfd was readable in this batch */
+static int sfd_ready; /* the signalfd was readable in this batch */
 static int stop_requested;
 static void (*after_dispatch)(void);
 
@@ -37,7 +37,7 @@ loop_now_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return ((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
 static void
@@ -123,7 +123,7 @@ loop_timer_init(struct loop_timer *t, loop_timer_cb cb, void *data)
 int
 loop_timer_armed(const struct loop_timer *t)
 {
-	return t->heap_index != SIZE_MAX;
+	return (t->heap_index != SIZE_MAX);
 }
 
 int
@@ -135,14 +135,14 @@ loop_timer_arm(struct loop_timer *t, uint64_t ms)
 		t->expire_ms = expire;
 		heap_down(t->heap_index);
 		heap_up(t->heap_index);
-		return 0;
+		return (0);
 	}
 	if (heap_len == heap_cap) {
 		size_t ncap = heap_cap ? heap_cap * 2 : 64;
 		struct loop_timer **n = realloc(heap, ncap * sizeof(*n));
 
 		if (n == NULL)
-			return -1;
+			return (-1);
 		heap = n;
 		heap_cap = ncap;
 	}
@@ -150,7 +150,7 @@ loop_timer_arm(struct loop_timer *t, uint64_t ms)
 	t->heap_index = heap_len;
 	heap[heap_len++] = t;
 	heap_up(t->heap_index);
-	return 0;
+	return (0);
 }
 
 void
@@ -172,11 +172,11 @@ run_timers(void)
 		struct loop_timer *t = heap[0];
 
 		if (n++ == TIMER_BATCH)
-			return 1;
+			return (1);
 		heap_remove(0);
 		t->cb(t);
 	}
-	return 0;
+	return (0);
 }
 
 /* epoll_wait timeout: until the earliest timer, -1 without one. */
@@ -186,14 +186,14 @@ wait_timeout(int more_due)
 	uint64_t now, when;
 
 	if (more_due)
-		return 0;
+		return (0);
 	if (heap_len == 0)
-		return -1;
+		return (-1);
 	now = loop_now_ms();
 	when = heap[0]->expire_ms;
 	if (when <= now)
-		return 0;
-	return when - now > INT_MAX ? INT_MAX : (int)(when - now);
+		return (0);
+	return (when - now > INT_MAX ? INT_MAX : (int)(when - now));
 }
 
 /* ---- socket watches ---- */
@@ -214,10 +214,10 @@ loop_watch_add(struct loop_watch *w, uint32_t events)
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev) != 0)
-		return -1;
+		return (-1);
 	w->events = events;
 	w->added = 1;
-	return 0;
+	return (0);
 }
 
 int
@@ -226,13 +226,13 @@ loop_watch_mod(struct loop_watch *w, uint32_t events)
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 
 	if (!w->added)
-		return -1;
+		return (-1);
 	if (w->events == events)
-		return 0;
+		return (0);
 	if (epoll_ctl(epfd, EPOLL_CTL_MOD, w->fd, &ev) != 0)
-		return -1;
+		return (-1);
 	w->events = events;
-	return 0;
+	return (0);
 }
 
 void
@@ -286,24 +286,24 @@ loop_signal_add(int sig, void (*cb)(int sig))
 	int fd;
 
 	if (sig <= 0 || sig >= 65)
-		return -1;
+		return (-1);
 	if (sfd == -1)
 		sigemptyset(&sfd_mask);
 	if (sigaddset(&sfd_mask, sig) != 0 || sigprocmask(SIG_BLOCK, &sfd_mask, NULL) != 0)
-		return -1;
+		return (-1);
 	fd = signalfd(sfd, &sfd_mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return (-1);
 	if (sfd == -1) {
 		loop_watch_init(&sfd_watch, fd, sfd_watch_cb, NULL);
 		if (loop_watch_add(&sfd_watch, EPOLLIN) != 0) {
 			close(fd);
-			return -1;
+			return (-1);
 		}
 		sfd = fd;
 	}
 	sig_table[sig].cb = cb;
-	return 0;
+	return (0);
 }
 
 /* ---- lifecycle ---- */
@@ -314,9 +314,9 @@ loop_init(void)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0) {
 		log_msg(LOG_CRIT, "Can't create epoll set: %s", strerror(errno));
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 void
@@ -363,7 +363,7 @@ loop_run(void)
 			if (errno == EINTR)
 				continue;
 			log_msg(LOG_CRIT, "epoll_wait failed: %s", strerror(errno));
-			return -1;
+			return (-1);
 		}
 		for (i = 0; i < n; i++) {
 			struct loop_watch *w = evs[i].data.ptr;
@@ -386,7 +386,7 @@ loop_run(void)
 			more = 0;
 		}
 	}
-	return 0;
+	return (0);
 }
 
 void

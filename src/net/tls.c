@@ -24,8 +24,8 @@
 static CERTCertificate *server_cert;
 static PRFileDesc *new_model(const struct qnetd_settings *s, CERTCertificate *cert,
     SECKEYPrivateKey *key);
-static int configure_model(PRFileDesc *m, const struct qnetd_settings *s,
-    CERTCertificate *cert, SECKEYPrivateKey *key);
+static int configure_model(PRFileDesc *m, const struct qnetd_settings *s, CERTCertificate *cert,
+    SECKEYPrivateKey *key);
 static SECKEYPrivateKey *server_key;
 static PRFileDesc *model;
 static int nss_up;
@@ -58,26 +58,26 @@ tls_last_error(void)
 
 	snprintf(buf, sizeof(buf), "%s (%d): %s", name ? name : "unknown", (int)err,
 	    text ? text : "");
-	return buf;
+	return (buf);
 }
 
 int
 tls_would_block(void)
 {
-	return PR_GetError() == PR_WOULD_BLOCK_ERROR;
+	return (PR_GetError() == PR_WOULD_BLOCK_ERROR);
 }
 
 int
 tls_available(void)
 {
-	return model != NULL;
+	return (model != NULL);
 }
 
 static int
 build_model(const struct qnetd_settings *s)
 {
 	model = new_model(s, server_cert, server_key);
-	return model != NULL ? 0 : -1;
+	return (model != NULL ? 0 : -1);
 }
 
 /* A model socket serving cert/key (both kept by the caller).  NULL on failure. */
@@ -87,17 +87,17 @@ new_model(const struct qnetd_settings *s, CERTCertificate *cert, SECKEYPrivateKe
 	PRFileDesc *tcp = PR_NewTCPSocket(), *m;
 
 	if (tcp == NULL)
-		return NULL;
+		return (NULL);
 	m = SSL_ImportFD(NULL, tcp);
 	if (m == NULL) {
 		PR_Close(tcp);
-		return NULL;
+		return (NULL);
 	}
 	if (configure_model(m, s, cert, key) != 0) {
 		PR_Close(m);
-		return NULL;
+		return (NULL);
 	}
-	return m;
+	return (m);
 }
 
 /*
@@ -132,7 +132,7 @@ auth_cert_cb(void *arg, PRFileDesc *fd, PRBool check_sig, PRBool is_server)
 		}
 		CERT_DestroyCertificate(peer);
 	}
-	return SSL_AuthCertificate(CERT_GetDefaultCertDB(), fd, check_sig, is_server);
+	return (SSL_AuthCertificate(CERT_GetDefaultCertDB(), fd, check_sig, is_server));
 }
 
 static int
@@ -150,8 +150,8 @@ configure_model(PRFileDesc *m, const struct qnetd_settings *s, CERTCertificate *
 	        s->tls_client_cert_required ? PR_TRUE : PR_FALSE) != SECSuccess ||
 	    SSL_OptionSet(m, SSL_REQUIRE_CERTIFICATE,
 	        s->tls_client_cert_required ? SSL_REQUIRE_ALWAYS : SSL_REQUIRE_NEVER) != SECSuccess)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 int
@@ -174,7 +174,7 @@ tls_init(const struct qnetd_settings *s)
 	if (rv != SECSuccess) {
 		log_msg(LOG_CRIT, "NSS error: can't initialize NSS with database %s: %s",
 		    s->nss_db_dir, tls_last_error());
-		return -1;
+		return (-1);
 	}
 	nss_up = 1;
 	/*
@@ -188,29 +188,31 @@ tls_init(const struct qnetd_settings *s)
 	if (NSS_SetDomesticPolicy() != SECSuccess ||
 	    SSL_ConfigServerSessionIDCache(0, 0, 0, NULL) != SECSuccess) {
 		log_msg(LOG_CRIT, "NSS error: %s", tls_last_error());
-		return -1;
+		return (-1);
 	}
 	if (s->tls == TLV_TLS_UNSUPPORTED)
-		return 0;
+		return (0);
 	server_cert = PK11_FindCertFromNickname(s->cert_nickname, NULL);
 	if (server_cert == NULL) {
-		log_msg(LOG_CRIT, "NSS error: can't find server certificate '%s' in %s: %s "
-		    "(create it with corosync-qnetd-certutil -i)", s->cert_nickname,
-		    s->nss_db_dir, tls_last_error());
-		return -1;
+		log_msg(LOG_CRIT,
+		    "NSS error: can't find server certificate '%s' in %s: %s "
+		    "(create it with corosync-qnetd-certutil -i)",
+		    s->cert_nickname, s->nss_db_dir, tls_last_error());
+		return (-1);
 	}
 	server_key = PK11_FindKeyByAnyCert(server_cert, NULL);
 	if (server_key == NULL) {
 		log_msg(LOG_CRIT, "NSS error: can't find the private key of '%s': %s",
 		    s->cert_nickname, tls_last_error());
-		return -1;
+		return (-1);
 	}
 	hold_cas();
 	if (build_model(s) != 0) {
-		log_msg(LOG_CRIT, "NSS error: can't configure the TLS server: %s", tls_last_error());
-		return -1;
+		log_msg(LOG_CRIT, "NSS error: can't configure the TLS server: %s",
+		    tls_last_error());
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 void
@@ -239,15 +241,16 @@ PRFileDesc *
 tls_wrap_server(int fd)
 {
 	PRFileDesc *prfd, *ssl;
-	PRSocketOptionData opt = { .option = PR_SockOpt_Nonblocking, .value.non_blocking = PR_TRUE };
+	PRSocketOptionData opt = { .option = PR_SockOpt_Nonblocking,
+		.value.non_blocking = PR_TRUE };
 
 	if (model == NULL) {
 		PR_SetError(SSL_ERROR_NO_CERTIFICATE, 0);
-		return NULL;
+		return (NULL);
 	}
 	prfd = PR_ImportTCPSocket(fd);
 	if (prfd == NULL)
-		return NULL;
+		return (NULL);
 	if (PR_SetSocketOption(prfd, &opt) != PR_SUCCESS)
 		goto fail_prfd;
 	ssl = SSL_ImportFD(model, prfd);
@@ -256,14 +259,14 @@ tls_wrap_server(int fd)
 	if (SSL_ResetHandshake(ssl, PR_TRUE) != SECSuccess) {
 		PR_ChangeFileDescNativeHandle(prfd, -1);
 		PR_Close(ssl);
-		return NULL;
+		return (NULL);
 	}
-	return ssl;
+	return (ssl);
 fail_prfd:
 	/* Give fd back to the caller: detach it before closing the wrapper. */
 	PR_ChangeFileDescNativeHandle(prfd, -1);
 	PR_Close(prfd);
-	return NULL;
+	return (NULL);
 }
 
 int
@@ -274,7 +277,7 @@ tls_check_peer_name(PRFileDesc *ssl, const char *cluster_name, char *why, size_t
 
 	if (peer == NULL) {
 		snprintf(why, whylen, "no client certificate");
-		return -1;
+		return (-1);
 	}
 	if (CERT_VerifyCertName(peer, cluster_name) != SECSuccess) {
 		snprintf(why, whylen, "certificate subject '%.200s' does not match cluster name",
@@ -284,7 +287,7 @@ tls_check_peer_name(PRFileDesc *ssl, const char *cluster_name, char *why, size_t
 	res = 0;
 out:
 	CERT_DestroyCertificate(peer);
-	return res;
+	return (res);
 }
 
 /* ---- additions (docs/compat.md "Additions") ---- */
@@ -294,7 +297,7 @@ tls_last_error_name(void)
 {
 	const char *name = PR_ErrorToName(PR_GetError());
 
-	return name != NULL ? name : "unknown";
+	return (name != NULL ? name : "unknown");
 }
 
 void
@@ -328,27 +331,32 @@ tls_reload(const struct qnetd_settings *s)
 	PRFileDesc *m;
 
 	if (s->tls == TLV_TLS_UNSUPPORTED || !nss_up)
-		return 0;
+		return (0);
 	cert = PK11_FindCertFromNickname(s->cert_nickname, NULL);
 	if (cert == NULL) {
-		log_msg(LOG_ERR, "Reload: can't find server certificate '%s': %s; keeping the old one",
+		log_msg(LOG_ERR,
+		    "Reload: can't find server certificate '%s': %s; keeping the old one",
 		    s->cert_nickname, tls_last_error());
-		return -1;
+		return (-1);
 	}
 	key = PK11_FindKeyByAnyCert(cert, NULL);
 	if (key == NULL) {
-		log_msg(LOG_ERR, "Reload: can't find the private key of '%s': %s; keeping the old "
-		    "certificate", s->cert_nickname, tls_last_error());
+		log_msg(LOG_ERR,
+		    "Reload: can't find the private key of '%s': %s; keeping the old "
+		    "certificate",
+		    s->cert_nickname, tls_last_error());
 		CERT_DestroyCertificate(cert);
-		return -1;
+		return (-1);
 	}
 	m = new_model(s, cert, key);
 	if (m == NULL) {
-		log_msg(LOG_ERR, "Reload: can't configure the TLS server: %s; keeping the old "
-		    "certificate", tls_last_error());
+		log_msg(LOG_ERR,
+		    "Reload: can't configure the TLS server: %s; keeping the old "
+		    "certificate",
+		    tls_last_error());
 		SECKEY_DestroyPrivateKey(key);
 		CERT_DestroyCertificate(cert);
-		return -1;
+		return (-1);
 	}
 	/*
 	 * SSL_ImportFD copied the old model's configuration (certificate and
@@ -366,7 +374,7 @@ tls_reload(const struct qnetd_settings *s)
 	server_key = key;
 	/* CAs added, removed or re-trusted since start are seen from now on. */
 	hold_cas();
-	return 0;
+	return (0);
 }
 
 int
@@ -377,7 +385,7 @@ tls_channel_info(PRFileDesc *ssl, char *proto, size_t protolen, char *cipher, si
 
 	if (ssl == NULL || SSL_GetChannelInfo(ssl, &ch, sizeof(ch)) != SECSuccess ||
 	    ch.length < sizeof(ch) || ch.cipherSuite == 0)
-		return -1;
+		return (-1);
 	switch (ch.protocolVersion) {
 	case SSL_LIBRARY_VERSION_TLS_1_0:
 		snprintf(proto, protolen, "TLS1.0");
@@ -399,7 +407,7 @@ tls_channel_info(PRFileDesc *ssl, char *proto, size_t protolen, char *cipher, si
 		snprintf(cipher, cipherlen, "%s", cs.cipherSuiteName);
 	else
 		snprintf(cipher, cipherlen, "0x%04x", (unsigned)ch.cipherSuite);
-	return 0;
+	return (0);
 }
 
 int
@@ -409,8 +417,8 @@ tls_peer_fingerprint(PRFileDesc *ssl, unsigned char fp[32])
 	SECStatus rv;
 
 	if (ssl == NULL || (peer = SSL_PeerCertificate(ssl)) == NULL)
-		return -1;
+		return (-1);
 	rv = PK11_HashBuf(SEC_OID_SHA256, fp, peer->derCert.data, (PRInt32)peer->derCert.len);
 	CERT_DestroyCertificate(peer);
-	return rv == SECSuccess ? 0 : -1;
+	return (rv == SECSuccess ? 0 : -1);
 }

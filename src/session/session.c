@@ -10,24 +10,24 @@
 #include <string.h>
 
 #include "algo/algo.h"
-#include "core/cluster.h"
-#include "net/conn.h"
-#include "extras/events.h"
-#include "core/instance.h"
 #include "base/log.h"
-#include "extras/metrics.h"
 #include "codec/msg.h"
-#include "session/session.h"
+#include "core/cluster.h"
+#include "core/instance.h"
+#include "extras/events.h"
+#include "extras/metrics.h"
+#include "net/conn.h"
 #include "net/tls.h"
+#include "session/session.h"
 
 #define PREINIT_HB 120000u
-#define TIMER_MAX_INTERVAL 18000000ull	/* upstream's timer limit: 5 h */
+#define TIMER_MAX_INTERVAL 18000000ull /* upstream's timer limit: 5 h */
 
 static struct wbuf out;
 static const uint16_t supported_algorithms[] = { 0, 1, 2, 3 };
 
-typedef void (*msg_handler)(struct conn *c, const struct msg_decoded *m,
-    const uint8_t *raw, size_t raw_len);
+typedef void (
+    *msg_handler)(struct conn *c, const struct msg_decoded *m, const uint8_t *raw, size_t raw_len);
 
 /* ---- sending ---- */
 
@@ -44,7 +44,7 @@ queue_out(struct conn *c, const char *what)
 		log_client(LOG_ERR, &c->client, "Can't queue %s message, disconnecting", what);
 		conn_schedule_close(c, "send queue full");
 	}
-	return r;
+	return (r);
 }
 
 static void
@@ -53,8 +53,8 @@ send_error(struct conn *c, const struct msg_decoded *m, enum tlv_reply_error_cod
 	log_client_routine(LOG_INFO, &c->client, "sending error %u (%s)", (unsigned)code,
 	    tlv_reply_error_code_to_str(code));
 	metrics_protocol_error(code);
-	msg_create_server_error(&out, m != NULL && m->seq_number_set,
-	    m != NULL ? m->seq_number : 0, code);
+	msg_create_server_error(&out, m != NULL && m->seq_number_set, m != NULL ? m->seq_number : 0,
+	    code);
 	queue_out(c, "server error");
 }
 
@@ -82,14 +82,14 @@ env_send_vote_info(struct qnetd_client *client, uint32_t seq, const struct tlv_r
 	int r = -1;
 
 	if (c->closing)
-		return -1;
+		return (-1);
 	msg_create_vote_info(&out, seq, ring, vote);
 	if (!out.failed)
 		r = conn_queue(c, out.data, out.len);
 	wbuf_reset(&out);
 	if (r != 0) {
 		log_client(LOG_ERR, client, "Can't queue vote info message");
-		return -1;
+		return (-1);
 	}
 	if (vote_is_news(client, vote))
 		log_client_routine(LOG_INFO, client, "vote %s (vote info seq %u)",
@@ -99,7 +99,7 @@ env_send_vote_info(struct qnetd_client *client, uint32_t seq, const struct tlv_r
 		    seq);
 	events_vote(client, vote);
 	client_record_vote(client, vote);
-	return 0;
+	return (0);
 }
 
 static int
@@ -108,7 +108,7 @@ env_timer_schedule(struct qnetd_client *client, uint32_t ms)
 	struct conn *c = conn_of(client);
 
 	c->algo_timer_ms = ms;
-	return loop_timer_arm(&c->algo_timer, ms);
+	return (loop_timer_arm(&c->algo_timer, ms));
 }
 
 static void
@@ -135,7 +135,7 @@ static const struct algo_env session_algo_env = {
 static uint64_t
 dpd_interval(uint32_t hb)
 {
-	return (uint64_t)(qnetd_instance.settings->dpd_interval_coefficient * (double)hb);
+	return ((uint64_t)(qnetd_instance.settings->dpd_interval_coefficient * (double)hb));
 }
 
 #define DPD_GRACE_MS 1000
@@ -156,8 +156,10 @@ dpd_timer_cb(struct loop_timer *t)
 	 * already waits in the socket: that peer is alive, read it first.
 	 */
 	if (conn_input_pending(c)) {
-		log_client(LOG_DEBUG, &c->client, "dead-peer timer due with input pending; "
-		    "deferring %ums", DPD_GRACE_MS);
+		log_client(LOG_DEBUG, &c->client,
+		    "dead-peer timer due with input pending; "
+		    "deferring %ums",
+		    DPD_GRACE_MS);
 		loop_timer_arm(&c->dpd_timer, DPD_GRACE_MS);
 		return;
 	}
@@ -195,8 +197,10 @@ deadline_timer_cb(struct loop_timer *t)
 {
 	struct conn *c = t->data;
 
-	log_client(LOG_WARNING, &c->client, "did not complete INIT within %ums (handshake_timeout). "
-	    "Disconnecting", qnetd_instance.settings->handshake_timeout);
+	log_client(LOG_WARNING, &c->client,
+	    "did not complete INIT within %ums (handshake_timeout). "
+	    "Disconnecting",
+	    qnetd_instance.settings->handshake_timeout);
 	conn_schedule_close(c, "handshake timeout");
 }
 
@@ -220,7 +224,7 @@ algo_timer_cb(struct loop_timer *t)
 	if (send_vote) {
 		client->algo_timer_vote_info_seq++;
 		if (env_send_vote_info(client, client->algo_timer_vote_info_seq,
-		    &client->last_ring_id, vote) != 0) {
+		        &client->last_ring_id, vote) != 0) {
 			conn_schedule_close(c, "send queue full");
 			return;
 		}
@@ -241,20 +245,20 @@ check_tls(struct conn *c, const struct msg_decoded *m)
 
 	if (s->tls == TLV_TLS_REQUIRED && !client->tls_started) {
 		send_error(c, m, TLV_REPLY_ERROR_CODE_TLS_REQUIRED);
-		return -1;
+		return (-1);
 	}
 	if (!client->tls_started || !s->tls_client_cert_required ||
 	    client->tls_peer_certificate_verified)
-		return 0;
+		return (0);
 	if (tls_check_peer_name(c->ssl, client->cluster_name, why, sizeof(why)) != 0) {
 		log_client(LOG_ERR, client, "Client certificate rejected: %s. Disconnecting", why);
 		events_cert_rejected(client, why);
 		conn_schedule_close(c, "client certificate rejected");
-		return -1;
+		return (-1);
 	}
 	client->tls_peer_certificate_verified = 1;
 	events_cert_verified(c);
-	return 0;
+	return (0);
 }
 
 /* Common preamble of the post-INIT handlers: TLS gate, INIT required. */
@@ -262,12 +266,12 @@ static int
 check_tls_and_init(struct conn *c, const struct msg_decoded *m)
 {
 	if (check_tls(c, m) != 0)
-		return -1;
+		return (-1);
 	if (!c->client.init_received) {
 		send_error(c, m, TLV_REPLY_ERROR_CODE_INIT_REQUIRED);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* ---- handlers ---- */
@@ -335,19 +339,19 @@ init_check_cluster(const struct qnetd_client *self, const struct msg_decoded *m)
 	cl = cluster_registry_find(&qnetd_instance.clusters, self->cluster_name,
 	    self->cluster_name_len);
 	if (cl == NULL)
-		return TLV_REPLY_ERROR_CODE_NO_ERROR;
+		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 	TAILQ_FOREACH(o, &cl->clients, cluster_entries) {
 		/* A repeated INIT meets its own entry: always a duplicate. */
 		if (o == self)
-			return TLV_REPLY_ERROR_CODE_DUPLICATE_NODE_ID;
+			return (TLV_REPLY_ERROR_CODE_DUPLICATE_NODE_ID);
 		if (!tlv_tie_breaker_eq(&m->tie_breaker, &o->tie_breaker))
-			return TLV_REPLY_ERROR_CODE_TIE_BREAKER_DIFFERS_FROM_OTHER_NODES;
+			return (TLV_REPLY_ERROR_CODE_TIE_BREAKER_DIFFERS_FROM_OTHER_NODES);
 		if (m->decision_algorithm != o->decision_algorithm)
-			return TLV_REPLY_ERROR_CODE_ALGORITHM_DIFFERS_FROM_OTHER_NODES;
+			return (TLV_REPLY_ERROR_CODE_ALGORITHM_DIFFERS_FROM_OTHER_NODES);
 		if (m->node_id == o->node_id)
-			return TLV_REPLY_ERROR_CODE_DUPLICATE_NODE_ID;
+			return (TLV_REPLY_ERROR_CODE_DUPLICATE_NODE_ID);
 	}
-	return TLV_REPLY_ERROR_CODE_NO_ERROR;
+	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
 static int
@@ -356,8 +360,8 @@ hb_acceptable(uint32_t hb)
 	const struct qnetd_settings *s = qnetd_instance.settings;
 
 	if (hb < s->heartbeat_interval_min || hb > s->heartbeat_interval_max)
-		return 0;
-	return !(s->dpd_enabled && dpd_interval(hb) > TIMER_MAX_INTERVAL);
+		return (0);
+	return (!(s->dpd_enabled && dpd_interval(hb) > TIMER_MAX_INTERVAL));
 }
 
 /*
@@ -370,7 +374,8 @@ static enum tlv_reply_error_code
 init_validate(const struct conn *c, const struct msg_decoded *m)
 {
 	enum tlv_reply_error_code err = TLV_REPLY_ERROR_CODE_NO_ERROR;
-	const enum tlv_reply_error_code missing = TLV_REPLY_ERROR_CODE_DOESNT_CONTAIN_REQUIRED_OPTION;
+	const enum tlv_reply_error_code missing =
+	    TLV_REPLY_ERROR_CODE_DOESNT_CONTAIN_REQUIRED_OPTION;
 
 	if (!c->client.preinit_received)
 		err = TLV_REPLY_ERROR_CODE_PREINIT_REQUIRED;
@@ -388,7 +393,7 @@ init_validate(const struct conn *c, const struct msg_decoded *m)
 		err = missing;
 	else if (algo_get(m->decision_algorithm_set ? m->decision_algorithm : 0) == NULL)
 		err = TLV_REPLY_ERROR_CODE_UNSUPPORTED_DECISION_ALGORITHM;
-	return err;
+	return (err);
 }
 
 /* Steps 11-13: join the cluster and let the algorithm set itself up. */
@@ -407,14 +412,14 @@ init_apply(struct conn *c, const struct msg_decoded *m)
 	client->keep_active_partition_tie_breaker =
 	    qnetd_instance.settings->keep_active_partition_tie_breaker;
 	if (cluster_registry_add_client(&qnetd_instance.clusters, client) == NULL)
-		return TLV_REPLY_ERROR_CODE_INTERNAL_ERROR;
+		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
 	err = ops->client_init(client);
 	if (err != TLV_REPLY_ERROR_CODE_NO_ERROR) {
 		cluster_registry_del_client(&qnetd_instance.clusters, client);
-		return err;
+		return (err);
 	}
 	client->init_received = 1;
-	return TLV_REPLY_ERROR_CODE_NO_ERROR;
+	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
 static void
@@ -436,12 +441,14 @@ handle_init(struct conn *c, const struct msg_decoded *m, const uint8_t *raw, siz
 	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR) {
 		loop_timer_disarm(&c->deadline_timer);
 		dpd_reschedule(c);
-		log_client_routine(LOG_INFO, client, "initialized: algorithm %s, heartbeat %ums, "
+		log_client_routine(LOG_INFO, client,
+		    "initialized: algorithm %s, heartbeat %ums, "
 		    "TLS %s",
 		    tlv_decision_algorithm_to_str(client->decision_algorithm),
 		    client->heartbeat_interval, client->tls_started ? "on" : "off");
 		if (!client->tls_started && s->tls == TLV_TLS_SUPPORTED)
-			log_client(LOG_WARNING, client, "is connected without TLS: its cluster name "
+			log_client(LOG_WARNING, client,
+			    "is connected without TLS: its cluster name "
 			    "and node id are not authenticated (use -s req to refuse such clients)");
 		events_client_init(client);
 	} else {
@@ -510,7 +517,7 @@ store_node_list(struct qnetd_client *client, const struct msg_decoded *m)
 
 	node_list_init(&copy);
 	if (node_list_clone(&copy, &m->nodes) != 0)
-		return -1;
+		return (-1);
 	switch (m->node_list_type) {
 	case TLV_NODE_LIST_TYPE_INITIAL_CONFIG:
 	case TLV_NODE_LIST_TYPE_CHANGED_CONFIG:
@@ -521,8 +528,8 @@ store_node_list(struct qnetd_client *client, const struct msg_decoded *m)
 	case TLV_NODE_LIST_TYPE_MEMBERSHIP:
 		node_list_move(&client->last_membership_node_list, &copy);
 		client->last_ring_id = m->ring_id;
-		client->last_membership_heuristics = m->heuristics_set ? m->heuristics :
-		    TLV_HEURISTICS_UNDEFINED;
+		client->last_membership_heuristics =
+		    m->heuristics_set ? m->heuristics : TLV_HEURISTICS_UNDEFINED;
 		client->last_heuristics = client->last_membership_heuristics;
 		break;
 	case TLV_NODE_LIST_TYPE_QUORUM:
@@ -530,7 +537,7 @@ store_node_list(struct qnetd_client *client, const struct msg_decoded *m)
 		break;
 	}
 	node_list_destroy(&copy);
-	return 0;
+	return (0);
 }
 
 static void
@@ -566,8 +573,8 @@ handle_node_list(struct conn *c, const struct msg_decoded *m, const uint8_t *raw
 		    &m->nodes, h, &vote);
 		break;
 	case TLV_NODE_LIST_TYPE_QUORUM:
-		err = ops->quorum_node_list_received(client, m->seq_number, m->quorate,
-		    &m->nodes, &vote);
+		err = ops->quorum_node_list_received(client, m->seq_number, m->quorate, &m->nodes,
+		    &vote);
 		break;
 	}
 	if (err != TLV_REPLY_ERROR_CODE_NO_ERROR) {
@@ -600,8 +607,8 @@ handle_ask_for_vote(struct conn *c, const struct msg_decoded *m, const uint8_t *
 		send_error(c, m, TLV_REPLY_ERROR_CODE_DOESNT_CONTAIN_REQUIRED_OPTION);
 		return;
 	}
-	err = algo_get(client->decision_algorithm)->ask_for_vote_received(client, m->seq_number,
-	    &vote);
+	err = algo_get(client->decision_algorithm)
+	          ->ask_for_vote_received(client, m->seq_number, &vote);
 	if (err != TLV_REPLY_ERROR_CODE_NO_ERROR) {
 		send_error(c, m, err);
 		return;
@@ -612,8 +619,7 @@ handle_ask_for_vote(struct conn *c, const struct msg_decoded *m, const uint8_t *
 }
 
 static void
-handle_vote_info_reply(struct conn *c, const struct msg_decoded *m, const uint8_t *raw,
-    size_t len)
+handle_vote_info_reply(struct conn *c, const struct msg_decoded *m, const uint8_t *raw, size_t len)
 {
 	struct qnetd_client *client = &c->client;
 	enum tlv_reply_error_code err;
@@ -626,8 +632,7 @@ handle_vote_info_reply(struct conn *c, const struct msg_decoded *m, const uint8_
 		send_error(c, m, TLV_REPLY_ERROR_CODE_DOESNT_CONTAIN_REQUIRED_OPTION);
 		return;
 	}
-	err = algo_get(client->decision_algorithm)->vote_info_reply_received(client,
-	    m->seq_number);
+	err = algo_get(client->decision_algorithm)->vote_info_reply_received(client, m->seq_number);
 	if (err != TLV_REPLY_ERROR_CODE_NO_ERROR)
 		send_error(c, m, err);
 }
@@ -644,13 +649,12 @@ handle_heuristics_change(struct conn *c, const struct msg_decoded *m, const uint
 	(void)len;
 	if (check_tls_and_init(c, m) != 0)
 		return;
-	if (!m->seq_number_set || !m->heuristics_set ||
-	    m->heuristics == TLV_HEURISTICS_UNDEFINED) {
+	if (!m->seq_number_set || !m->heuristics_set || m->heuristics == TLV_HEURISTICS_UNDEFINED) {
 		send_error(c, m, TLV_REPLY_ERROR_CODE_DOESNT_CONTAIN_REQUIRED_OPTION);
 		return;
 	}
-	err = algo_get(client->decision_algorithm)->heuristics_change_received(client,
-	    m->seq_number, m->heuristics, &vote);
+	err = algo_get(client->decision_algorithm)
+	          ->heuristics_change_received(client, m->seq_number, m->heuristics, &vote);
 	if (err != TLV_REPLY_ERROR_CODE_NO_ERROR) {
 		send_error(c, m, err);
 		return;
@@ -714,11 +718,11 @@ session_client_accepted(struct conn *c)
 	loop_timer_init(&c->deadline_timer, deadline_timer_cb, c);
 	c->client.heartbeat_interval = PREINIT_HB;
 	if (s->dpd_enabled && loop_timer_arm(&c->dpd_timer, dpd_interval(PREINIT_HB)) != 0)
-		return -1;
+		return (-1);
 	if (s->handshake_timeout != 0 &&
 	    loop_timer_arm(&c->deadline_timer, s->handshake_timeout) != 0)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 void

@@ -35,7 +35,7 @@ enum tool_op {
 	TOOL_OP_SHUTDOWN,
 	TOOL_OP_STATUS,
 	TOOL_OP_LIST,
-	TOOL_OP_HEALTH,		/* -k: ours (docs/compat.md "Additions") */
+	TOOL_OP_HEALTH, /* -k: ours (docs/compat.md "Additions") */
 };
 
 enum tool_exit {
@@ -56,9 +56,9 @@ enum tool_reply {
 struct tool_args {
 	enum tool_op op;
 	int verbose;
-	int json;		/* -j: ours */
-	int json_all;		/* -j without -l/-s: everything */
-	const char *cluster_name;	/* NULL: no -c */
+	int json;                 /* -j: ours */
+	int json_all;             /* -j without -l/-s: everything */
+	const char *cluster_name; /* NULL: no -c */
 	const char *socket_path;
 };
 
@@ -187,8 +187,10 @@ build_request(const struct tool_args *args, struct tool_request *req)
 		return (req->failed ? -1 : 0);
 	}
 	if (args->json && (args->op == TOOL_OP_STATUS || args->op == TOOL_OP_LIST))
-		request_put_str(req, args->op == TOOL_OP_STATUS ? "json status " :
-		    args->json_all ? "json all " : "json list ");
+		request_put_str(req,
+		    args->op == TOOL_OP_STATUS ? "json status "
+		        : args->json_all       ? "json all "
+		                               : "json list ");
 	else
 		request_put_str(req, words[args->op]);
 	if (args->verbose)
@@ -439,8 +441,8 @@ health_check(const struct tool_args *args)
 		fprintf(stderr, "unhealthy: %s\n", buf + 6);
 		return (TOOL_EXIT_QNETD_ERROR);
 	}
-	fprintf(stderr, "unhealthy: %s\n", n == 0 ? "qnetd closed the connection without a reply" :
-	    "unexpected reply from qnetd");
+	fprintf(stderr, "unhealthy: %s\n",
+	    n == 0 ? "qnetd closed the connection without a reply" : "unexpected reply from qnetd");
 	return (TOOL_EXIT_QNETD_ERROR);
 }
 
