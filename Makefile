@@ -4,6 +4,7 @@
 #   make check           build and run every test (unit + black-box)
 #   make check SANITIZE=address,undefined
 #   make fuzz            build the libFuzzer targets (clang)
+#   make soak [SOAK_S=1800] [SANITIZE=...]  churn, then check RSS, fds, findings
 #   make install DESTDIR=... PREFIX=/usr   (and make uninstall)
 #   make deb             the Debian package qnetd, in $(BUILD)/deb/
 
@@ -82,7 +83,7 @@ BENCH_BIN   := $(if $(BENCH_SRCS),$(BUILD)/qnetd-bench)
 PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/corosync-qnetd-certutil
 MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8
 
-.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style bench interop help deb
+.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style bench interop soak help deb
 all: $(PROGRAMS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
 
 $(BUILD)/%.o: %.c
@@ -158,6 +159,12 @@ bench: all
 
 interop: all
 	BUILD=$(BUILD) tests/interop/run.sh $(INTEROP_ARGS)
+
+# Churn for SOAK_S seconds (tests/soak/soak.py); with SANITIZE=... the same
+# churn under the sanitizers, judged on their findings instead of RSS.
+SOAK_S ?= 1800
+soak: all
+	BUILD=$(BUILD) SOAK_S=$(SOAK_S) python3 tests/soak/soak.py
 
 style:
 	clang-format --dry-run --Werror src/*/*.c src/*/*.h include/*/*.h
