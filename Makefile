@@ -36,7 +36,7 @@ pkg_deb_libsystemd := libsystemd-dev
 DEB_BUILD_DEPS := build-essential pkg-config libnss3-dev libnspr4-dev libqb-dev libsystemd-dev
 DEB_RUN_DEPS   := libnss3-tools
 DEB_TEST_DEPS  := debhelper dpkg-dev systemd-container python3 clang corosync corosync-qdevice corosync-qnetd mandoc iproute2 \
-                  nftables procps psmisc openssl systemd util-linux curl python3-jsonschema prometheus
+                  nftables procps psmisc openssl systemd util-linux curl python3-jsonschema python3-yaml prometheus
 ifeq ($(filter clean style help setup,$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pkg-config 2>/dev/null),)
 $(error pkg-config not found: apt-get install pkg-config)
