@@ -9,6 +9,7 @@ passes `promtool check metrics`."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def queries():
                 labels = set()
                 for text in r.get("annotations", {}).values():
                     labels |= {w.split(".")[-1] for w in
-                               __import__("re").findall(r"\$labels\.[a-zA-Z_]\w*", text)}
+                               re.findall(r"\$labels\.[a-zA-Z_]\w*", text)}
                 out.append(("alert %s" % r["alert"], r["expr"], labels))
     return out
 
@@ -172,6 +173,45 @@ def scrape_tls_daemon():
     return text
 
 
+# What the dashboard must show (issue: clients and clusters, votes per cluster
+# over time, handshake and error rates, event-loop latency, certificate expiry).
+DASHBOARD_MUST_USE = {
+    "qnetd_clients_connected", "qnetd_clusters_connected", "qnetd_cluster_clients",
+    "qnetd_cluster_votes", "qnetd_cluster_partitions_acked", "qnetd_tls_handshakes_total",
+    "qnetd_tls_handshake_failures_total", "qnetd_protocol_errors_total",
+    "qnetd_event_loop_lag_seconds_bucket", "qnetd_certificate_expiry_timestamp_seconds",
+    "qnetd_cluster_certificate_expiry_timestamp_seconds",
+}
+
+
+def dashboard_shape():
+    """Unique panel ids, no overlapping panels, variables defined before use,
+    and the metrics it must show."""
+    with open(DASHBOARD) as f:
+        dash = json.load(f)
+    ids = [p["id"] for p in dash["panels"]]
+    check(len(ids) == len(set(ids)), "panel ids unique")
+    cells = {}
+    for p in dash["panels"]:
+        g = p["gridPos"]
+        check(g["x"] + g["w"] <= 24, "panel %r inside 24 columns" % p["title"])
+        for x in range(g["x"], g["x"] + g["w"]):
+            for y in range(g["y"], g["y"] + g["h"]):
+                check((x, y) not in cells, "panels %r and %r overlap" % (cells.get((x, y)),
+                                                                         p["title"]))
+                cells[(x, y)] = p["title"]
+    names = {v["name"] for v in dash["templating"]["list"]}
+    used = set()
+    text = json.dumps(dash["panels"]) + json.dumps(dash["templating"])
+    for var in re.findall(r"\$\{?([a-z]\w*)", text):
+        check(var in names, "variable $%s is defined" % var)
+    for p in dash["panels"]:
+        for t in p.get("targets", []):
+            used |= {m for m, _ in promql.uses(t["expr"])[0]}
+    for m in sorted(DASHBOARD_MUST_USE - used):
+        check(False, "the dashboard shows %s" % m)
+
+
 def main():
     xu.require()
     text = scrape_tls_daemon()
@@ -185,6 +225,7 @@ def main():
     else:
         print("promtool not installed: lint skipped")
     self_test(have)
+    dashboard_shape()
     for metric in ALLOWLIST:
         check(metric not in have, "%s is exported now: remove it from ALLOWLIST" % metric)
     used = set()
