@@ -57,6 +57,10 @@ static const char *const counter_info[M_COUNTER_COUNT][2] = {
 	[M_RELOADS] = { "qnetd_reloads_total", "SIGHUP reloads that succeeded." },
 	[M_RELOAD_FAILURES] = { "qnetd_reload_failures_total",
 	    "SIGHUP reloads that failed (the old configuration stays)." },
+	[M_CERT_REVOKED_REFUSED] = { "qnetd_certificate_revocations_refused_total",
+	    "TLS handshakes refused because the client certificate is in the revoked list." },
+	[M_CERT_REVOKED_CLOSED] = { "qnetd_certificate_revocations_closed_total",
+	    "Connections closed because a reload put their client certificate in the revoked list." },
 };
 
 static const char *const ipc_cmd_names[M_IPC_COUNT] = {
