@@ -108,6 +108,16 @@ def short_case(tmp):
         # the cluster's warning goes with its clients
         b.close()
         xu.wait_for(lambda: len(get_json(d)["warnings"]) == 3, 5.0, "exb gone")
+
+        # bounded: 16 warnings, then one that counts the rest
+        many = [connect(d, p, "exm%02d" % i, 1) for i in range(17)]
+        warns = get_json(d)["warnings"]
+        check(len(warns) == 17 and warns[-1].startswith("4 more certificate(s) expire within "
+                                                        "30 days"), "capped: %r" % warns[-3:])
+        rc, out, err = xu.tool(d, "-k")
+        check(rc == 0 and out.decode().count("warning: ") == 17, "-k capped: %r" % out[-200:])
+        for c in many:
+            c.close()
         a.close()
 
 
