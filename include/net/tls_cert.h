@@ -38,15 +38,18 @@ int tls_cert_facts_of(struct CERTCertificateStr *cert, struct tls_cert_facts *ou
 /* Identity of the peer certificate of ssl.  0, or -1 when there is none. */
 int tls_peer_facts(PRFileDesc *ssl, struct tls_cert_facts *out);
 
-/* Use list (ownership taken; NULL: nothing revoked) from now on; the old one is freed. */
+/*
+ * Use list (ownership taken; NULL: nothing revoked) from now on; the old
+ * one is freed.  Safe against concurrent readers.
+ */
 void tls_cert_set_revoked(struct revoked_list *list);
 
 /*
- * The cluster name the revoked list gives for f's (issuer, serial), or
- * NULL when it is not revoked.  The string lives until the next
- * tls_cert_set_revoked().
+ * 1 when the revoked list names f's (issuer, serial), with the cluster
+ * name it gives copied to cluster; 0 when it is not revoked.  Safe from
+ * any thread.
  */
-const char *tls_cert_revoked(const struct tls_cert_facts *f);
+int tls_cert_revoked(const struct tls_cert_facts *f, char *cluster, size_t len);
 
 /*
  * The handshake hook's check of a client certificate on ssl: 0 when cert

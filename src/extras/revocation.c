@@ -77,12 +77,11 @@ revocation_init(const struct qnetd_settings *s)
 static void
 enforce(struct conn *c)
 {
+	char cluster[256], listed[REVOKED_MAX_CLUSTER + 1];
 	struct tls_cert_facts f;
-	const char *listed;
-	char cluster[256];
 
 	if (c->closing || c->ssl == NULL || !c->tls_handshake_done ||
-	    tls_peer_facts(c->ssl, &f) != 0 || (listed = tls_cert_revoked(&f)) == NULL)
+	    tls_peer_facts(c->ssl, &f) != 0 || !tls_cert_revoked(&f, listed, sizeof(listed)))
 		return;
 	if (c->client.cluster_name != NULL)
 		snprintf(cluster, sizeof(cluster), "%.*s", (int)c->client.cluster_name_len,
@@ -107,6 +106,7 @@ revocation_reload(const struct qnetd_settings *s)
 {
 	struct revoked_list *l;
 	struct conn *c;
+	size_t n;
 
 	if (s->tls == TLV_TLS_UNSUPPORTED)
 		return (0);
@@ -115,8 +115,9 @@ revocation_reload(const struct qnetd_settings *s)
 		log_msg(LOG_ERR, "Reload: keeping the previous revoked list");
 		return (-1);
 	}
+	n = revoked_count(l);
 	tls_cert_set_revoked(l);
-	if (revoked_count(l) == 0)
+	if (n == 0)
 		return (0);
 	TAILQ_FOREACH(c, &conn_all, entries)
 		enforce(c);

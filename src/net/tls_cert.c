@@ -2,6 +2,7 @@
  * tls_cert.c - the daemon's own revocation check and certificate facts
  * (see tls_cert.h).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,12 @@
 
 #include "net/tls_cert.h"
 
+/*
+ * The list is swapped on SIGHUP by the loop thread; the handshake hook
+ * may run elsewhere one day (handshake workers), so readers hold the
+ * lock for the lookup and copy what they keep.
+ */
+static pthread_rwlock_t revoked_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct revoked_list *revoked;
 static time_t ca_not_after, server_not_after;
 
@@ -82,28 +89,45 @@ tls_peer_facts(PRFileDesc *ssl, struct tls_cert_facts *out)
 void
 tls_cert_set_revoked(struct revoked_list *list)
 {
-	revoked_free(revoked);
+	struct revoked_list *old;
+
+	pthread_rwlock_wrlock(&revoked_lock);
+	old = revoked;
 	revoked = list;
+	pthread_rwlock_unlock(&revoked_lock);
+	revoked_free(old);
 }
 
-const char *
-tls_cert_revoked(const struct tls_cert_facts *f)
+int
+tls_cert_revoked(const struct tls_cert_facts *f, char *cluster, size_t len)
 {
-	if (revoked == NULL || f->serial_cut)
-		return (NULL); /* longer than any serial the list can hold */
-	return (revoked_lookup(revoked, f->issuer_sha256, f->serial, f->serial_len));
+	const char *listed = NULL;
+
+	if (f->serial_cut)
+		return (0); /* longer than any serial the list can hold */
+	pthread_rwlock_rdlock(&revoked_lock);
+	if (revoked != NULL)
+		listed = revoked_lookup(revoked, f->issuer_sha256, f->serial, f->serial_len);
+	if (listed != NULL)
+		snprintf(cluster, len, "%s", listed);
+	pthread_rwlock_unlock(&revoked_lock);
+	return (listed != NULL);
 }
 
 int
 tls_cert_check_handshake(PRFileDesc *ssl, CERTCertificate *cert)
 {
+	char listed[REVOKED_MAX_CLUSTER + 1];
 	struct tls_cert_facts f;
-	const char *listed;
+	size_t n;
 
-	if (revoked_count(revoked) == 0)
+	pthread_rwlock_rdlock(&revoked_lock);
+	n = revoked_count(revoked);
+	pthread_rwlock_unlock(&revoked_lock);
+	if (n == 0)
 		return (0);
 	/* A certificate we cannot hash cannot be checked here: NSS refuses it anyway. */
-	if (tls_cert_facts_of(cert, &f) != 0 || (listed = tls_cert_revoked(&f)) == NULL)
+	if (tls_cert_facts_of(cert, &f) != 0 || !tls_cert_revoked(&f, listed, sizeof(listed)))
 		return (0);
 	refusal.ssl = ssl;
 	snprintf(refusal.serial, sizeof(refusal.serial), "%s", f.serial_hex);
