@@ -67,3 +67,18 @@ def of_pem(path):
     der = subprocess.run(["openssl", "x509", "-in", path, "-outform", "DER"],
                          capture_output=True, check=True).stdout
     return CertInfo(der)
+
+
+def of_file(path):
+    """A certificate file in DER (what certutil -C writes) or PEM."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data.lstrip().startswith(b"-----BEGIN"):
+        return of_pem(path)
+    return CertInfo(data)
+
+
+if __name__ == "__main__":
+    # certinfo.py CERT CLUSTER: the line of <state_dir>/revoked for CERT
+    import sys
+    sys.stdout.write(of_file(sys.argv[1]).revoked_line(sys.argv[2]))
