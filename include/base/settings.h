@@ -66,7 +66,7 @@ struct qnetd_settings {
 	uint32_t event_hook_queue;      /* events waiting to run; more are dropped */
 	char *log_level_file;           /* read at start and on SIGHUP; NULL: none */
 	uint32_t conflict_log_interval; /* ms between identity-conflict log lines per key */
-	char *state_dir;                /* <state_dir>/revoked, ... (never NULL) */
+	char *state_dir;                /* state kept across restarts (vote memory); "": none */
 };
 
 /* Defaults, as upstream 3.0.3/3.0.4.  Strings are heap copies. */

@@ -83,7 +83,8 @@ settings_destroy(struct qnetd_settings *s)
 	free(s->event_hook);
 	free(s->log_level_file);
 	free(s->state_dir);
-	s->metrics_address = s->event_hook = s->log_level_file = s->state_dir = NULL;
+	s->state_dir = NULL;
+	s->metrics_address = s->event_hook = s->log_level_file = NULL;
 	s->listen_addr = s->nss_db_dir = s->cert_nickname = NULL;
 	s->lock_file = s->local_socket_file = NULL;
 }
@@ -228,7 +229,7 @@ settings_set_additions(struct qnetd_settings *s, const char *k, const char *v)
 	if (strcasecmp(k, "conflict_log_interval") == 0)
 		return (set_u32(&s->conflict_log_interval, v, 0, 86400000));
 	if (strcasecmp(k, "state_dir") == 0)
-		return *v == '\0' ? SET_INVALID : set_string(&s->state_dir, v);
+		return (set_string(&s->state_dir, v));
 	return (SET_UNKNOWN);
 }
 

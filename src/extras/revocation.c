@@ -37,6 +37,11 @@ load(const struct qnetd_settings *s)
 	struct load_ctx ctx = { path, 0 };
 	struct revoked_list *l;
 
+	if (s->state_dir[0] == '\0') {
+		/* -S state_dir= (empty): no state directory, so no list. */
+		log_msg(LOG_DEBUG, "No state_dir: no certificate is revoked");
+		return (revoked_parse("", 0, NULL, NULL));
+	}
 	if (snprintf(path, sizeof(path), "%s/revoked", s->state_dir) >= (int)sizeof(path)) {
 		log_msg(LOG_ERR, "Revoked list: state_dir is too long");
 		return (NULL);

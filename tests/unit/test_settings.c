@@ -90,7 +90,8 @@ main(void)
 	CHECK(strcmp(s.state_dir, "/var/lib/corosync-qnetd") == 0);
 	CHECK_EQ(apply(&s, "state_dir=/tmp/x", err, warn), 0);
 	CHECK(strcmp(s.state_dir, "/tmp/x") == 0);
-	CHECK_EQ(apply(&s, "state_dir=", err, warn), -1);
+	CHECK_EQ(apply(&s, "state_dir=", err, warn), 0); /* "": none */
+	CHECK(strcmp(s.state_dir, "") == 0);
 
 	settings_destroy(&s);
 	return check_exit("settings");
