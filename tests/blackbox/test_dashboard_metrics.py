@@ -32,13 +32,8 @@ SCRAPE_LABELS = {"instance", "job"}
 PROMETHEUS_SERIES = {"up": set()}
 # Series the daemon exports only in a state this test cannot reach cheaply.
 # Keep this tiny; an entry that the scrape does show is an error (remove it).
-ALLOWLIST = {
-    # added by enroll-daemon (the enrollment contract, "Daemon side (C3)"):
-    # the arbiter's CA and server certificate not-after, and per cluster the
-    # not-after of the client certificate presented last.
-    "qnetd_certificate_expiry_timestamp_seconds": {"certificate"},
-    "qnetd_cluster_certificate_expiry_timestamp_seconds": {"cluster"},
-}
+# Empty now: the certificate-expiry series (enroll-daemon) appear with TLS on.
+ALLOWLIST = {}
 
 failures = []
 
