@@ -37,7 +37,11 @@ pkg_deb_libsystemd := libsystemd-dev
 DEB_BUILD_DEPS := build-essential pkg-config libnss3-dev libnspr4-dev libqb-dev libsystemd-dev
 DEB_RUN_DEPS   := libnss3-tools
 DEB_TEST_DEPS  := debhelper dpkg-dev systemd-container python3 clang corosync corosync-qdevice corosync-qnetd mandoc iproute2 \
-                  nftables procps psmisc openssl systemd util-linux curl python3-jsonschema resource-agents libxml2-utils
+                  nftables procps psmisc openssl systemd util-linux curl python3-jsonschema
+# test_ocf_agent.sh (ocf-tester, the agent, xmllint)
+DEB_TEST_DEPS  += resource-agents libxml2-utils
+# the Prometheus rules, dashboard and live-scrape tests
+DEB_TEST_DEPS  += python3-yaml prometheus
 ifeq ($(filter clean style help setup,$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pkg-config 2>/dev/null),)
 $(error pkg-config not found: apt-get install pkg-config)
