@@ -1,0 +1,215 @@
+/*
+ * vote_keeper.c - the vote memory in the running daemon (vote_keeper.h).
+ *
+ * A decision only notes the new partition in memory; the file is
+ * written from a loop timer every VOTE_KEEPER_TICK_MS when something
+ * changed, so no vote ever waits on a disk write and a burst of changes
+ * costs one write.  When nothing changed, the same timer refreshes the
+ * stamp in place (a split may stand for hours without the partition
+ * changing, and a restart must still find a fresh memory).  A second
+ * timer ends the grace of the remembered partitions.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "algo/algo.h"
+#include "base/log.h"
+#include "core/cluster.h"
+#include "core/instance.h"
+#include "extras/vote_keeper.h"
+#include "net/loop.h"
+
+static struct vote_memory *keeper_vm;
+static char keeper_dir[4096];
+static struct loop_timer tick_timer, grace_timer;
+
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* The clients' heartbeat: the longest of the cluster's, for the grace. */
+static uint32_t
+cluster_hb(const struct qnetd_cluster *cluster)
+{
+	const struct qnetd_client *c;
+	uint32_t hb;
+
+	hb = 0;
+	TAILQ_FOREACH(c, &cluster->clients, cluster_entries)
+		if (c->heartbeat_interval > hb)
+			hb = c->heartbeat_interval;
+	if (hb < VOTE_MEMORY_MIN_HB)
+		hb = VOTE_MEMORY_MIN_HB;
+	return (hb > VOTE_MEMORY_MAX_HB ? VOTE_MEMORY_MAX_HB : hb);
+}
+
+static int
+env_recall(const struct qnetd_cluster *cluster, enum tlv_decision_algorithm algorithm,
+    struct algo_recall *out)
+{
+
+	if (keeper_vm == NULL)
+		return (0);
+	return (vote_memory_recall(keeper_vm, cluster->name, cluster->name_len, algorithm,
+	    loop_now_ms(), out));
+}
+
+static void
+env_note(const struct qnetd_cluster *cluster, enum tlv_decision_algorithm algorithm,
+    const uint32_t *ids, size_t n)
+{
+
+	if (keeper_vm == NULL)
+		return;
+	if (vote_memory_note(keeper_vm, cluster->name, cluster->name_len, algorithm,
+	        cluster_hb(cluster), ids, n) != 0) {
+		log_msg(LOG_ERR, "vote memory: out of memory; cluster %s keeps its older memory",
+		    cluster->name);
+	}
+}
+
+static const struct algo_memory_env keeper_env = {
+	.recall = env_recall,
+	.note = env_note,
+};
+
+static void
+tick_cb(struct loop_timer *t)
+{
+
+	if (keeper_vm == NULL)
+		return;
+	if (vote_memory_dirty(keeper_vm))
+		(void)vote_memory_save(keeper_vm, wall_ms());
+	else
+		(void)vote_memory_stamp(keeper_vm, wall_ms(), 0);
+	(void)loop_timer_arm(t, VOTE_KEEPER_TICK_MS);
+}
+
+static int
+cluster_present(const char *name, size_t len, void *arg)
+{
+
+	(void)arg;
+	return (cluster_registry_find(&qnetd_instance.clusters, name, len) != NULL);
+}
+
+static void
+arm_grace_timer(void)
+{
+	uint64_t end, now;
+
+	end = vote_memory_next_grace_end(keeper_vm);
+	if (end == 0)
+		return;
+	now = loop_now_ms();
+	(void)loop_timer_arm(&grace_timer, end > now ? end - now : 0);
+}
+
+/* The algorithms' timers decide again; here the memory lets go. */
+static void
+grace_cb(struct loop_timer *t)
+{
+	size_t n;
+
+	(void)t;
+	if (keeper_vm == NULL)
+		return;
+	n = vote_memory_end_graces(keeper_vm, loop_now_ms(), cluster_present, NULL);
+	if (n > 0)
+		log_msg(LOG_INFO, "vote memory: grace over for %zu cluster(s)", n);
+	arm_grace_timer();
+}
+
+/* The directory: created 0700 if missing; it must be a directory. */
+static int
+keeper_dir_ready(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		log_msg(LOG_ERR, "vote memory: can't create state directory %s: %s", dir,
+		    strerror(errno));
+		return (-1);
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		log_msg(LOG_ERR, "vote memory: state directory %s is not a directory", dir);
+		return (-1);
+	}
+	return (0);
+}
+
+long
+vote_keeper_load(const char *file_name, vote_memory_want_fn want, void *arg)
+{
+	char path[sizeof(keeper_dir) + 256];
+	long n;
+
+	if (keeper_vm == NULL)
+		return (-1);
+	snprintf(path, sizeof(path), "%s/%s", keeper_dir, file_name);
+	n = vote_memory_load(keeper_vm, path, want, arg, wall_ms(), loop_now_ms());
+	if (n > 0)
+		arm_grace_timer();
+	return (n);
+}
+
+void
+vote_keeper_init(const struct qnetd_settings *s, const char *file_name, vote_memory_want_fn want,
+    void *arg)
+{
+	char path[sizeof(keeper_dir) + 256];
+
+	if (s->state_dir == NULL || s->state_dir[0] == '\0') {
+		log_msg(LOG_INFO, "vote memory: off (no state_dir)");
+		return;
+	}
+	if (strlen(s->state_dir) >= sizeof(keeper_dir) || strlen(file_name) > 200 ||
+	    keeper_dir_ready(s->state_dir) != 0) {
+		log_msg(LOG_ERR, "vote memory: off; votes are not kept across restarts");
+		return;
+	}
+	snprintf(keeper_dir, sizeof(keeper_dir), "%s", s->state_dir);
+	snprintf(path, sizeof(path), "%s/%s", keeper_dir, file_name);
+	keeper_vm = vote_memory_new(path);
+	if (keeper_vm == NULL) {
+		log_msg(LOG_ERR, "vote memory: out of memory; off");
+		return;
+	}
+	loop_timer_init(&tick_timer, tick_cb, NULL);
+	loop_timer_init(&grace_timer, grace_cb, NULL);
+	(void)vote_keeper_load(file_name, want, arg);
+	/* The file now says what this process holds, stamped from now on. */
+	if (vote_memory_save(keeper_vm, wall_ms()) != 0)
+		log_msg(LOG_ERR, "vote memory: %s not writable; will retry", path);
+	(void)loop_timer_arm(&tick_timer, VOTE_KEEPER_TICK_MS);
+	algo_memory_env_set(&keeper_env);
+}
+
+void
+vote_keeper_fini(void)
+{
+	uint64_t now;
+
+	if (keeper_vm == NULL)
+		return;
+	algo_memory_env_set(NULL);
+	loop_timer_disarm(&tick_timer);
+	loop_timer_disarm(&grace_timer);
+	now = wall_ms();
+	if (vote_memory_dirty(keeper_vm))
+		(void)vote_memory_save(keeper_vm, now);
+	(void)vote_memory_stamp(keeper_vm, now, 1);
+	vote_memory_free(keeper_vm);
+	keeper_vm = NULL;
+}
