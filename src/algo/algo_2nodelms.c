@@ -314,6 +314,7 @@ twonode_timer_callback(struct qnetd_client *client, int *reschedule_timer, int *
 
 	*reschedule_timer = 0;
 	*send_vote = 0;
+	*result_vote = TLV_VOTE_NO_CHANGE;
 	d = client->algorithm_data;
 	if (d == NULL || !d->withheld)
 		return (TLV_REPLY_ERROR_CODE_NO_ERROR);

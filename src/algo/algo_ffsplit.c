@@ -1044,9 +1044,9 @@ ffsplit_timer_callback(struct qnetd_client *client, int *reschedule_timer, int *
 	struct ffsplit_input in;
 	enum tlv_vote ignored;
 
-	(void)result_vote;
 	*reschedule_timer = 0;
 	*send_vote = 0;
+	*result_vote = TLV_VOTE_NO_CHANGE;
 	cd = client->cluster != NULL ? client->cluster->algorithm_data : NULL;
 	if (cd == NULL || cd->grace_timer_client != client || client->algorithm_data == NULL)
 		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
