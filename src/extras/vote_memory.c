@@ -41,6 +41,7 @@ struct vm_record {
 	size_t n;
 	uint32_t *recall_ids; /* loaded at start, until the grace ends */
 	size_t recall_n;
+	uint32_t recall_algorithm; /* what it was loaded for (notes change algorithm) */
 	uint64_t grace_end_ms; /* monotonic */
 	int noted;             /* noted since it was loaded */
 	struct vm_record *next;
@@ -218,7 +219,7 @@ vote_memory_recall(const struct vote_memory *vm, const char *name, size_t len, u
 	uint64_t left;
 
 	r = vm_find(vm, name, len);
-	if (r == NULL || r->recall_n == 0 || r->algorithm != algorithm ||
+	if (r == NULL || r->recall_n == 0 || r->recall_algorithm != algorithm ||
 	    now_mono_ms >= r->grace_end_ms)
 		return (0);
 	left = r->grace_end_ms - now_mono_ms;
@@ -760,7 +761,7 @@ vm_take(struct vote_memory *vm, const char *path, struct vm_parsed *p, uint64_t 
 	r->ids = p->ids;
 	p->ids = NULL;
 	r->n = r->recall_n = p->n;
-	r->algorithm = p->algorithm;
+	r->algorithm = r->recall_algorithm = p->algorithm;
 	r->hb_ms = p->hb_ms;
 	r->grace_end_ms = now_mono_ms + (uint64_t)VOTE_MEMORY_GRACE_HB * p->hb_ms;
 	vm->dirty = 1;

@@ -88,6 +88,11 @@ test_round_trip(void)
 	CHECK(r.ids[0] == 3 && r.ids[1] == 4);
 	CHECK_EQ(r.grace_left_ms, 2 * 2000);
 	CHECK_EQ(vote_memory_recall(vm, "be", 2, LMS, M0, &r), 0);
+	/* The cluster now runs another algorithm: the memory is still ffsplit's. */
+	CHECK_EQ(vote_memory_note(vm, "alpha", 5, LMS, HB, ids34, 2), 0);
+	CHECK_EQ(vote_memory_recall(vm, "alpha", 5, LMS, M0, &r), 0);
+	CHECK_EQ(vote_memory_recall(vm, "alpha", 5, FF, M0, &r), 1);
+	CHECK_EQ(r.ids[0], 2);
 	CHECK_EQ(vote_memory_next_grace_end(vm), M0 + 2 * 2000);
 	/* What was loaded is carried into the next file. */
 	CHECK(vote_memory_dirty(vm));
