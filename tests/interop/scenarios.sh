@@ -444,13 +444,15 @@ rs_watch()
 		h=${RS_HOLDER[$cl]}
 		if [ -z "${moved[$cl]:-}" ] && [ "${final[$cl]:-}" = "$h" ]; then
 			st=stayed
+		elif [ "${final[$cl]:-}" = "$h" ]; then
+			st="MOVED (node $((3 - h)) was quorate), then back"
 		elif [ -n "${final[$cl]:-}" ]; then
 			st="MOVED to node ${final[$cl]}"
 		else
 			st="MOVED (no node quorate at the end)"
 		fi
-		rs_result "restart $k: ${CLOPTS[$cl]%% votes=1}: vote stays on node $h" "$st" \
-		    "$(elapsed "$t0")" || rc=1
+		rs_result "restart $k: ${CLOPTS[$cl]%% votes=1}: the vote stays where it was" \
+		    "$st (node $h held it)" "$(elapsed "$t0")" || rc=1
 		# Debian's may have moved it: the next restart starts from there.
 		[ -n "${final[$cl]:-}" ] && RS_HOLDER[$cl]=${final[$cl]}
 	done
@@ -461,14 +463,16 @@ rs_watch()
 # outcome is printed and kept in the results (ok or MOVED), never a failure.
 rs_result()
 {
-	local what=$1 st=$2 secs=$3
+	local what=$1 st=$2 secs=$3 res
+	res=MOVED
+	case $st in stayed*) res=ok;; esac
 	if [ "$DAEMON" = ours ]; then
-		[ "$st" = stayed ] || say "      $st"
-		record "$what" "$([ "$st" = stayed ] && echo ok || echo FAIL)" "$secs"
+		[ "$res" = ok ] || say "      $st"
+		record "$what" "$([ "$res" = ok ] && echo ok || echo FAIL)" "$secs"
 		return
 	fi
-	printf '  %-4s %-58s %6ss  (debian: %s, recorded, not judged)\n' "rec" "$what" "$secs" "$st"
+	printf '  %-4s %-58s %6ss\n        debian: %s (recorded, not judged)\n' "rec" "$what" \
+	    "$secs" "$st"
 	log "STEP $SCEN_NAME | $what | $st | $secs"
-	printf '%s|%s|%s|%s\n' "$SCEN_NAME" "$what" \
-	    "$([ "$st" = stayed ] && echo ok || echo MOVED)" "$secs" >>"$RES_FILE"
+	printf '%s|%s|%s|%s\n' "$SCEN_NAME" "$what" "$res" "$secs" >>"$RES_FILE"
 }
