@@ -17,6 +17,8 @@
 #define VOTE_KEEPER_FILE "vote-memory"
 /* How often the file is written (if changed) or its stamp refreshed. */
 #define VOTE_KEEPER_TICK_MS 1000
+/* After a failed write: keeps a broken disk from filling the log. */
+#define VOTE_KEEPER_RETRY_MS 30000
 
 /*
  * Start after the loop and the cluster registry, before the listener.

@@ -83,17 +83,21 @@ static const struct algo_memory_env keeper_env = {
 	.note = env_note,
 };
 
+/* Write what changed, else refresh the stamp; a failing disk is retried slowly (one log line). */
 static void
 tick_cb(struct loop_timer *t)
 {
+	int r;
 
 	if (keeper_vm == NULL)
 		return;
 	if (vote_memory_dirty(keeper_vm))
-		(void)vote_memory_save(keeper_vm, wall_ms());
+		r = vote_memory_save(keeper_vm, wall_ms());
 	else
-		(void)vote_memory_stamp(keeper_vm, wall_ms(), 0);
-	(void)loop_timer_arm(t, VOTE_KEEPER_TICK_MS);
+		r = vote_memory_stamp(keeper_vm, wall_ms(), 0);
+	if (r != 0)
+		log_msg(LOG_ERR, "vote memory: retrying in %u s", VOTE_KEEPER_RETRY_MS / 1000);
+	(void)loop_timer_arm(t, r == 0 ? VOTE_KEEPER_TICK_MS : VOTE_KEEPER_RETRY_MS);
 }
 
 static int
@@ -190,9 +194,13 @@ vote_keeper_init(const struct qnetd_settings *s, const char *file_name, vote_mem
 	loop_timer_init(&grace_timer, grace_cb, NULL);
 	(void)vote_keeper_load(file_name, want, arg);
 	/* The file now says what this process holds, stamped from now on. */
-	if (vote_memory_save(keeper_vm, wall_ms()) != 0)
-		log_msg(LOG_ERR, "vote memory: %s not writable; will retry", path);
-	(void)loop_timer_arm(&tick_timer, VOTE_KEEPER_TICK_MS);
+	if (vote_memory_save(keeper_vm, wall_ms()) != 0) {
+		log_msg(LOG_ERR, "vote memory: %s not writable; retrying in %u s", path,
+		    VOTE_KEEPER_RETRY_MS / 1000);
+		(void)loop_timer_arm(&tick_timer, VOTE_KEEPER_RETRY_MS);
+	} else {
+		(void)loop_timer_arm(&tick_timer, VOTE_KEEPER_TICK_MS);
+	}
 	algo_memory_env_set(&keeper_env);
 }
 

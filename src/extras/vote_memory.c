@@ -42,8 +42,8 @@ struct vm_record {
 	uint32_t *recall_ids; /* loaded at start, until the grace ends */
 	size_t recall_n;
 	uint32_t recall_algorithm; /* what it was loaded for (notes change algorithm) */
-	uint64_t grace_end_ms; /* monotonic */
-	int noted;             /* noted since it was loaded */
+	uint64_t grace_end_ms;     /* monotonic */
+	int noted;                 /* noted since it was loaded */
 	struct vm_record *next;
 };
 
