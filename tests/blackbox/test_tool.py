@@ -191,9 +191,14 @@ class Daemon:
         os.mkdir(self.dir)
         self.sockpath = os.path.join(self.dir, "qnetd.sock")
         self.port = free_port()
+        s = "lock_file=%s,local_socket_file=%s" % (
+            os.path.join(self.dir, "qnetd.pid"), self.sockpath)
+        with open(QNETD_BIN, "rb") as f:
+            if b"state_dir" in f.read():
+                # Ours: the vote memory stays in the test's directory.
+                s += ",state_dir=%s" % os.path.join(self.dir, "state")
         args = [QNETD_BIN, "-f", "-s", "off", "-l", "127.0.0.1", "-p", str(self.port),
-                "-S", "lock_file=%s,local_socket_file=%s"
-                % (os.path.join(self.dir, "qnetd.pid"), self.sockpath)] + list(extra)
+                "-S", s] + list(extra)
         self.log = open(os.path.join(self.dir, "log"), "wb")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
