@@ -22,8 +22,10 @@
 
 /*
  * Start after the loop and the cluster registry, before the listener.
- * Creates s->state_dir (mode 0700) if missing, loads file_name from it
- * with want (NULL: every cluster) and installs the algorithms' memory.
+ * Creates s->state_dir (mode 0700) if missing, loads every process's file
+ * in it (VOTE_KEEPER_FILE and VOTE_KEEPER_FILE.<worker>) with want (NULL:
+ * every cluster; a worker passes the clusters it owns), writes its own
+ * file_name from then on, and installs the algorithms' memory.
  * Never fails start-up: without a usable directory the daemon runs
  * without memory (logged).  s->state_dir "" turns it off.
  */
@@ -35,6 +37,9 @@ void vote_keeper_init(const struct qnetd_settings *s, const char *file_name,
  * want.  The number of records taken, or -1 (logged).
  */
 long vote_keeper_load(const char *file_name, vote_memory_want_fn want, void *arg);
+
+/* vote_keeper_load for every process's file.  Records taken, or -1. */
+long vote_keeper_load_all(vote_memory_want_fn want, void *arg);
 
 /* Clean stop: write what changed, stamp, fsync; uninstall.  Idempotent. */
 void vote_keeper_fini(void);

@@ -11,6 +11,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -168,6 +169,45 @@ vote_keeper_load(const char *file_name, vote_memory_want_fn want, void *arg)
 	return (n);
 }
 
+/* VOTE_KEEPER_FILE or VOTE_KEEPER_FILE.<worker>, not a temporary file. */
+static int
+keeper_file_name(const char *name)
+{
+	size_t n = strlen(VOTE_KEEPER_FILE), len = strlen(name);
+
+	if (strncmp(name, VOTE_KEEPER_FILE, n) != 0)
+		return (0);
+	if (len >= 4 && strcmp(name + len - 4, ".tmp") == 0)
+		return (0);
+	return (name[n] == '\0' || (name[n] == '.' && name[n + 1] != '\0'));
+}
+
+long
+vote_keeper_load_all(vote_memory_want_fn want, void *arg)
+{
+	struct dirent *de;
+	long n, total;
+	DIR *d;
+
+	if (keeper_vm == NULL)
+		return (-1);
+	d = opendir(keeper_dir);
+	if (d == NULL) {
+		log_msg(LOG_ERR, "vote memory: can't read %s: %s", keeper_dir, strerror(errno));
+		return (-1);
+	}
+	total = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!keeper_file_name(de->d_name) || strlen(de->d_name) > 200)
+			continue;
+		n = vote_keeper_load(de->d_name, want, arg);
+		if (n > 0)
+			total += n;
+	}
+	closedir(d);
+	return (total);
+}
+
 void
 vote_keeper_init(const struct qnetd_settings *s, const char *file_name, vote_memory_want_fn want,
     void *arg)
@@ -192,7 +232,8 @@ vote_keeper_init(const struct qnetd_settings *s, const char *file_name, vote_mem
 	}
 	loop_timer_init(&tick_timer, tick_cb, NULL);
 	loop_timer_init(&grace_timer, grace_cb, NULL);
-	(void)vote_keeper_load(file_name, want, arg);
+	/* Every process's file: after a change of workers a cluster may be ours now. */
+	(void)vote_keeper_load_all(want, arg);
 	/* The file now says what this process holds, stamped from now on. */
 	if (vote_memory_save(keeper_vm, wall_ms()) != 0) {
 		log_msg(LOG_ERR, "vote memory: %s not writable; retrying in %u s", path,

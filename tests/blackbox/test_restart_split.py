@@ -169,6 +169,9 @@ def standing_split(s):
 
 
 def remembered_returns(s):
+    # Written by a worker process: every process reads every file.
+    os.rename(os.path.join(s.state, "vote-memory"),
+              os.path.join(s.state, "vote-memory.7"))
     s.start()
     n1 = s.node(1)
     v1 = n1.pump(1.0)
@@ -178,7 +181,10 @@ def remembered_returns(s):
     expect((v1, v2) == (q.VOTE_NACK, q.VOTE_ACK),
            "node 2 back within the grace: the vote is node 2's (%s, %s)" %
            (name(v1), name(v2)))
+    expect("vote-memory.7: " not in s.d.log() and
+           "remembered" in s.d.log(), "vote-memory.7 (a worker's file) read")
     s.stop(n1, n2)
+    os.unlink(os.path.join(s.state, "vote-memory.7"))
 
 
 def grace_expires(s):
