@@ -28,6 +28,7 @@
 static struct vote_memory *keeper_vm;
 static char keeper_dir[4096];
 static struct loop_timer tick_timer, grace_timer;
+static int keeper_graces; /* a grace runs: recall has something to find */
 
 static uint64_t
 wall_ms(void)
@@ -59,7 +60,8 @@ env_recall(const struct qnetd_cluster *cluster, enum tlv_decision_algorithm algo
     struct algo_recall *out)
 {
 
-	if (keeper_vm == NULL)
+	/* After the graces (nearly always) a decision pays no lookup. */
+	if (keeper_vm == NULL || !keeper_graces)
 		return (0);
 	return (vote_memory_recall(keeper_vm, cluster->name, cluster->name_len, algorithm,
 	    loop_now_ms(), out));
@@ -115,6 +117,7 @@ arm_grace_timer(void)
 	uint64_t end, now;
 
 	end = vote_memory_next_grace_end(keeper_vm);
+	keeper_graces = end != 0;
 	if (end == 0)
 		return;
 	now = loop_now_ms();
@@ -253,6 +256,7 @@ vote_keeper_fini(void)
 	if (keeper_vm == NULL)
 		return;
 	algo_memory_env_set(NULL);
+	keeper_graces = 0;
 	loop_timer_disarm(&tick_timer);
 	loop_timer_disarm(&grace_timer);
 	now = wall_ms();
