@@ -85,6 +85,24 @@ int vote_memory_save(struct vote_memory *vm, uint64_t now_wall_ms);
  */
 int vote_memory_stamp(struct vote_memory *vm, uint64_t now_wall_ms, int sync);
 
+/*
+ * The parts of vote_memory_save, for a writer that does the disk work
+ * elsewhere (vote_writer.c):
+ * - format: the whole file stamped now_wall_ms into *buf (malloc'd, the
+ *   caller frees it); the store counts as written (not dirty) from now
+ *   on.  0, or -1 on out of memory.
+ * - mark_dirty: the write failed after all; the next format carries it.
+ * - file_write: buf to path through path.tmp (0600, fsync, rename, fsync
+ *   of the directory); *fd: the new file, open, for stamping.  0 or an
+ *   errno value.  Neither logs nor touches a store: any thread may call it.
+ * - file_stamp: the stamp of the file open on fd, in place; with sync,
+ *   fsync.  0 or an errno value.  Any thread.
+ */
+int vote_memory_format(struct vote_memory *vm, uint64_t now_wall_ms, char **buf, size_t *len);
+void vote_memory_mark_dirty(struct vote_memory *vm);
+int vote_memory_file_write(const char *path, const char *buf, size_t len, int *fd);
+int vote_memory_file_stamp(int fd, uint64_t now_wall_ms, int sync);
+
 /* The earliest grace end (monotonic ms) of a remembered record; 0: none. */
 uint64_t vote_memory_next_grace_end(const struct vote_memory *vm);
 

@@ -1,13 +1,15 @@
 /*
  * vote_keeper.c - the vote memory in the running daemon (vote_keeper.h).
  *
- * A decision only notes the new partition in memory; the file is
- * written from a loop timer every VOTE_KEEPER_TICK_MS when something
- * changed, so no vote ever waits on a disk write and a burst of changes
- * costs one write.  When nothing changed, the same timer refreshes the
- * stamp in place (a split may stand for hours without the partition
- * changing, and a restart must still find a fresh memory).  A second
- * timer ends the grace of the remembered partitions.
+ * A decision only notes the new partition in memory.  A loop timer,
+ * every VOTE_KEEPER_TICK_MS, formats the file when something changed
+ * (in memory, fast) and hands it to the writer thread (vote_writer.c),
+ * which writes, fsyncs and renames it: no vote, and no other client,
+ * ever waits on the disk, and a burst of changes costs one write.  When
+ * nothing changed, the timer asks the writer to refresh the stamp in
+ * place (a split may stand for hours without the partition changing,
+ * and a restart must still find a fresh memory).  A second timer ends
+ * the grace of the remembered partitions.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -23,10 +25,12 @@
 #include "core/cluster.h"
 #include "core/instance.h"
 #include "extras/vote_keeper.h"
+#include "extras/vote_writer.h"
 #include "net/loop.h"
 
 static struct vote_memory *keeper_vm;
 static char keeper_dir[4096];
+static char keeper_path[sizeof(keeper_dir) + 256];
 static struct loop_timer tick_timer, grace_timer;
 static int keeper_graces; /* a grace runs: recall has something to find */
 
@@ -86,21 +90,47 @@ static const struct algo_memory_env keeper_env = {
 	.note = env_note,
 };
 
-/* Write what changed, else refresh the stamp; a failing disk is retried slowly (one log line). */
+/* Format and hand over the whole file.  0, or -1 on out of memory. */
+static int
+post_content(void)
+{
+	char *buf;
+	size_t len;
+
+	if (vote_memory_format(keeper_vm, wall_ms(), &buf, &len) != 0) {
+		log_msg(LOG_ERR, "vote memory: out of memory formatting the file");
+		return (-1);
+	}
+	vote_writer_post(buf, len);
+	return (0);
+}
+
+/*
+ * Hand what changed to the writer, else a stamp; a failed write (the
+ * writer says so here, it never logs) is logged and retried slowly.
+ */
 static void
 tick_cb(struct loop_timer *t)
 {
-	int r;
+	int err, content;
 
 	if (keeper_vm == NULL)
 		return;
+	err = vote_writer_take_error(&content);
+	if (err != 0) {
+		log_msg(LOG_ERR, "vote memory: can't %s %s: %s; retrying in %u s",
+		    content ? "write" : "stamp", keeper_path, strerror(err),
+		    VOTE_KEEPER_RETRY_MS / 1000);
+		if (content)
+			vote_memory_mark_dirty(keeper_vm);
+		(void)loop_timer_arm(t, VOTE_KEEPER_RETRY_MS);
+		return;
+	}
 	if (vote_memory_dirty(keeper_vm))
-		r = vote_memory_save(keeper_vm, wall_ms());
+		(void)post_content();
 	else
-		r = vote_memory_stamp(keeper_vm, wall_ms(), 0);
-	if (r != 0)
-		log_msg(LOG_ERR, "vote memory: retrying in %u s", VOTE_KEEPER_RETRY_MS / 1000);
-	(void)loop_timer_arm(t, r == 0 ? VOTE_KEEPER_TICK_MS : VOTE_KEEPER_RETRY_MS);
+		vote_writer_stamp(wall_ms());
+	(void)loop_timer_arm(t, VOTE_KEEPER_TICK_MS);
 }
 
 static int
@@ -215,7 +245,6 @@ void
 vote_keeper_init(const struct qnetd_settings *s, const char *file_name, vote_memory_want_fn want,
     void *arg)
 {
-	char path[sizeof(keeper_dir) + 256];
 
 	if (s->state_dir == NULL || s->state_dir[0] == '\0') {
 		log_msg(LOG_INFO, "vote memory: off (no state_dir)");
@@ -227,10 +256,12 @@ vote_keeper_init(const struct qnetd_settings *s, const char *file_name, vote_mem
 		return;
 	}
 	snprintf(keeper_dir, sizeof(keeper_dir), "%s", s->state_dir);
-	snprintf(path, sizeof(path), "%s/%s", keeper_dir, file_name);
-	keeper_vm = vote_memory_new(path);
-	if (keeper_vm == NULL) {
-		log_msg(LOG_ERR, "vote memory: out of memory; off");
+	snprintf(keeper_path, sizeof(keeper_path), "%s/%s", keeper_dir, file_name);
+	keeper_vm = vote_memory_new(keeper_path);
+	if (keeper_vm == NULL || vote_writer_start(keeper_path) != 0) {
+		log_msg(LOG_ERR, "vote memory: out of memory or no writer thread; off");
+		vote_memory_free(keeper_vm);
+		keeper_vm = NULL;
 		return;
 	}
 	loop_timer_init(&tick_timer, tick_cb, NULL);
@@ -238,20 +269,17 @@ vote_keeper_init(const struct qnetd_settings *s, const char *file_name, vote_mem
 	/* Every process's file: after a change of workers a cluster may be ours now. */
 	(void)vote_keeper_load_all(want, arg);
 	/* The file now says what this process holds, stamped from now on. */
-	if (vote_memory_save(keeper_vm, wall_ms()) != 0) {
-		log_msg(LOG_ERR, "vote memory: %s not writable; retrying in %u s", path,
-		    VOTE_KEEPER_RETRY_MS / 1000);
-		(void)loop_timer_arm(&tick_timer, VOTE_KEEPER_RETRY_MS);
-	} else {
-		(void)loop_timer_arm(&tick_timer, VOTE_KEEPER_TICK_MS);
-	}
+	(void)post_content();
+	(void)loop_timer_arm(&tick_timer, VOTE_KEEPER_TICK_MS);
 	algo_memory_env_set(&keeper_env);
 }
 
 void
 vote_keeper_fini(void)
 {
-	uint64_t now;
+	char *buf = NULL;
+	size_t len = 0;
+	int err;
 
 	if (keeper_vm == NULL)
 		return;
@@ -259,10 +287,13 @@ vote_keeper_fini(void)
 	keeper_graces = 0;
 	loop_timer_disarm(&tick_timer);
 	loop_timer_disarm(&grace_timer);
-	now = wall_ms();
-	if (vote_memory_dirty(keeper_vm))
-		(void)vote_memory_save(keeper_vm, now);
-	(void)vote_memory_stamp(keeper_vm, now, 1);
+	/* A clean stop writes the whole file once more: stamped now, fsynced. */
+	if (vote_memory_format(keeper_vm, wall_ms(), &buf, &len) != 0)
+		log_msg(LOG_ERR, "vote memory: out of memory formatting the file");
+	err = vote_writer_stop(buf, len, wall_ms());
+	if (err != 0)
+		log_msg(LOG_ERR, "vote memory: can't write %s at stop: %s", keeper_path,
+		    strerror(err));
 	vote_memory_free(keeper_vm);
 	keeper_vm = NULL;
 }

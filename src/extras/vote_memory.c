@@ -453,53 +453,98 @@ vm_collect(struct vote_memory *vm)
 }
 
 int
-vote_memory_save(struct vote_memory *vm, uint64_t now_wall_ms)
+vote_memory_format(struct vote_memory *vm, uint64_t now_wall_ms, char **buf, size_t *len)
 {
 	struct vm_buf b = { NULL, 0, 0 };
-	char tmp[4096];
-	int fd, res = -1;
 
 	vm_collect(vm);
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", vm->path) >= sizeof(tmp))
-		return (-1);
 	if (vm_format(vm, &b, now_wall_ms) != 0) {
-		log_msg(LOG_ERR, "vote memory: out of memory formatting %s", vm->path);
-		goto out;
+		free(b.p);
+		return (-1);
 	}
+	vm->dirty = 0;
+	*buf = b.p;
+	*len = b.len;
+	return (0);
+}
+
+void
+vote_memory_mark_dirty(struct vote_memory *vm)
+{
+
+	vm->dirty = 1;
+}
+
+int
+vote_memory_file_write(const char *path, const char *buf, size_t len, int *fd_out)
+{
+	char tmp[4096];
+	int fd, err;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return (ENAMETOOLONG);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		log_msg(LOG_ERR, "vote memory: can't create %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (fchmod(fd, 0600) != 0 || vm_write_all(fd, b.p, b.len) != 0 || fsync(fd) != 0 ||
-	    rename(tmp, vm->path) != 0) {
-		log_msg(LOG_ERR, "vote memory: can't write %s: %s", vm->path, strerror(errno));
+	if (fd < 0)
+		return (errno);
+	if (fchmod(fd, 0600) != 0 || vm_write_all(fd, buf, len) != 0 || fsync(fd) != 0 ||
+	    rename(tmp, path) != 0) {
+		err = errno != 0 ? errno : EIO;
 		close(fd);
 		(void)unlink(tmp);
-		goto out;
+		return (err);
 	}
-	vm_sync_dir(vm->path);
+	vm_sync_dir(path);
+	*fd_out = fd;
+	return (0);
+}
+
+int
+vote_memory_file_stamp(int fd, uint64_t now_wall_ms, int sync)
+{
+	char digits[VM_STAMP_DIGITS + 1];
+
+	snprintf(digits, sizeof(digits), "%0*" PRIu64, VM_STAMP_DIGITS, now_wall_ms);
+	if (pwrite(fd, digits, VM_STAMP_DIGITS, (off_t)VM_STAMP_OFFSET) != VM_STAMP_DIGITS)
+		return (errno != 0 ? errno : EIO);
+	if (sync && fsync(fd) != 0)
+		return (errno);
+	return (0);
+}
+
+int
+vote_memory_save(struct vote_memory *vm, uint64_t now_wall_ms)
+{
+	char *buf;
+	size_t len;
+	int fd, err;
+
+	if (vote_memory_format(vm, now_wall_ms, &buf, &len) != 0) {
+		log_msg(LOG_ERR, "vote memory: out of memory formatting %s", vm->path);
+		return (-1);
+	}
+	err = vote_memory_file_write(vm->path, buf, len, &fd);
+	free(buf);
+	if (err != 0) {
+		log_msg(LOG_ERR, "vote memory: can't write %s: %s", vm->path, strerror(err));
+		vm->dirty = 1;
+		return (-1);
+	}
 	if (vm->fd >= 0)
 		close(vm->fd);
 	vm->fd = fd;
-	vm->dirty = 0;
-	res = 0;
-out:
-	free(b.p);
-	return (res);
+	return (0);
 }
 
 int
 vote_memory_stamp(struct vote_memory *vm, uint64_t now_wall_ms, int sync)
 {
-	char digits[VM_STAMP_DIGITS + 1];
+	int err;
 
 	if (vm->fd < 0)
 		return (vote_memory_save(vm, now_wall_ms));
-	snprintf(digits, sizeof(digits), "%0*" PRIu64, VM_STAMP_DIGITS, now_wall_ms);
-	if (pwrite(vm->fd, digits, VM_STAMP_DIGITS, (off_t)VM_STAMP_OFFSET) != VM_STAMP_DIGITS ||
-	    (sync && fsync(vm->fd) != 0)) {
-		log_msg(LOG_ERR, "vote memory: can't stamp %s: %s", vm->path, strerror(errno));
+	err = vote_memory_file_stamp(vm->fd, now_wall_ms, sync);
+	if (err != 0) {
+		log_msg(LOG_ERR, "vote memory: can't stamp %s: %s", vm->path, strerror(err));
 		return (-1);
 	}
 	return (0);
