@@ -7,6 +7,7 @@
 #   make soak [SOAK_S=1800] [SANITIZE=...]  churn, then check RSS, fds, findings
 #   make install DESTDIR=... PREFIX=/usr   (and make uninstall)
 #   make deb             the Debian package qnetd, in $(BUILD)/deb/
+#                        (DEB_VERSION=V: version V instead of debian/changelog's)
 
 PREFIX    ?= /usr
 BINDIR    ?= $(PREFIX)/bin
@@ -213,6 +214,11 @@ deb:
 	mkdir -p $(DEB_DIR)/qnetd
 	tar --exclude=./.git --exclude=./build --exclude='./build-*' -cf - . | \
 		tar -C $(DEB_DIR)/qnetd -xf -
+	# DEB_VERSION=V: the package version V instead of debian/changelog's
+	# (in the copy only), e.g. a second, newer build to test an upgrade.
+	if [ -n "$(DEB_VERSION)" ]; then \
+		sed -i '1s/([^)]*)/($(DEB_VERSION))/' $(DEB_DIR)/qnetd/debian/changelog; \
+	fi
 	# A clean environment: variables given to this make (BUILD=...) must not
 	# reach the package build's own make (through MAKEFLAGS or the
 	# environment, where make puts command-line variables).
