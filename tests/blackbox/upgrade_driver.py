@@ -159,6 +159,13 @@ class World:
         t0); returns when the last node had its vote again (t0) or now."""
         end = time.monotonic() + CONVERGE_S
         while time.monotonic() < end:
+            if holder is not None and t0 is not None:
+                other = [e for n in self.nodes if n.name == "upa/%d" % (
+                    3 - holder) for e in n.since(t0)
+                    if e[1] == "vote" and e[2] == ACK]
+                if other:
+                    raise Fail("%s: upa's vote moved from node %d to node "
+                               "%d" % (what, holder, 3 - holder))
             if self.converged(holder):
                 if t0 is None:
                     return time.monotonic()
