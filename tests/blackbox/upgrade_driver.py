@@ -192,6 +192,11 @@ class World:
         t1 = time.monotonic()
         print("  | " + out.strip().replace("\n", "\n  | "), flush=True)
         t2 = self.wait(want_split_holder, label, t0)
+        enabled = subprocess.run(
+            ["systemctl", "is-enabled", "corosync-qnetd.service"],
+            stdout=subprocess.PIPE, text=True).stdout.strip()
+        check(enabled == "enabled",
+              "%s: the service is enabled (comes up at boot)" % label)
         check(service_pid() not in (None, pid0),
               "%s: a new daemon process serves (pid %s -> %s)" %
               (label, pid0, service_pid()))
