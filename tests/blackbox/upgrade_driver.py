@@ -192,10 +192,7 @@ class World:
         t1 = time.monotonic()
         print("  | " + out.strip().replace("\n", "\n  | "), flush=True)
         t2 = self.wait(want_split_holder, label, t0)
-        enabled = subprocess.run(
-            ["systemctl", "is-enabled", "corosync-qnetd.service"],
-            stdout=subprocess.PIPE, text=True).stdout.strip()
-        check(enabled == "enabled",
+        check(is_enabled() == "enabled",
               "%s: the service is enabled (comes up at boot)" % label)
         check(service_pid() not in (None, pid0),
               "%s: a new daemon process serves (pid %s -> %s)" %
@@ -244,6 +241,12 @@ def service_pid():
     return None if out in ("", "0") else out
 
 
+def is_enabled():
+    return subprocess.run(["systemctl", "is-enabled",
+                           "corosync-qnetd.service"], stdout=subprocess.PIPE,
+                          text=True).stdout.strip()
+
+
 def owner_of(path):
     return sh("dpkg", "-S", path).split(":")[0]
 
@@ -271,6 +274,10 @@ def debian_purge_deletes_db():
           "(docs/admin.md warns)" % QDB)
     sh("cp", "-a", keep, QDB)
     shutil.rmtree(keep)
+    # Its purge also forgets the enablement of the unit, ours now.
+    check(is_enabled() == "disabled",
+          "... and disables our service (docs/admin.md: enable it again)")
+    sh("systemctl", "enable", "corosync-qnetd.service")
     check(status_of("qnetd").startswith("install ok installed"),
           "ours stays installed")
 
@@ -292,6 +299,8 @@ def ours_purge_keeps_db(w):
           "... and user coroqnetd, which Debian's service runs as")
     check("corosync-qnetd is installed" in out,
           "... and says why: %s" % out.strip().replace("\n", " | "))
+    check(is_enabled() == "enabled",
+          "... and Debian's service stays enabled (comes up at boot)")
     for f in os.listdir(aside):
         shutil.move(os.path.join(aside, f), QDB)
     sh("systemctl", "restart", "corosync-qnetd.service")
