@@ -183,8 +183,10 @@ class World:
 
     def switch(self, label, cmd, want_split_holder):
         """Run cmd (the package change) under the connected fleet; wait
-        until every node is back; record the figures.  Returns the node
-        of upa holding the vote afterwards."""
+        until every node is back (upa's vote on node want_split_holder,
+        or on either node when None); record the figures.  Returns (the
+        node of upa holding the vote afterwards, ACKs the other node of
+        upa got meanwhile)."""
         before = self.holder("upa")
         pid0 = service_pid()
         t0 = time.monotonic()
@@ -197,6 +199,11 @@ class World:
         check(service_pid() not in (None, pid0),
               "%s: a new daemon process serves (pid %s -> %s)" %
               (label, pid0, service_pid()))
+        return self.report(label, before, t0, t1, t2)
+
+    def report(self, label, before, t0, t1, t2):
+        """The figures of one switch started at t0, dpkg done at t1, every
+        node voting again at t2; see switch() for what it returns."""
         gap = self.prober.gap(t0)
         downs = []
         for n in self.nodes:
