@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "enroll/ca_lock.h"
@@ -16,6 +17,7 @@ int
 ca_lock_acquire(const char *state_dir)
 {
 	char path[4096];
+	struct stat st;
 	int fd;
 
 	if (state_file_ensure_dir(state_dir) != 0)
@@ -28,6 +30,11 @@ ca_lock_acquire(const char *state_dir)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return (-1);
+	/* Root's -s must not leave a lock file the service (the daemon's user) cannot open. */
+	if (geteuid() == 0 && stat(state_dir, &st) == 0 && fchown(fd, st.st_uid, st.st_gid) != 0) {
+		close(fd);
+		return (-1);
+	}
 	while (flock(fd, LOCK_EX) != 0) {
 		if (errno != EINTR) {
 			close(fd);
