@@ -201,6 +201,26 @@ assert c["oldcl"]["path"] == "import" and c["oldcl"]["serial"] == "67"
 assert c["attacker0"]["revoked"] is False and c["attacker0"]["last_seen"] is None
 assert len(c["attacker0"]["sha256"]) == 64
 PY
+# LAST_SEEN from the daemon's status (corosync-qnetd-tool -j): a stand-in
+# tool prints a status whose cluster attacker0 presented this certificate.
+sha=$(openssl x509 -inform der -in "$CRT" -outform der | openssl dgst -sha256 -r | cut -d' ' -f1)
+cat > "$T/fake-tool" <<EOT
+#!/bin/sh
+[ "\$1" = -j ] || exit 1
+echo '{"certificates": {"ca": {"not_after": 1}}, "clusters": [{"name": "oldcl"},
+ {"name": "attacker0", "certificate": {"serial": "68", "sha256": "$sha", "not_after": 2, "last_seen": 1700000000}}]}'
+EOT
+chmod 755 "$T/fake-tool"
+run seen env QNETD_TOOL="$T/fake-tool" "$CERTUTIL" -l -j
+expect_rc 0 seen
+python3 - "$T/seen.out" <<'PY' || fail "last_seen: $(cat "$T/seen.out")"
+import json, sys
+c = {x["cluster"]: x for x in json.load(open(sys.argv[1]))["certificates"]}
+assert c["attacker0"]["last_seen"] == 1700000000, c["attacker0"]
+assert c["oldcl"]["last_seen"] is None
+PY
+run seent env QNETD_TOOL="$T/fake-tool" "$CERTUTIL" -l
+grep -q '^68 .*2023-11-14 22:13:20 UTC' "$T/seent.out" || fail "text last seen: $(cat "$T/seent.out")"
 run strict "$CERTUTIL" -s -x -c "$T/attacker.req" -n attacker0
 expect_rc 3 strict
 grep -q 'already has an unrevoked certificate' "$T/strict.err" || fail "strict message"
