@@ -17,7 +17,7 @@
 #include "enroll/ca_lock.h"
 #include "enroll/digest.h"
 #include "enroll/registry.h"
-#include "enroll/revoked.h"
+#include "enroll/revoked_write.h"
 
 /* Loads the registry under the lock, saving it when it was just imported. */
 static int

@@ -16,7 +16,7 @@
 #include "enroll/ca_lock.h"
 #include "enroll/digest.h"
 #include "enroll/registry.h"
-#include "enroll/revoked.h"
+#include "enroll/revoked_write.h"
 
 /* SHA-256 hex of the CA's subject Name: the issuer of every certificate it signed. */
 static int

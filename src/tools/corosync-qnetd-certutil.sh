@@ -346,7 +346,7 @@ revoke()
 	ca_helper revoke "$revoke_target" || exit $?
 	write_crl
 	echo "CRL written to $DB_DIR"
-	echo "Run 'systemctl reload corosync-qnetd' so that the running daemon refuses it"
+	echo "Run 'systemctl kill -s HUP corosync-qnetd' so that the running daemon refuses it"
 }
 
 operation=

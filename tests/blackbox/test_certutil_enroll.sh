@@ -264,7 +264,7 @@ expect_rc 1 wd2
 run rv "$CERTUTIL" -r attacker0
 expect_rc 0 rv
 grep -q '^Revoked certificate serial 68 of cluster attacker0$' "$T/rv.out" || fail "rv: $(cat "$T/rv.out")"
-grep -q 'systemctl reload corosync-qnetd' "$T/rv.out" || fail "no reload hint"
+grep -q 'systemctl kill -s HUP corosync-qnetd' "$T/rv.out" || fail "no reload hint"
 # SHA-256 of the DER of the certificates' issuer Name (the CA's subject).
 issuer=$(certutil -L -d "$QDB" -n "QNet CA" -r | python3 -c '
 import sys, hashlib

@@ -1,11 +1,11 @@
 /*
- * revoked.h - the revoked file of the state directory, which the daemon
+ * revoked_write.h - the revoked file of the state directory, which the daemon
  * reads at start and on SIGHUP: one line per revoked certificate,
  *   <sha256hex(DER of the issuer Name)> <serial hex> <cluster>
  * Written only under the CA lock.
  */
-#ifndef QNETD_ENROLL_REVOKED_H
-#define QNETD_ENROLL_REVOKED_H
+#ifndef QNETD_ENROLL_REVOKED_WRITE_H
+#define QNETD_ENROLL_REVOKED_WRITE_H
 
 #include <stddef.h>
 

@@ -1,12 +1,12 @@
 /*
- * revoked.c - append to the revoked list the daemon reads.
+ * revoked_write.c - append to the revoked list the daemon reads.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "enroll/revoked.h"
+#include "enroll/revoked_write.h"
 
 /* 1 when text already has a line "<issuer> <serial> ...". */
 static int
