@@ -10,10 +10,14 @@
 #  2. 20 concurrent -s never share a serial number;
 #  3. an RSA 1024 request is refused and leaves nothing;
 #  4. the registry is imported from the cluster-*.crt files already there,
-#     lists (text, JSON), and -x refuses a second certificate;
+#     lists (text, JSON, with last_seen from the running daemon), and -x
+#     refuses a second certificate;
 #  5. tokens: -t prints the token and the join command with the right
 #     pins, -T lists it, -W withdraws it;
-#  6. -r revokes: registry, revoked list, CRL in the NSS database.
+#  6. -r revokes: registry, revoked list, CRL in the NSS database; our
+#     daemon closes the live connection on SIGHUP and refuses the
+#     certificate, and Debian's daemon (when installed) refuses it from
+#     the CRL alone, having accepted it before.
 #
 # Env: BUILD, CERTUTIL (default $BUILD/corosync-qnetd-certutil),
 # QNETD_BIN (default $BUILD/corosync-qnetd; part 1's daemon check is
@@ -80,6 +84,70 @@ node_req() {
 	    > /dev/null 2>&1 || fail "certutil -R $name"
 }
 
+# start_daemon BINARY [ARGS...]: a daemon with TLS required on a free port,
+# the scratch database, its socket in $T.
+start_daemon() {
+	bin=$1
+	shift
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	"$bin" -f -s on -c on -l 127.0.0.1 -p "$port" \
+	    -S "nss_db_dir=$QDB,lock_file=$T/qnetd.pid,local_socket_file=$T/qnetd.sock" "$@" \
+	    > "$T/qnetd.log" 2>&1 &
+	daemon_pid=$!
+	i=0
+	until python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" \
+	    2> /dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$daemon_pid" 2> /dev/null; then
+			cat "$T/qnetd.log"
+			fail "daemon $bin did not start"
+		fi
+		sleep 0.1
+	done
+}
+
+stop_daemon() {
+	kill "$daemon_pid"
+	wait "$daemon_pid" 2> /dev/null
+	daemon_pid=
+}
+
+client() {
+	timeout 20 python3 "$top/tests/blackbox/tls_init_client.py" 127.0.0.1 "$port" \
+	    "$1" "$T/attacker.pem" "$T/ca.pem"
+}
+
+# hold CLUSTER OUT SECONDS: INIT as CLUSTER, write the outcome to OUT, keep
+# the connection SECONDS longer (a connected cluster for the daemon).
+hold() {
+	timeout $(($3 + 20)) python3 -c '
+import importlib.util, ssl, sys, time
+spec = importlib.util.spec_from_file_location("c", sys.argv[1])
+c = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(c)
+out, secs = sys.argv[7], float(sys.argv[8])
+close = ssl.SSLSocket.close
+def held(self):
+    sys.stdout.flush()
+    time.sleep(secs)
+    close(self)
+ssl.SSLSocket.close = held
+sys.argv = sys.argv[1:7]
+sys.stdout = open(out, "w")
+c.main()' "$top/tests/blackbox/tls_init_client.py" 127.0.0.1 "$port" "$1" \
+	    "$T/attacker.pem" "$T/ca.pem" "$2" "$3"
+}
+
+# wait_for FILE TEXT: until FILE holds TEXT (10 s at most).
+wait_for() {
+	i=0
+	until grep -q "$2" "$1" 2> /dev/null; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && fail "$1: '$(cat "$1" 2> /dev/null)', waited for $2"
+		sleep 0.1
+	done
+}
+
 head -c 64 /dev/urandom > "$T/noise"
 run init "$CERTUTIL" -i
 expect_rc 0 init
@@ -123,25 +191,7 @@ if [ -x "$QNETD_BIN" ]; then
 		openssl pkcs12 -in "$T/attacker.p12" -passin pass: -nocerts -nodes
 	} > "$T/attacker.pem" 2> /dev/null || fail "p12 to PEM"
 	certutil -L -d "$QDB" -n "QNet CA" -a > "$T/ca.pem" || fail "CA PEM"
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	"$QNETD_BIN" -f -s on -c on -l 127.0.0.1 -p "$port" \
-	    -S "nss_db_dir=$QDB,lock_file=$T/qnetd.pid,local_socket_file=$T/qnetd.sock" \
-	    > "$T/qnetd.log" 2>&1 &
-	daemon_pid=$!
-	i=0
-	until python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" \
-	    2> /dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$daemon_pid" 2> /dev/null; then
-			cat "$T/qnetd.log"
-			fail "daemon did not start"
-		fi
-		sleep 0.1
-	done
-	client() {
-		timeout 20 python3 "$top/tests/blackbox/tls_init_client.py" 127.0.0.1 "$port" \
-		    "$1" "$T/attacker.pem" "$T/ca.pem"
-	}
+	start_daemon "$QNETD_BIN" -S "state_dir=$STATE"
 	res=$(client attacker0) || fail "client crashed"
 	[ "$res" = init-ok ] || { cat "$T/qnetd.log"; fail "attacker0 with its own certificate: $res"; }
 	res=$(client victim0) || fail "client crashed"
@@ -149,11 +199,31 @@ if [ -x "$QNETD_BIN" ]; then
 	case $res in
 	init-ok) cat "$T/qnetd.log"; fail "certificate for attacker0 accepted for victim0" ;;
 	esac
-	kill "$daemon_pid"
-	wait "$daemon_pid" 2> /dev/null
-	daemon_pid=
+	# -l shows when the running daemon last saw the certificate.
+	hold attacker0 "$T/held1" 8 &
+	held_pid=$!
+	wait_for "$T/held1" init-ok
+	run seen1 env QNETD_TOOL="$BUILD/corosync-qnetd-tool -p $T/qnetd.sock" "$CERTUTIL" -l -j
+	expect_rc 0 seen1
+	python3 - "$T/seen1.out" <<'PY' || fail "last_seen from the daemon: $(cat "$T/seen1.out")"
+import json, sys, time
+c = {x["cluster"]: x for x in json.load(open(sys.argv[1]))["certificates"]}
+assert abs(c["attacker0"]["last_seen"] - time.time()) < 60, c["attacker0"]
+assert c["oldcl"]["last_seen"] is None
+PY
+	kill "$held_pid" 2> /dev/null
+	wait "$held_pid" 2> /dev/null
+	stop_daemon
 else
 	echo "daemon not built: TLS part of check 1 skipped"
+fi
+# Debian's daemon takes the certificate too (the control for the CRL check
+# of part 6).
+if [ -x /usr/bin/corosync-qnetd ] && [ -s "$T/attacker.pem" ]; then
+	start_daemon /usr/bin/corosync-qnetd
+	res=$(client attacker0) || fail "client crashed"
+	[ "$res" = init-ok ] || { cat "$T/qnetd.log"; fail "Debian's daemon refused attacker0: $res"; }
+	stop_daemon
 fi
 
 # ---- 2. concurrent signers -------------------------------------------------
@@ -261,8 +331,26 @@ run wd2 "$CERTUTIL" -W "$id"
 expect_rc 1 wd2
 
 # ---- 6. revocation ---------------------------------------------------------
+if [ -x "$QNETD_BIN" ]; then
+	start_daemon "$QNETD_BIN" -S "state_dir=$STATE"
+	hold attacker0 "$T/held2" 30 &
+	held_pid=$!
+	wait_for "$T/held2" init-ok
+fi
 run rv "$CERTUTIL" -r attacker0
 expect_rc 0 rv
+if [ -x "$QNETD_BIN" ]; then
+	# SIGHUP: the daemon reads the revoked list, closes the live connection
+	# and refuses new ones with that certificate.
+	kill -HUP "$daemon_pid"
+	wait_for "$T/qnetd.log" "cluster attacker0 .*is revoked: closing the connection"
+	res=$(client attacker0) || fail "client crashed"
+	echo "revoked attacker0 after SIGHUP: $res"
+	[ "$res" = init-ok ] && fail "revoked certificate accepted after SIGHUP"
+	kill "$held_pid" 2> /dev/null
+	wait "$held_pid" 2> /dev/null
+	stop_daemon
+fi
 grep -q '^Revoked certificate serial 68 of cluster attacker0$' "$T/rv.out" || fail "rv: $(cat "$T/rv.out")"
 grep -q 'systemctl kill -s HUP corosync-qnetd' "$T/rv.out" || fail "no reload hint"
 # SHA-256 of the DER of the certificates' issuer Name (the CA's subject).
@@ -295,5 +383,16 @@ grep -q ' 6a conc[0-9]*$' "$STATE/revoked" || fail "revoke by serial"
 crlutil -L -d "$QDB" -n "QNet CA" | grep -q 'Serial Number: 106 (0x6a)' || fail "CRL lacks 106"
 run rv3 "$CERTUTIL" -r nosuchcluster
 expect_rc 1 rv3
+# The CRL alone (no revoked list): Debian's daemon refuses the revoked
+# certificate from its start.
+if [ -x /usr/bin/corosync-qnetd ] && [ -s "$T/attacker.pem" ]; then
+	start_daemon /usr/bin/corosync-qnetd
+	res=$(client attacker0) || fail "client crashed"
+	echo "revoked attacker0 against Debian's daemon with the CRL: $res"
+	[ "$res" = init-ok ] && { cat "$T/qnetd.log"; fail "Debian's daemon accepted a certificate the CRL revokes"; }
+	stop_daemon
+else
+	echo "Debian's corosync-qnetd not installed: CRL not checked with it"
+fi
 echo "certutil enrollment checks passed"
 exit 0
