@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "core/cluster.h"
-#include "core/cluster_cursor.h"
 
 #define CLUSTER_REGISTRY_MIN_BUCKETS 64
 
@@ -49,6 +48,7 @@ cluster_registry_init(struct cluster_registry *reg)
 	reg->count = 0;
 	TAILQ_INIT(&reg->clusters);
 	TAILQ_INIT(&reg->cursors);
+	reg->hooks = NULL;
 	return (0);
 }
 
@@ -67,7 +67,8 @@ cluster_registry_destroy(struct cluster_registry *reg)
 {
 	struct qnetd_cluster *cluster;
 
-	cluster_cursor_detach_all(reg);
+	if (reg->hooks != NULL)
+		reg->hooks->destroyed(reg);
 	while ((cluster = TAILQ_FIRST(&reg->clusters)) != NULL) {
 		TAILQ_REMOVE(&reg->clusters, cluster, entries);
 		cluster_free(cluster);
@@ -156,7 +157,8 @@ cluster_unlink(struct cluster_registry *reg, struct qnetd_cluster *cluster)
 		pp = &(*pp)->hash_next;
 	if (*pp != NULL)
 		*pp = cluster->hash_next;
-	cluster_cursor_cluster_removed(reg, cluster);
+	if (reg->hooks != NULL)
+		reg->hooks->cluster_removed(reg, cluster);
 	TAILQ_REMOVE(&reg->clusters, cluster, entries);
 	reg->count--;
 }
@@ -206,7 +208,8 @@ cluster_registry_del_client(struct cluster_registry *reg, struct qnetd_client *c
 	cluster = client->cluster;
 	if (cluster == NULL)
 		return;
-	cluster_cursor_client_removed(reg, client);
+	if (reg->hooks != NULL)
+		reg->hooks->client_removed(reg, client);
 	TAILQ_REMOVE(&cluster->clients, client, cluster_entries);
 	cluster->client_count--;
 	client->cluster = NULL;
