@@ -28,7 +28,7 @@
 #include "control/ipc.h"
 #include "control/ipc_cmd.h"
 #include "core/instance.h"
-#include "extras/metrics.h"
+#include "core/metrics_counters.h"
 #include "net/acceptor.h"
 #include "net/loop.h"
 
@@ -203,6 +203,26 @@ conn_write(struct ipc_conn *conn, int filled)
 		log_msg(LOG_DEBUG, "IPC client requested shutdown");
 		listener_close();
 		instance_request_shutdown();
+	}
+}
+
+/* The metrics label of an IPC command. */
+static enum metrics_ipc_cmd
+metrics_ipc_cmd_of(enum ipc_cmd_type type)
+{
+	switch (type) {
+	case IPC_CMD_STATUS:
+		return (M_IPC_STATUS);
+	case IPC_CMD_LIST:
+		return (M_IPC_LIST);
+	case IPC_CMD_SHUTDOWN:
+		return (M_IPC_SHUTDOWN);
+	case IPC_CMD_JSON:
+		return (M_IPC_JSON);
+	case IPC_CMD_HEALTH:
+		return (M_IPC_HEALTH);
+	default:
+		return (M_IPC_OTHER);
 	}
 }
 

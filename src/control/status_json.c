@@ -12,8 +12,8 @@
 
 #include "control/status_json.h"
 #include "core/cluster.h"
+#include "core/metrics_counters.h"
 #include "extras/events.h"
-#include "extras/metrics.h"
 #include "net/listener.h"
 
 static status_json_tls_fn tls_fn;

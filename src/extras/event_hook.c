@@ -19,8 +19,8 @@
 
 #include "base/log.h"
 #include "base/text.h"
+#include "core/metrics_counters.h"
 #include "extras/event_hook.h"
-#include "extras/metrics.h"
 #include "net/loop.h"
 
 #define VALUE_MAX 256

@@ -11,10 +11,10 @@
 
 #include "base/log.h"
 #include "control/status_json.h"
+#include "core/metrics_counters.h"
 #include "extras/event_hook.h"
 #include "extras/events.h"
 #include "extras/extra.h"
-#include "extras/metrics.h"
 #include "extras/metrics_http.h"
 #include "net/conn.h"
 #include "net/listener.h"

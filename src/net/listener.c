@@ -16,7 +16,7 @@
 
 #include "base/log.h"
 #include "core/instance.h"
-#include "extras/metrics.h"
+#include "core/metrics_counters.h"
 #include "net/acceptor.h"
 #include "net/conn.h"
 #include "net/listener.h"
