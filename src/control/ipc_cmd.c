@@ -14,12 +14,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "control/health.h"
 #include "control/ipc_cmd.h"
 #include "control/ipc_lex.h"
 #include "control/status_json.h"
 #include "core/cluster.h"
 #include "core/cluster_cursor.h"
-#include "extras/extra.h"
 
 static const char *
 tls_str(enum tlv_tls_supported tls)
@@ -623,7 +623,7 @@ reply_health(const struct qnetd_instance *instance, size_t max_size, struct wbuf
 {
 	char why[256];
 
-	if (extra_health(instance, why, sizeof(why)) != 0)
+	if (health_check(instance, why, sizeof(why)) != 0)
 		return (reply_error(out, max_size, why, NULL));
 	put_fmt(out, "%s\n", why);
 

@@ -166,29 +166,3 @@ extra_reload(const struct qnetd_settings *s)
 	metrics_inc(res == 0 ? M_RELOADS : M_RELOAD_FAILURES);
 	return (res);
 }
-
-int
-extra_health(const struct qnetd_instance *instance, char *why, size_t len)
-{
-	const struct qnetd_settings *s = instance->settings;
-
-	if (s == NULL) {
-		snprintf(why, len, "not started");
-		return (-1);
-	}
-	if (instance->shutting_down) {
-		snprintf(why, len, "shutting down");
-		return (-1);
-	}
-	if (!listener_is_open()) {
-		snprintf(why, len, "listener on %s is not accepting", listener_display_addr());
-		return (-1);
-	}
-	if (s->tls != TLV_TLS_UNSUPPORTED && !tls_available()) {
-		snprintf(why, len, "TLS is on but no server certificate is loaded");
-		return (-1);
-	}
-	snprintf(why, len, "healthy: listening on %s, %zu clients, %zu clusters",
-	    listener_display_addr(), instance->client_count, instance->clusters.count);
-	return (0);
-}

@@ -18,8 +18,8 @@
 
 #include "base/log.h"
 #include "codec/wbuf.h"
+#include "control/health.h"
 #include "core/instance.h"
-#include "extras/extra.h"
 #include "extras/metrics.h"
 #include "extras/metrics_http.h"
 #include "net/acceptor.h"
@@ -121,7 +121,7 @@ answer(struct http_conn *c)
 		wbuf_destroy(&body);
 	} else if (strcmp(path, "/healthz") == 0) {
 		char line[300];
-		int ok = extra_health(&qnetd_instance, why, sizeof(why)) == 0;
+		int ok = health_check(&qnetd_instance, why, sizeof(why)) == 0;
 		int n = snprintf(line, sizeof(line), "%s\n", why);
 
 		respond(c, ok ? "200 OK" : "503 Service Unavailable", text, line, (size_t)n);
