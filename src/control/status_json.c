@@ -13,10 +13,19 @@
 #include "control/status_json.h"
 #include "core/cluster.h"
 #include "core/metrics_counters.h"
-#include "extras/events.h"
 #include "net/listener.h"
 
 static status_json_tls_fn tls_fn;
+static status_json_conflicts_fn conflicts_fn;
+static status_json_fingerprint_fn fingerprint_fn;
+
+void
+status_json_set_events_fns(status_json_conflicts_fn conflicts,
+    status_json_fingerprint_fn fingerprint)
+{
+	conflicts_fn = conflicts;
+	fingerprint_fn = fingerprint;
+}
 
 void
 status_json_set_tls_fn(status_json_tls_fn fn)
@@ -180,7 +189,7 @@ static void
 put_conflicts(struct wbuf *out)
 {
 	const struct events_conflict *r;
-	size_t i, n = events_conflicts(&r);
+	size_t i, n = conflicts_fn != NULL ? conflicts_fn(&r) : 0;
 
 	key(out, "identity_conflicts", 0);
 	wbuf_put_u8(out, '[');
@@ -289,7 +298,8 @@ put_tls(struct wbuf *out, const struct qnetd_client *c)
 	    c->tls_started && c->tls_peer_certificate_verified, 0);
 	key_str(out, "protocol", have ? proto : NULL, 0);
 	key_str(out, "cipher", have ? cipher : NULL, 0);
-	key_str(out, "client_certificate_sha256", events_client_fingerprint(c), 0);
+	key_str(out, "client_certificate_sha256", fingerprint_fn != NULL ? fingerprint_fn(c) : NULL,
+	    0);
 	wbuf_put_u8(out, '}');
 }
 

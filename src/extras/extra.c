@@ -121,6 +121,7 @@ extra_init(const struct qnetd_settings *s)
 {
 	foreground = s->foreground;
 	status_json_set_tls_fn(tls_info);
+	status_json_set_events_fns(events_conflicts, events_client_fingerprint);
 	events_init(s);
 	if (s->log_level_file != NULL && load_log_level(s->log_level_file) != 0)
 		return (-1);
