@@ -8,8 +8,7 @@
 
 static struct metrics_counters m;
 
-const uint64_t metrics_lag_bounds_ms[METRICS_LAG_BUCKETS] = { 1, 5, 10, 50, 100, 500, 1000,
-	5000 };
+const uint64_t metrics_lag_bounds_ms[METRICS_LAG_BUCKETS] = { 1, 5, 10, 50, 100, 500, 1000, 5000 };
 
 const struct metrics_counters *
 metrics_counters(void)
