@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "base/keyed_hash.h"
 #include "core/client.h"
 
 TAILQ_HEAD(qnetd_client_list, qnetd_client);
@@ -41,6 +42,7 @@ struct qnetd_cluster {
 };
 
 struct cluster_registry {
+	struct keyed_hash_key hash_key; /* random per registry (per start) */
 	struct qnetd_cluster **buckets;
 	size_t nbuckets;
 	size_t count;

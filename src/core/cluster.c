@@ -12,35 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/keyed_hash.h"
 #include "core/cluster.h"
 
 #define CLUSTER_REGISTRY_MIN_BUCKETS 64
-
-static uint64_t
-cluster_name_hash(const char *name, size_t len)
-{
-	uint64_t h;
-	size_t i;
-
-	h = 0xcbf29ce484222325ULL;
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)name[i];
-		h *= 0x100000001b3ULL;
-	}
-	return (h);
-}
 
 static size_t
 cluster_bucket(const struct cluster_registry *reg, const char *name, size_t len)
 {
 
-	return ((size_t)(cluster_name_hash(name, len) & (reg->nbuckets - 1)));
+	/* Keyed: a peer that picks cluster names cannot pick their bucket. */
+	return ((size_t)(keyed_hash(&reg->hash_key, name, len) & (reg->nbuckets - 1)));
 }
 
 int
 cluster_registry_init(struct cluster_registry *reg)
 {
 
+	/* A weak key (no randomness at all) still works; it is only guessable. */
+	(void)keyed_hash_key_random(&reg->hash_key);
 	reg->buckets = calloc(CLUSTER_REGISTRY_MIN_BUCKETS, sizeof(*reg->buckets));
 	if (reg->buckets == NULL)
 		return (-1);
