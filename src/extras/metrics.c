@@ -67,26 +67,10 @@ static const char *const vote_names[6] = {
 
 /* ---- formatting ---- */
 
-static void __attribute__((format(printf, 2, 3))) put(struct wbuf *out, const char *fmt, ...)
-{
-	char small[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(small)) {
-		out->failed = 1; /* every line here is short; never truncate silently */
-		return;
-	}
-	wbuf_put(out, small, (size_t)n);
-}
-
 static void
 head(struct wbuf *out, const char *name, const char *type, const char *help)
 {
-	put(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	wbuf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* Printable ASCII, with \ " and newline escaped as the text format wants. */
@@ -119,7 +103,8 @@ format_counters(struct wbuf *out)
 
 	for (i = 0; i < M_COUNTER_COUNT; i++) {
 		head(out, counter_info[i][0], "counter", counter_info[i][1]);
-		put(out, "%s %llu\n", counter_info[i][0], (unsigned long long)m->counters[i]);
+		wbuf_printf(out, "%s %llu\n", counter_info[i][0],
+		    (unsigned long long)m->counters[i]);
 	}
 	head(out, "qnetd_tls_handshake_failures_total", "counter",
 	    "TLS handshakes that failed, by NSS error.");
@@ -128,7 +113,7 @@ format_counters(struct wbuf *out)
 
 		if (m->tls_failures[i].count == 0)
 			continue;
-		put(out, "qnetd_tls_handshake_failures_total{reason=\"%s\"} %llu\n", name,
+		wbuf_printf(out, "qnetd_tls_handshake_failures_total{reason=\"%s\"} %llu\n", name,
 		    (unsigned long long)m->tls_failures[i].count);
 	}
 	head(out, "qnetd_protocol_errors_total", "counter",
@@ -137,11 +122,12 @@ format_counters(struct wbuf *out)
 		if (m->protocol_errors[i] == 0)
 			continue;
 		if (i < METRICS_ERROR_CODES)
-			put(out, "qnetd_protocol_errors_total{code=\"%zu\",error=\"%s\"} %llu\n", i,
+			wbuf_printf(out,
+			    "qnetd_protocol_errors_total{code=\"%zu\",error=\"%s\"} %llu\n", i,
 			    tlv_reply_error_code_to_str((enum tlv_reply_error_code)i),
 			    (unsigned long long)m->protocol_errors[i]);
 		else
-			put(out,
+			wbuf_printf(out,
 			    "qnetd_protocol_errors_total{code=\"other\",error=\"other\"} %llu\n",
 			    (unsigned long long)m->protocol_errors[i]);
 	}
@@ -149,13 +135,13 @@ format_counters(struct wbuf *out)
 	    "Votes sent to clients (replies and VOTE_INFO), by algorithm and result.");
 	for (i = 0; i < TLV_DECISION_ALGORITHM_COUNT; i++)
 		for (j = 1; j < 6; j++)
-			put(out, "qnetd_votes_total{algorithm=\"%s\",result=\"%s\"} %llu\n",
+			wbuf_printf(out, "qnetd_votes_total{algorithm=\"%s\",result=\"%s\"} %llu\n",
 			    algo_names[i], vote_names[j], (unsigned long long)m->votes[i][j]);
 	head(out, "qnetd_ipc_requests_total", "counter",
 	    "Requests on the local IPC socket, by command.");
 	for (i = 0; i < M_IPC_COUNT; i++)
-		put(out, "qnetd_ipc_requests_total{command=\"%s\"} %llu\n", ipc_cmd_names[i],
-		    (unsigned long long)m->ipc_requests[i]);
+		wbuf_printf(out, "qnetd_ipc_requests_total{command=\"%s\"} %llu\n",
+		    ipc_cmd_names[i], (unsigned long long)m->ipc_requests[i]);
 }
 
 static void
@@ -167,16 +153,17 @@ format_lag(struct wbuf *out)
 	head(out, "qnetd_event_loop_lag_seconds", "histogram",
 	    "How late a periodic timer fired: time the event loop was busy elsewhere.");
 	for (i = 0; i < METRICS_LAG_BUCKETS; i++)
-		put(out, "qnetd_event_loop_lag_seconds_bucket{le=\"%g\"} %llu\n",
+		wbuf_printf(out, "qnetd_event_loop_lag_seconds_bucket{le=\"%g\"} %llu\n",
 		    (double)metrics_lag_bounds_ms[i] / 1000.0,
 		    (unsigned long long)m->lag_buckets[i]);
-	put(out, "qnetd_event_loop_lag_seconds_bucket{le=\"+Inf\"} %llu\n",
+	wbuf_printf(out, "qnetd_event_loop_lag_seconds_bucket{le=\"+Inf\"} %llu\n",
 	    (unsigned long long)m->lag_count);
-	put(out, "qnetd_event_loop_lag_seconds_sum %.3f\n", (double)m->lag_sum_ms / 1000.0);
-	put(out, "qnetd_event_loop_lag_seconds_count %llu\n", (unsigned long long)m->lag_count);
+	wbuf_printf(out, "qnetd_event_loop_lag_seconds_sum %.3f\n", (double)m->lag_sum_ms / 1000.0);
+	wbuf_printf(out, "qnetd_event_loop_lag_seconds_count %llu\n",
+	    (unsigned long long)m->lag_count);
 	head(out, "qnetd_event_loop_lag_max_seconds", "gauge",
 	    "Largest event-loop lag seen since start.");
-	put(out, "qnetd_event_loop_lag_max_seconds %.3f\n", (double)m->lag_max_ms / 1000.0);
+	wbuf_printf(out, "qnetd_event_loop_lag_max_seconds %.3f\n", (double)m->lag_max_ms / 1000.0);
 }
 
 static void
@@ -189,7 +176,8 @@ format_clusters(const struct qnetd_instance *instance, struct wbuf *out)
 	head(out, "qnetd_cluster_clients", "gauge", "Initialised clients of each cluster.");
 	TAILQ_FOREACH(cl, &instance->clusters.clusters, entries) {
 		label_value(name, sizeof(name), cl->name, cl->name_len);
-		put(out, "qnetd_cluster_clients{cluster=\"%s\"} %zu\n", name, cl->client_count);
+		wbuf_printf(out, "qnetd_cluster_clients{cluster=\"%s\"} %zu\n", name,
+		    cl->client_count);
 	}
 	head(out, "qnetd_cluster_votes", "gauge",
 	    "Clients of each cluster by their last ACK/NACK vote (none: no ACK/NACK yet).");
@@ -205,9 +193,12 @@ format_clusters(const struct qnetd_instance *instance, struct wbuf *out)
 				none++;
 		}
 		label_value(name, sizeof(name), cl->name, cl->name_len);
-		put(out, "qnetd_cluster_votes{cluster=\"%s\",vote=\"ack\"} %zu\n", name, ack);
-		put(out, "qnetd_cluster_votes{cluster=\"%s\",vote=\"nack\"} %zu\n", name, nack);
-		put(out, "qnetd_cluster_votes{cluster=\"%s\",vote=\"none\"} %zu\n", name, none);
+		wbuf_printf(out, "qnetd_cluster_votes{cluster=\"%s\",vote=\"ack\"} %zu\n", name,
+		    ack);
+		wbuf_printf(out, "qnetd_cluster_votes{cluster=\"%s\",vote=\"nack\"} %zu\n", name,
+		    nack);
+		wbuf_printf(out, "qnetd_cluster_votes{cluster=\"%s\",vote=\"none\"} %zu\n", name,
+		    none);
 	}
 }
 
@@ -215,14 +206,14 @@ int
 metrics_format(const struct qnetd_instance *instance, struct wbuf *out)
 {
 	head(out, "qnetd_build_info", "gauge", "Version of this daemon (value is 1).");
-	put(out, "qnetd_build_info{version=\"%s\"} 1\n", QNETD_VERSION);
+	wbuf_printf(out, "qnetd_build_info{version=\"%s\"} 1\n", QNETD_VERSION);
 	head(out, "qnetd_start_time_seconds", "gauge", "Start time, seconds since the epoch.");
-	put(out, "qnetd_start_time_seconds %lld\n", (long long)instance->started_at);
+	wbuf_printf(out, "qnetd_start_time_seconds %lld\n", (long long)instance->started_at);
 	head(out, "qnetd_clients_connected", "gauge",
 	    "TCP clients connected (initialised or not).");
-	put(out, "qnetd_clients_connected %zu\n", instance->client_count);
+	wbuf_printf(out, "qnetd_clients_connected %zu\n", instance->client_count);
 	head(out, "qnetd_clusters_connected", "gauge", "Clusters with at least one client.");
-	put(out, "qnetd_clusters_connected %zu\n", instance->clusters.count);
+	wbuf_printf(out, "qnetd_clusters_connected %zu\n", instance->clusters.count);
 	format_counters(out);
 	format_lag(out);
 	format_clusters(instance, out);
