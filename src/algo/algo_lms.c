@@ -349,21 +349,6 @@ lms_client_init(struct qnetd_client *client)
 }
 
 static enum tlv_reply_error_code
-lms_config_node_list_received(struct qnetd_client *client, uint32_t msg_seq, int config_version_set,
-    uint64_t config_version, const struct node_list *nodes, int initial, enum tlv_vote *result_vote)
-{
-
-	(void)client;
-	(void)msg_seq;
-	(void)config_version_set;
-	(void)config_version;
-	(void)nodes;
-	(void)initial;
-	*result_vote = TLV_VOTE_NO_CHANGE;
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
-}
-
-static enum tlv_reply_error_code
 lms_membership_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
     const struct tlv_ring_id *ring_id, const struct node_list *nodes,
     enum tlv_heuristics heuristics, enum tlv_vote *result_vote)
@@ -386,30 +371,12 @@ lms_quorum_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
 	return (lms_do(client, &client->last_ring_id, result_vote));
 }
 
-static void
-lms_client_disconnect(struct qnetd_client *client, int server_going_down)
-{
-
-	(void)server_going_down;
-	free(client->algorithm_data);
-	client->algorithm_data = NULL;
-}
-
 static enum tlv_reply_error_code
 lms_ask_for_vote_received(struct qnetd_client *client, uint32_t msg_seq, enum tlv_vote *result_vote)
 {
 
 	(void)msg_seq;
 	return (lms_do(client, &client->last_ring_id, result_vote));
-}
-
-static enum tlv_reply_error_code
-lms_vote_info_reply_received(struct qnetd_client *client, uint32_t msg_seq)
-{
-
-	(void)client;
-	(void)msg_seq;
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
 static enum tlv_reply_error_code
@@ -445,12 +412,12 @@ lms_timer_callback(struct qnetd_client *client, int *reschedule_timer, int *send
 const struct algo_ops algo_lms_ops = {
 	.name = "lms",
 	.client_init = lms_client_init,
-	.config_node_list_received = lms_config_node_list_received,
+	.config_node_list_received = algo_config_node_list_no_change,
 	.membership_node_list_received = lms_membership_node_list_received,
 	.quorum_node_list_received = lms_quorum_node_list_received,
-	.client_disconnect = lms_client_disconnect,
+	.client_disconnect = algo_client_data_free,
 	.ask_for_vote_received = lms_ask_for_vote_received,
-	.vote_info_reply_received = lms_vote_info_reply_received,
+	.vote_info_reply_received = algo_vote_info_reply_ignored,
 	.heuristics_change_received = lms_heuristics_change_received,
 	.timer_callback = lms_timer_callback,
 };
