@@ -37,60 +37,13 @@ tls_str(enum tlv_tls_supported tls)
 	return ("Unhandled tls supported state");
 }
 
-static const char *
-algorithm_str(enum tlv_decision_algorithm algo)
-{
-
-	switch (algo) {
-	case TLV_DECISION_ALGORITHM_TEST:
-		return ("Test");
-	case TLV_DECISION_ALGORITHM_FFSPLIT:
-		return ("Fifty-Fifty split");
-	case TLV_DECISION_ALGORITHM_2NODELMS:
-		return ("2 Node LMS");
-	case TLV_DECISION_ALGORITHM_LMS:
-		return ("LMS");
-	}
-
-	return ("Unknown algorithm");
-}
-
-static const char *
-heuristics_str(enum tlv_heuristics h)
-{
-
-	switch (h) {
-	case TLV_HEURISTICS_UNDEFINED:
-		return ("Undefined");
-	case TLV_HEURISTICS_PASS:
-		return ("Pass");
-	case TLV_HEURISTICS_FAIL:
-		return ("Fail");
-	}
-
-	return ("Unknown heuristics type");
-}
-
+/* The tool's text: the codec's, except for a vote never sent (as upstream's tool). */
 static const char *
 vote_str(enum tlv_vote vote)
 {
-
-	switch (vote) {
-	case TLV_VOTE_UNDEFINED:
-		break;
-	case TLV_VOTE_ACK:
-		return ("ACK");
-	case TLV_VOTE_NACK:
-		return ("NACK");
-	case TLV_VOTE_ASK_LATER:
-		return ("Ask later");
-	case TLV_VOTE_WAIT_FOR_REPLY:
-		return ("Wait for reply");
-	case TLV_VOTE_NO_CHANGE:
-		return ("No change");
-	}
-
-	return ("Unknown vote value");
+	if (vote == TLV_VOTE_UNDEFINED)
+		return ("Unknown vote value");
+	return (tlv_vote_to_str(vote));
 }
 
 /* ---------------------------------------------------------------- parse */
@@ -271,11 +224,11 @@ put_heuristics(struct wbuf *out, const struct qnetd_client *c, int verbose)
 
 	if (c->last_heuristics == TLV_HEURISTICS_UNDEFINED && !verbose)
 		return;
-	wbuf_printf(out, "        Heuristics:\t\t%s", heuristics_str(c->last_heuristics));
+	wbuf_printf(out, "        Heuristics:\t\t%s", tlv_heuristics_to_str(c->last_heuristics));
 	if (verbose)
 		wbuf_printf(out, " (membership: %s, regular: %s)",
-		    heuristics_str(c->last_membership_heuristics),
-		    heuristics_str(c->last_regular_heuristics));
+		    tlv_heuristics_to_str(c->last_membership_heuristics),
+		    tlv_heuristics_to_str(c->last_regular_heuristics));
 	wbuf_printf(out, "\n");
 }
 
@@ -338,7 +291,7 @@ put_cluster_head(struct wbuf *out, const struct qnetd_cluster *cluster)
 	first = TAILQ_FIRST(&cluster->clients);
 	if (first != NULL) {
 		wbuf_printf(out, "    Algorithm:\t\t%s%s\n",
-		    algorithm_str(first->decision_algorithm),
+		    tlv_decision_algorithm_to_str(first->decision_algorithm),
 		    cluster_kap_active(cluster) ? " (KAP Tie-breaker)" : "");
 		put_tie_breaker(out, &first->tie_breaker);
 	}
