@@ -12,44 +12,6 @@
 #include "algo_util.h"
 #include "base/log.h"
 
-struct twonode_client {
-	/* UNDEFINED until the first stored decision: marks a newcomer. */
-	enum tlv_vote last_result;
-};
-
-static enum tlv_vote
-twonode_last_result(const struct qnetd_client *client)
-{
-	const struct twonode_client *d;
-
-	d = client->algorithm_data;
-	return (d != NULL ? d->last_result : TLV_VOTE_UNDEFINED);
-}
-
-static enum tlv_vote
-twonode_store(struct qnetd_client *client, enum tlv_vote vote)
-{
-	struct twonode_client *d;
-
-	d = client->algorithm_data;
-	if (d != NULL)
-		d->last_result = vote;
-	return (vote);
-}
-
-static enum tlv_reply_error_code
-twonode_client_init(struct qnetd_client *client)
-{
-	struct twonode_client *d;
-
-	d = calloc(1, sizeof(*d));
-	if (d == NULL)
-		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
-	d->last_result = TLV_VOTE_UNDEFINED;
-	client->algorithm_data = d;
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
-}
-
 static enum tlv_reply_error_code
 twonode_config_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
     int config_version_set, uint64_t config_version, const struct node_list *nodes, int initial,
@@ -81,11 +43,11 @@ twonode_is_blocked_newcomer(const struct qnetd_client *client, const struct tlv_
 {
 	const struct qnetd_client *o;
 
-	if (twonode_last_result(client) != TLV_VOTE_UNDEFINED)
+	if (algo_last_result(client) != TLV_VOTE_UNDEFINED)
 		return (0);
 	TAILQ_FOREACH(o, &client->cluster->clients, cluster_entries) {
 		if (!tlv_ring_id_eq(ring_id, &o->last_ring_id) &&
-		    twonode_last_result(o) == TLV_VOTE_ACK)
+		    algo_last_result(o) == TLV_VOTE_ACK)
 			return (1);
 	}
 	return (0);
@@ -126,7 +88,7 @@ twonode_membership_node_list_received(struct qnetd_client *client, uint32_t msg_
 		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 	}
 	if (nodes->count == 2) {
-		*result_vote = twonode_store(client, TLV_VOTE_ACK);
+		*result_vote = algo_last_result_store(client, TLV_VOTE_ACK);
 		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 	}
 
@@ -145,15 +107,16 @@ twonode_membership_node_list_received(struct qnetd_client *client, uint32_t msg_
 			other_heuristics = o->last_heuristics;
 	}
 	if (connected == 1) {
-		*result_vote = twonode_store(client, TLV_VOTE_ACK);
+		*result_vote = algo_last_result_store(client, TLV_VOTE_ACK);
 		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 	}
 
 	cmp = tlv_heuristics_cmp(heuristics, other_heuristics);
 	if (cmp != 0)
-		*result_vote = twonode_store(client, cmp > 0 ? TLV_VOTE_ACK : TLV_VOTE_NACK);
+		*result_vote =
+		    algo_last_result_store(client, cmp > 0 ? TLV_VOTE_ACK : TLV_VOTE_NACK);
 	else
-		*result_vote = twonode_store(client, twonode_tie_break(client, low, high));
+		*result_vote = algo_last_result_store(client, twonode_tie_break(client, low, high));
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
@@ -164,7 +127,7 @@ twonode_ask_for_vote_received(struct qnetd_client *client, uint32_t msg_seq,
 	enum tlv_vote last;
 
 	(void)msg_seq;
-	last = twonode_last_result(client);
+	last = algo_last_result(client);
 	*result_vote = last == TLV_VOTE_UNDEFINED ? TLV_VOTE_ASK_LATER : last;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
@@ -183,7 +146,7 @@ twonode_heuristics_change_received(struct qnetd_client *client, uint32_t msg_seq
 
 const struct algo_ops algo_2nodelms_ops = {
 	.name = "2nodelms",
-	.client_init = twonode_client_init,
+	.client_init = algo_last_result_client_init,
 	.config_node_list_received = twonode_config_node_list_received,
 	.membership_node_list_received = twonode_membership_node_list_received,
 	.quorum_node_list_received = algo_quorum_node_list_no_change,

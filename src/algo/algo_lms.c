@@ -23,11 +23,6 @@
 #include "algo_util.h"
 #include "base/log.h"
 
-struct lms_client {
-	/* UNDEFINED until the first stored result: marks a newcomer. */
-	enum tlv_vote last_result;
-};
-
 struct lms_partition {
 	struct tlv_ring_id ring_id;
 	size_t first; /* position of its first client, node-id order */
@@ -40,26 +35,6 @@ struct lms_ring_ent {
 	size_t pos;
 	enum tlv_heuristics heuristics;
 };
-
-static enum tlv_vote
-lms_last_result(const struct qnetd_client *client)
-{
-	const struct lms_client *d;
-
-	d = client->algorithm_data;
-	return (d != NULL ? d->last_result : TLV_VOTE_UNDEFINED);
-}
-
-static enum tlv_vote
-lms_store(struct qnetd_client *client, enum tlv_vote vote)
-{
-	struct lms_client *d;
-
-	d = client->algorithm_data;
-	if (d != NULL)
-		d->last_result = vote;
-	return (vote);
-}
 
 static void
 lms_schedule_retry(struct qnetd_client *client)
@@ -195,11 +170,11 @@ lms_is_blocked_newcomer(const struct qnetd_client *client, const struct tlv_ring
 {
 	const struct qnetd_client *o;
 
-	if (lms_last_result(client) != TLV_VOTE_UNDEFINED)
+	if (algo_last_result(client) != TLV_VOTE_UNDEFINED)
 		return (0);
 	TAILQ_FOREACH(o, &client->cluster->clients, cluster_entries) {
 		if (!tlv_ring_id_eq(ring_id, &o->last_ring_id) &&
-		    lms_last_result(o) == TLV_VOTE_ACK)
+		    algo_last_result(o) == TLV_VOTE_ACK)
 			return (1);
 	}
 	return (0);
@@ -311,7 +286,7 @@ lms_do(struct qnetd_client *client, const struct tlv_ring_id *ring_id, enum tlv_
 		if (oom)
 			return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
 		lms_schedule_retry(client);
-		*result_vote = lms_store(client, TLV_VOTE_WAIT_FOR_REPLY);
+		*result_vote = algo_last_result_store(client, TLV_VOTE_WAIT_FOR_REPLY);
 		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 	}
 	np = lms_build_partitions(client->cluster, &parts);
@@ -319,32 +294,20 @@ lms_do(struct qnetd_client *client, const struct tlv_ring_id *ring_id, enum tlv_
 		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
 	if (np == 0) {
 		lms_schedule_retry(client);
-		*result_vote = lms_store(client, TLV_VOTE_WAIT_FOR_REPLY);
+		*result_vote = algo_last_result_store(client, TLV_VOTE_WAIT_FOR_REPLY);
 	} else if (np == 1) {
 		/* One partition: votequorum decides, not us. */
-		*result_vote = lms_store(client, TLV_VOTE_ACK);
+		*result_vote = algo_last_result_store(client, TLV_VOTE_ACK);
 	} else if (lms_is_blocked_newcomer(client, ring_id)) {
 		/* Not stored, so the node stays a newcomer. */
 		*result_vote = TLV_VOTE_NACK;
 	} else {
-		*result_vote = lms_store(client, lms_choose(client, ring_id, parts, np));
+		*result_vote =
+		    algo_last_result_store(client, lms_choose(client, ring_id, parts, np));
 	}
 	free(parts);
 	log_client(LOG_DEBUG, client, "lms: %ld partition(s), vote %s", np,
 	    tlv_vote_to_str(*result_vote));
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
-}
-
-static enum tlv_reply_error_code
-lms_client_init(struct qnetd_client *client)
-{
-	struct lms_client *d;
-
-	d = calloc(1, sizeof(*d));
-	if (d == NULL)
-		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
-	d->last_result = TLV_VOTE_UNDEFINED;
-	client->algorithm_data = d;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
@@ -411,7 +374,7 @@ lms_timer_callback(struct qnetd_client *client, int *reschedule_timer, int *send
 
 const struct algo_ops algo_lms_ops = {
 	.name = "lms",
-	.client_init = lms_client_init,
+	.client_init = algo_last_result_client_init,
 	.config_node_list_received = algo_config_node_list_no_change,
 	.membership_node_list_received = lms_membership_node_list_received,
 	.quorum_node_list_received = lms_quorum_node_list_received,

@@ -203,3 +203,38 @@ algo_client_data_free(struct qnetd_client *client, int server_going_down)
 	free(client->algorithm_data);
 	client->algorithm_data = NULL;
 }
+
+struct last_result {
+	enum tlv_vote vote;
+};
+
+enum tlv_reply_error_code
+algo_last_result_client_init(struct qnetd_client *client)
+{
+	struct last_result *d;
+
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
+	d->vote = TLV_VOTE_UNDEFINED;
+	client->algorithm_data = d;
+	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
+}
+
+enum tlv_vote
+algo_last_result(const struct qnetd_client *client)
+{
+	const struct last_result *d = client->algorithm_data;
+
+	return (d != NULL ? d->vote : TLV_VOTE_UNDEFINED);
+}
+
+enum tlv_vote
+algo_last_result_store(struct qnetd_client *client, enum tlv_vote vote)
+{
+	struct last_result *d = client->algorithm_data;
+
+	if (d != NULL)
+		d->vote = vote;
+	return (vote);
+}

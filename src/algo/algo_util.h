@@ -42,6 +42,18 @@ void client_index_free(struct client_index *ci);
 long client_index_find(const struct client_index *ci, uint32_t node_id);
 
 /*
+ * The per-client record of lms and 2nodelms: the last decision stored,
+ * UNDEFINED until the first (which marks a newcomer).
+ * algo_last_result_client_init is their client_init: allocates it
+ * (INTERNAL_ERROR on out of memory); algo_client_data_free frees it.
+ */
+enum tlv_reply_error_code algo_last_result_client_init(struct qnetd_client *client);
+/* UNDEFINED when the client has no record. */
+enum tlv_vote algo_last_result(const struct qnetd_client *client);
+/* Store vote (no-op without a record) and return it. */
+enum tlv_vote algo_last_result_store(struct qnetd_client *client, enum tlv_vote vote);
+
+/*
  * Shared algo_ops handlers.  The lists and messages they take change no
  * vote: *result_vote is NO_CHANGE (where there is one) and the result is
  * NO_ERROR.  algo_timer_none: no reschedule, no vote.
