@@ -6,6 +6,9 @@
 #   make fuzz            build the libFuzzer targets (clang)
 #   make install DESTDIR=... PREFIX=/usr   (and make uninstall)
 #   make deb             the Debian package qnetd, in $(BUILD)/deb/
+#   make style layers funclen   the gates CI runs first: clang-format, the
+#                        layers' include rules (tests/style/layers.txt), and
+#                        no function in src/ over 80 lines
 
 PREFIX    ?= /usr
 BINDIR    ?= $(PREFIX)/bin
