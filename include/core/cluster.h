@@ -37,6 +37,7 @@ struct qnetd_cluster {
 	void *algorithm_data; /* owned by the algorithm */
 	void (*algorithm_data_free)(
 	    struct qnetd_cluster *cluster); /* called when the cluster is freed, if set */
+	uint64_t hash;                      /* keyed_hash of the name under the registry's key */
 	struct qnetd_cluster *hash_next;
 	TAILQ_ENTRY(qnetd_cluster) entries; /* creation order */
 };

@@ -17,12 +17,33 @@
 
 #define CLUSTER_REGISTRY_MIN_BUCKETS 64
 
-static size_t
-cluster_bucket(const struct cluster_registry *reg, const char *name, size_t len)
+static uint64_t
+cluster_hash(const struct cluster_registry *reg, const char *name, size_t len)
 {
-
 	/* Keyed: a peer that picks cluster names cannot pick their bucket. */
-	return ((size_t)(keyed_hash(&reg->hash_key, name, len) & (reg->nbuckets - 1)));
+	return (keyed_hash(&reg->hash_key, name, len));
+}
+
+static size_t
+cluster_bucket(const struct cluster_registry *reg, uint64_t hash)
+{
+	return ((size_t)(hash & (reg->nbuckets - 1)));
+}
+
+/* The cluster named name whose hash is hash, or NULL. */
+static struct qnetd_cluster *
+find_hashed(const struct cluster_registry *reg, const char *name, size_t name_len, uint64_t hash)
+{
+	struct qnetd_cluster *cluster;
+
+	if (reg->nbuckets == 0)
+		return (NULL);
+	for (cluster = reg->buckets[cluster_bucket(reg, hash)]; cluster != NULL;
+	     cluster = cluster->hash_next) {
+		if (cluster->name_len == name_len && memcmp(cluster->name, name, name_len) == 0)
+			return (cluster);
+	}
+	return (NULL);
 }
 
 int
@@ -72,16 +93,9 @@ cluster_registry_destroy(struct cluster_registry *reg)
 struct qnetd_cluster *
 cluster_registry_find(const struct cluster_registry *reg, const char *name, size_t name_len)
 {
-	struct qnetd_cluster *cluster;
-
 	if (reg->nbuckets == 0)
 		return (NULL);
-	for (cluster = reg->buckets[cluster_bucket(reg, name, name_len)]; cluster != NULL;
-	     cluster = cluster->hash_next) {
-		if (cluster->name_len == name_len && memcmp(cluster->name, name, name_len) == 0)
-			return (cluster);
-	}
-	return (NULL);
+	return (find_hashed(reg, name, name_len, cluster_hash(reg, name, name_len)));
 }
 
 /* Doubling keeps chains short; failing to grow only costs speed. */
@@ -101,14 +115,14 @@ cluster_registry_grow(struct cluster_registry *reg)
 	reg->buckets = nb;
 	reg->nbuckets = n;
 	TAILQ_FOREACH(cluster, &reg->clusters, entries) {
-		b = cluster_bucket(reg, cluster->name, cluster->name_len);
+		b = cluster_bucket(reg, cluster->hash);
 		cluster->hash_next = nb[b];
 		nb[b] = cluster;
 	}
 }
 
 static struct qnetd_cluster *
-cluster_new(struct cluster_registry *reg, const char *name, size_t name_len)
+cluster_new(struct cluster_registry *reg, const char *name, size_t name_len, uint64_t hash)
 {
 	struct qnetd_cluster *cluster;
 	size_t b;
@@ -127,7 +141,8 @@ cluster_new(struct cluster_registry *reg, const char *name, size_t name_len)
 	cluster->name_len = name_len;
 	TAILQ_INIT(&cluster->clients);
 
-	b = cluster_bucket(reg, name, name_len);
+	cluster->hash = hash;
+	b = cluster_bucket(reg, hash);
 	cluster->hash_next = reg->buckets[b];
 	reg->buckets[b] = cluster;
 	TAILQ_INSERT_TAIL(&reg->clusters, cluster, entries);
@@ -142,7 +157,7 @@ cluster_unlink(struct cluster_registry *reg, struct qnetd_cluster *cluster)
 {
 	struct qnetd_cluster **pp;
 
-	pp = &reg->buckets[cluster_bucket(reg, cluster->name, cluster->name_len)];
+	pp = &reg->buckets[cluster_bucket(reg, cluster->hash)];
 	while (*pp != NULL && *pp != cluster)
 		pp = &(*pp)->hash_next;
 	if (*pp != NULL)
@@ -176,11 +191,13 @@ cluster_registry_add_client(struct cluster_registry *reg, struct qnetd_client *c
 {
 	struct qnetd_cluster *cluster;
 	const char *name;
+	uint64_t hash;
 
 	name = client->cluster_name != NULL ? client->cluster_name : "";
-	cluster = cluster_registry_find(reg, name, client->cluster_name_len);
+	hash = cluster_hash(reg, name, client->cluster_name_len);
+	cluster = find_hashed(reg, name, client->cluster_name_len, hash);
 	if (cluster == NULL) {
-		cluster = cluster_new(reg, name, client->cluster_name_len);
+		cluster = cluster_new(reg, name, client->cluster_name_len, hash);
 		if (cluster == NULL)
 			return (NULL);
 	}
