@@ -6,7 +6,9 @@
 #define QNETD_HEALTH_H
 
 #include <stddef.h>
+#include <time.h>
 
+#include "codec/wbuf.h"
 #include "core/instance.h"
 
 /*
@@ -14,5 +16,16 @@
  * shutting down), with a one-line summary in why; -1 with the reason.
  */
 int health_check(const struct qnetd_instance *instance, char *why, size_t len);
+
+/*
+ * Warnings that never make the daemon unhealthy (certificate expiry),
+ * appended as "warning: <text>\n" lines to out; nothing when no source is
+ * set.  The source is given by the additions (extras/expiry.h), so that
+ * this layer does not include them.
+ */
+typedef void (
+    *health_warnings_fn)(const struct qnetd_instance *instance, time_t now, struct wbuf *out);
+void health_set_warnings_fn(health_warnings_fn fn);
+void health_warnings_text(const struct qnetd_instance *instance, time_t now, struct wbuf *out);
 
 #endif

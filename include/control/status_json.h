@@ -40,6 +40,18 @@ void status_json_set_events_fns(status_json_conflicts_fn conflicts,
     status_json_fingerprint_fn fingerprint);
 
 /*
+ * The certificate a cluster's clients presented last (0, or -1: none) and
+ * the certificate-expiry warnings (fn called once per warning; returns
+ * their number), filled by the additions (extras/events.h,
+ * extras/expiry.h); unset: no cluster certificates, no warnings.
+ */
+typedef int (*status_json_cluster_cert_fn)(const struct qnetd_cluster *cl, struct events_cert *out);
+typedef size_t (*status_json_warnings_fn)(const struct qnetd_instance *instance, time_t now,
+    void (*fn)(void *arg, const char *text), void *arg);
+void status_json_set_cert_fns(status_json_cluster_cert_fn cluster_cert,
+    status_json_warnings_fn warnings);
+
+/*
  * One JSON document (and a newline) appended to out.  now: the time to
  * compute the uptime from.  0, or -1 when out's limit was hit.
  */

@@ -1,7 +1,8 @@
 /*
- * conflict.h - the record of an identity conflict (two peers claiming one
- * identity), kept by extras/events.c and shown by the JSON status
- * (control/status_json.c).  Types only.
+ * conflict.h - what extras/events.c records about peers' identities and
+ * the JSON status (control/status_json.c) shows: identity conflicts (two
+ * peers claiming one identity) and the certificate a cluster's clients
+ * presented last.  Types only.
  */
 #ifndef QNETD_CONFLICT_H
 #define QNETD_CONFLICT_H
@@ -29,5 +30,13 @@ struct events_conflict {
 };
 
 #define EVENTS_CONFLICTS_MAX 32
+
+/* A client certificate as last presented for a cluster. */
+struct events_cert {
+	char serial[2 * 64 + 2]; /* hex, as the revoked file writes it */
+	char sha256[65];         /* hex */
+	time_t not_after;
+	time_t last_seen; /* when a client presented it (the handshake that verified it) */
+};
 
 #endif

@@ -14,6 +14,10 @@
 #include "core/instance.h"
 #include "core/metrics_counters.h"
 
+/* The partitions of cl holding the vote: distinct last ring ids among the clients
+ * whose last ACK/NACK vote was ACK.  0 when none does; 2 or more must not last. */
+size_t metrics_acked_partitions(const struct qnetd_cluster *cl);
+
 /* The whole Prometheus text exposition (format 0.0.4).  0, or -1 when out's limit was hit. */
 int metrics_format(const struct qnetd_instance *instance, struct wbuf *out);
 

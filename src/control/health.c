@@ -32,3 +32,18 @@ health_check(const struct qnetd_instance *instance, char *why, size_t len)
 	    listener_display_addr(), instance->client_count, instance->clusters.count);
 	return (0);
 }
+
+static health_warnings_fn warnings_fn;
+
+void
+health_set_warnings_fn(health_warnings_fn fn)
+{
+	warnings_fn = fn;
+}
+
+void
+health_warnings_text(const struct qnetd_instance *instance, time_t now, struct wbuf *out)
+{
+	if (warnings_fn != NULL)
+		warnings_fn(instance, now, out);
+}

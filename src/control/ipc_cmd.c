@@ -549,6 +549,7 @@ reply_health(const struct qnetd_instance *instance, size_t max_size, struct wbuf
 	if (health_check(instance, why, sizeof(why)) != 0)
 		return (reply_error(out, max_size, why, NULL));
 	wbuf_printf(out, "%s\n", why);
+	health_warnings_text(instance, time(NULL), out);
 
 	return (out->failed ? -1 : 0);
 }

@@ -12,7 +12,9 @@
 #include <time.h>
 
 #include "core/cluster.h"
+#include "extras/events.h"
 #include "extras/metrics.h"
+#include "net/tls_cert.h"
 
 static const char *const counter_info[M_COUNTER_COUNT][2] = {
 	[M_CONNECTIONS_ACCEPTED] = { "qnetd_connections_accepted_total",
@@ -38,6 +40,10 @@ static const char *const counter_info[M_COUNTER_COUNT][2] = {
 	[M_RELOADS] = { "qnetd_reloads_total", "SIGHUP reloads that succeeded." },
 	[M_RELOAD_FAILURES] = { "qnetd_reload_failures_total",
 	    "SIGHUP reloads that failed (the old configuration stays)." },
+	[M_CERT_REVOKED_REFUSED] = { "qnetd_certificate_revocations_refused_total",
+	    "TLS handshakes refused because the client certificate is in the revoked list." },
+	[M_CERT_REVOKED_CLOSED] = { "qnetd_certificate_revocations_closed_total",
+	    "Connections closed because a reload put their client certificate in the revoked list." },
 };
 
 static const char *const ipc_cmd_names[M_IPC_COUNT] = {
@@ -166,6 +172,46 @@ format_lag(struct wbuf *out)
 	wbuf_printf(out, "qnetd_event_loop_lag_max_seconds %.3f\n", (double)m->lag_max_ms / 1000.0);
 }
 
+size_t
+metrics_acked_partitions(const struct qnetd_cluster *cl)
+{
+	const struct qnetd_client *c, *p;
+	size_t n = 0;
+
+	/*
+	 * A partition is the set of clients reporting one ring id.  Count an
+	 * ACKed client only when no ACKed client before it shares its ring:
+	 * quadratic, but a cluster has at most a few dozen nodes.
+	 */
+	TAILQ_FOREACH(c, &cl->clients, cluster_entries) {
+		if (c->last_sent_ack_nack_vote != TLV_VOTE_ACK)
+			continue;
+		for (p = TAILQ_FIRST(&cl->clients); p != c; p = TAILQ_NEXT(p, cluster_entries))
+			if (p->last_sent_ack_nack_vote == TLV_VOTE_ACK &&
+			    tlv_ring_id_eq(&p->last_ring_id, &c->last_ring_id))
+				break;
+		if (p == c)
+			n++;
+	}
+	return (n);
+}
+
+static void
+format_cluster_partitions(const struct qnetd_instance *instance, struct wbuf *out)
+{
+	const struct qnetd_cluster *cl;
+	char name[400];
+
+	head(out, "qnetd_cluster_partitions_acked", "gauge",
+	    "Partitions (distinct ring ids) of each cluster whose clients' last ACK/NACK vote "
+	    "was ACK: 1 when one partition holds the vote, 0 when none does.");
+	TAILQ_FOREACH(cl, &instance->clusters.clusters, entries) {
+		label_value(name, sizeof(name), cl->name, cl->name_len);
+		wbuf_printf(out, "qnetd_cluster_partitions_acked{cluster=\"%s\"} %zu\n", name,
+		    metrics_acked_partitions(cl));
+	}
+}
+
 static void
 format_clusters(const struct qnetd_instance *instance, struct wbuf *out)
 {
@@ -202,6 +248,35 @@ format_clusters(const struct qnetd_instance *instance, struct wbuf *out)
 	}
 }
 
+static void
+format_certificates(const struct qnetd_instance *instance, struct wbuf *out)
+{
+	const struct qnetd_cluster *cl;
+	struct events_cert cert;
+	char name[400];
+
+	head(out, "qnetd_certificate_expiry_timestamp_seconds", "gauge",
+	    "Not-after of the CA and of the server certificate, seconds since the epoch.");
+	if (tls_cert_ca_not_after() != 0)
+		wbuf_printf(out,
+		    "qnetd_certificate_expiry_timestamp_seconds{certificate=\"ca\"} %lld\n",
+		    (long long)tls_cert_ca_not_after());
+	if (tls_cert_server_not_after() != 0)
+		wbuf_printf(out,
+		    "qnetd_certificate_expiry_timestamp_seconds{certificate=\"server\"} %lld\n",
+		    (long long)tls_cert_server_not_after());
+	head(out, "qnetd_cluster_certificate_expiry_timestamp_seconds", "gauge",
+	    "Not-after of the client certificate each cluster's clients presented last.");
+	TAILQ_FOREACH(cl, &instance->clusters.clusters, entries) {
+		if (events_cluster_certificate(cl, &cert) != 0)
+			continue;
+		label_value(name, sizeof(name), cl->name, cl->name_len);
+		wbuf_printf(out,
+		    "qnetd_cluster_certificate_expiry_timestamp_seconds{cluster=\"%s\"} %lld\n",
+		    name, (long long)cert.not_after);
+	}
+}
+
 int
 metrics_format(const struct qnetd_instance *instance, struct wbuf *out)
 {
@@ -217,5 +292,7 @@ metrics_format(const struct qnetd_instance *instance, struct wbuf *out)
 	format_counters(out);
 	format_lag(out);
 	format_clusters(instance, out);
+	format_cluster_partitions(instance, out);
+	format_certificates(instance, out);
 	return (out->failed ? -1 : 0);
 }
