@@ -83,7 +83,7 @@ check_options corosync-qnetd 46dfhvlpscmS
 check_exit_status corosync-qnetd
 
 # Every -S key, with its default as written in parentheses at the end of
-# its entry.  Keys of protocol.md 4.2 plus our own two; defaults of
+# its entry.  Keys of protocol.md 4.2 (upstream's and ours); defaults of
 # src/base/settings.c (listen_backlog differs from upstream's 10 on purpose).
 section "ADVANCED SETTINGS" "$T/corosync-qnetd.txt" | awk '
 	/^       [a-z_]+$/ { key = $1; next }
