@@ -7,6 +7,9 @@
 #   make soak [SOAK_S=1800] [SANITIZE=...]  churn, then check RSS, fds, findings
 #   make install DESTDIR=... PREFIX=/usr   (and make uninstall)
 #   make deb             the Debian package qnetd, in $(BUILD)/deb/
+#   make style layers funclen   the gates CI runs first: clang-format, the
+#                        layers' include rules (tests/style/layers.txt), and
+#                        no function in src/ over 80 lines
 
 PREFIX    ?= /usr
 BINDIR    ?= $(PREFIX)/bin
@@ -40,12 +43,13 @@ pkg_deb_libsystemd := libsystemd-dev
 DEB_BUILD_DEPS := build-essential pkg-config libnss3-dev libnspr4-dev libqb-dev libsystemd-dev
 DEB_RUN_DEPS   := libnss3-tools
 DEB_TEST_DEPS  := debhelper dpkg-dev systemd-container python3 clang corosync corosync-qdevice corosync-qnetd mandoc iproute2 \
-                  nftables procps psmisc openssl systemd util-linux curl python3-jsonschema
+                  nftables procps psmisc openssl systemd util-linux curl python3-jsonschema \
+                  clang-format valgrind
 # test_ocf_agent.sh (ocf-tester, the agent, xmllint)
 DEB_TEST_DEPS  += resource-agents libxml2-utils
 # the Prometheus rules, dashboard and live-scrape tests
 DEB_TEST_DEPS  += python3-yaml prometheus
-ifeq ($(filter clean style help setup,$(MAKECMDGOALS)),)
+ifeq ($(filter clean style layers funclen help setup,$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pkg-config 2>/dev/null),)
 $(error pkg-config not found: apt-get install pkg-config)
 endif
@@ -93,7 +97,7 @@ BENCH_BIN   := $(if $(BENCH_SRCS),$(BUILD)/qnetd-bench)
 PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/corosync-qnetd-certutil
 MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8
 
-.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style bench interop soak help deb
+.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style layers funclen bench interop soak help deb
 HELPERS     := $(BUILD)/corosync-qnetd-ca
 all: $(PROGRAMS) $(HELPERS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
 
@@ -182,6 +186,14 @@ soak: all
 
 style:
 	clang-format --dry-run --Werror src/*/*.c $(wildcard src/*/*.h) include/*/*.h
+
+# No include of a higher layer, no include circle (tests/style/layers.txt).
+layers:
+	python3 tests/style/layers.py .
+
+# No function in src/ longer than 80 lines.
+funclen:
+	python3 tests/style/funclen.py --max 80 src
 
 # Debian's layout: programs in /usr/bin, the unit in /lib/systemd/system.
 # /etc/corosync/qnetd stays 0755 root:root as Debian has it: the daemon's

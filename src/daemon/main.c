@@ -295,7 +295,7 @@ run(struct qnetd_settings *s)
 	vote_keeper_init(s, VOTE_KEEPER_FILE, NULL, NULL);
 	if (ipc_init(s) != 0)
 		goto out_clusters;
-	if (listener_init(s) != 0)
+	if (listener_init(s, session_client_accepted) != 0)
 		goto out_ipc;
 	if (extra_init(s) != 0)
 		goto out_listener;
