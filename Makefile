@@ -66,7 +66,9 @@ endif
 # (the library), daemon (main) and tools (the status and certificate tools).
 DAEMON_MAIN := src/daemon/main.c
 TOOL_SRCS   := $(wildcard src/tools/*.c)
-LIB_SRCS    := $(filter-out $(DAEMON_MAIN) $(TOOL_SRCS),$(wildcard src/*/*.c))
+# corosync-qnetd-enroll, the enrollment service: its own program (src/enrolld/).
+ENROLLD_SRCS := $(wildcard src/enrolld/*.c)
+LIB_SRCS    := $(filter-out $(DAEMON_MAIN) $(TOOL_SRCS) $(ENROLLD_SRCS),$(wildcard src/*/*.c))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB         := $(BUILD)/libqnetd.a
 
@@ -79,8 +81,10 @@ FAULT_SO    := $(BUILD)/tests/failmalloc.so
 BENCH_SRCS  := $(wildcard tests/bench/*.c)
 BENCH_BIN   := $(if $(BENCH_SRCS),$(BUILD)/qnetd-bench)
 
-PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/corosync-qnetd-certutil
-MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8
+PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/corosync-qnetd-certutil \
+               $(BUILD)/corosync-qnetd-enroll $(BUILD)/corosync-qnetd-join
+MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8 \
+               man/corosync-qnetd-enroll.8 man/corosync-qnetd-join.8
 
 .PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style bench interop help deb
 all: $(PROGRAMS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
@@ -103,6 +107,16 @@ $(BUILD)/corosync-qnetd-tool: $(TOOL_SRCS:%.c=$(BUILD)/%.o)
 $(BUILD)/corosync-qnetd-certutil: src/tools/corosync-qnetd-certutil.sh
 	@mkdir -p $(dir $@)
 	sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@ && chmod 755 $@
+
+$(BUILD)/corosync-qnetd-enroll: $(ENROLLD_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Where the service finds the join script it serves at /v1/join.sh.
+$(BUILD)/src/enrolld/main.o: CPPFLAGS += -DQNETD_JOIN_SCRIPT='"$(BINDIR)/corosync-qnetd-join"'
+
+$(BUILD)/corosync-qnetd-join: src/tools/corosync-qnetd-join.sh
+	@mkdir -p $(dir $@)
+	cp $< $@ && chmod 755 $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
