@@ -176,7 +176,9 @@ interop: all
 style:
 	clang-format --dry-run --Werror src/*/*.c src/*/*.h include/*/*.h
 
-# Debian's layout: programs in /usr/bin, the unit in /lib/systemd/system.
+# Debian's layout: programs in /usr/bin, the units in /lib/systemd/system.
+# corosync-qnetd-join runs on cluster nodes; it ships here so that the
+# enrollment service can serve it (GET /v1/join.sh).
 # /etc/corosync/qnetd stays 0755 root:root as Debian has it: the daemon's
 # user must traverse it to reach nssdb/, which postinst (or the admin,
 # see corosync-qnetd(8)) gives to group coroqnetd.  An existing
@@ -188,20 +190,25 @@ install: $(PROGRAMS)
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 systemd/corosync-qnetd.service $(DESTDIR)$(UNITDIR)/
+	install -m 644 systemd/corosync-qnetd-enroll.service $(DESTDIR)$(UNITDIR)/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/default/corosync-qnetd ] || \
 		install -m 644 systemd/corosync-qnetd.default \
 		$(DESTDIR)$(SYSCONFDIR)/default/corosync-qnetd
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/corosync-qnetd-enroll ] || \
+		install -m 644 systemd/corosync-qnetd-enroll.default \
+		$(DESTDIR)$(SYSCONFDIR)/default/corosync-qnetd-enroll
 	install -m 644 systemd/corosync-qnetd.sysusers \
 		$(DESTDIR)$(PREFIX)/lib/sysusers.d/corosync-qnetd.conf
 	install -m 644 systemd/corosync-qnetd.tmpfiles \
 		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/corosync-qnetd.conf
 	install -d -m 755 $(DESTDIR)$(SYSCONFDIR)/corosync/qnetd
 
-# Leaves the admin's files: /etc/default/corosync-qnetd and the NSS db.
+# Leaves the admin's files: /etc/default/corosync-qnetd{,-enroll} and the NSS db.
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MANPAGES))) \
 		$(DESTDIR)$(UNITDIR)/corosync-qnetd.service \
+		$(DESTDIR)$(UNITDIR)/corosync-qnetd-enroll.service \
 		$(DESTDIR)$(PREFIX)/lib/sysusers.d/corosync-qnetd.conf \
 		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/corosync-qnetd.conf
 
