@@ -101,9 +101,17 @@ ours_installed() {
 	[ "$(status_of qnetd)" = "install ok installed" ] || fail "qnetd not installed"
 	for f in /usr/bin/corosync-qnetd /usr/bin/corosync-qnetd-tool \
 	    /usr/bin/corosync-qnetd-certutil /lib/systemd/system/corosync-qnetd.service \
-	    /etc/default/corosync-qnetd /usr/share/man/man8/corosync-qnetd.8.gz; do
+	    /etc/default/corosync-qnetd /usr/share/man/man8/corosync-qnetd.8.gz \
+	    /usr/bin/corosync-qnetd-enroll /usr/bin/corosync-qnetd-join \
+	    /lib/systemd/system/corosync-qnetd-enroll.service \
+	    /etc/default/corosync-qnetd-enroll \
+	    /usr/share/man/man8/corosync-qnetd-enroll.8.gz \
+	    /usr/share/man/man8/corosync-qnetd-join.8.gz; do
 		[ -e "$f" ] || fail "$f not installed"
 	done
+	# The enrollment service is opt-in: installed, never enabled.
+	[ -e /etc/systemd/system/multi-user.target.wants/corosync-qnetd-enroll.service ] &&
+	    fail "corosync-qnetd-enroll.service enabled by the package"
 	grep -q QNETD_CONFIG_DIR /usr/bin/corosync-qnetd-certutil ||
 	    fail "corosync-qnetd-certutil is not ours"
 }
