@@ -32,6 +32,12 @@ void events_tls_failed(struct qnetd_client *client, const char *reason);
 /* The client certificate was refused for this cluster name / accepted. */
 void events_cert_rejected(struct qnetd_client *client, const char *why);
 void events_cert_verified(struct conn *c);
+/*
+ * A client presented a revoked certificate (serial: hex): its handshake
+ * was refused (at_handshake) or its live connection is being closed
+ * after a reload.  Counted and sent to the hook.
+ */
+void events_cert_revoked(struct qnetd_client *client, const char *serial, int at_handshake);
 /* INIT refused with DUPLICATE_NODE_ID for node_id. */
 void events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id);
 
@@ -55,6 +61,22 @@ struct events_conflict {
 #define EVENTS_CONFLICTS_MAX 32
 /* Number of records (<= EVENTS_CONFLICTS_MAX); *out points at them, newest first. */
 size_t events_conflicts(const struct events_conflict **out);
+
+/* A verified client certificate, as the JSON status and metrics show it. */
+struct events_cert {
+	char serial[2 * 64 + 2]; /* hex, as the revoked file writes it */
+	char sha256[65];         /* hex */
+	time_t not_after;
+	time_t last_seen; /* when a client presented it (the handshake that verified it) */
+};
+
+struct qnetd_cluster;
+/*
+ * The certificate the cluster's clients presented last (the newest of its
+ * connected clients' verified certificates).  0, or -1 when none of its
+ * clients has one (no TLS, no client certificates).
+ */
+int events_cluster_certificate(const struct qnetd_cluster *cl, struct events_cert *out);
 
 /* SHA-256 of the client's certificate as hex, or NULL (not TLS / no cert). */
 const char *events_client_fingerprint(const struct qnetd_client *client);

@@ -28,6 +28,8 @@ enum metrics_counter {
 	M_CONFLICTS_NODE_ID,    /* INIT refused: node id already connected */
 	M_RELOADS,              /* SIGHUP reloads */
 	M_RELOAD_FAILURES,
+	M_CERT_REVOKED_REFUSED, /* handshakes refused: the client certificate is revoked */
+	M_CERT_REVOKED_CLOSED, /* live connections closed after a reload revoked their certificate */
 	M_COUNTER_COUNT,
 };
 

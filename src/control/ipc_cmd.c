@@ -19,6 +19,7 @@
 #include "control/status_json.h"
 #include "core/cluster.h"
 #include "core/cluster_cursor.h"
+#include "extras/expiry.h"
 #include "extras/extra.h"
 
 static const char *
@@ -626,6 +627,7 @@ reply_health(const struct qnetd_instance *instance, size_t max_size, struct wbuf
 	if (extra_health(instance, why, sizeof(why)) != 0)
 		return (reply_error(out, max_size, why, NULL));
 	put_fmt(out, "%s\n", why);
+	expiry_warnings_text(instance, time(NULL), out);
 
 	return (out->failed ? -1 : 0);
 }

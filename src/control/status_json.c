@@ -13,8 +13,10 @@
 #include "control/status_json.h"
 #include "core/cluster.h"
 #include "extras/events.h"
+#include "extras/expiry.h"
 #include "extras/metrics.h"
 #include "net/listener.h"
+#include "net/tls_cert.h"
 
 static status_json_tls_fn tls_fn;
 
@@ -254,6 +256,45 @@ put_daemon(const struct qnetd_instance *instance, time_t now, struct wbuf *out)
 	wbuf_put_u8(out, '}');
 }
 
+struct warnings_ctx {
+	struct wbuf *out;
+	int first;
+};
+
+static void
+warning_cb(void *arg, const char *text)
+{
+	struct warnings_ctx *w = arg;
+
+	if (!w->first)
+		wbuf_put_u8(w->out, ',');
+	w->first = 0;
+	str(w->out, text);
+}
+
+/* Top level: not-after of the CA and server certificates, expiry warnings. */
+static void
+put_certificates(const struct qnetd_instance *instance, time_t now, struct wbuf *out)
+{
+	struct warnings_ctx w = { out, 1 };
+
+	key(out, "certificates", 0);
+	wbuf_put_u8(out, '{');
+	key(out, "ca", 1);
+	wbuf_put_u8(out, '{');
+	key_time(out, "not_after", tls_cert_ca_not_after(), 1);
+	wbuf_put_u8(out, '}');
+	key(out, "server", 0);
+	wbuf_put_u8(out, '{');
+	key_time(out, "not_after", tls_cert_server_not_after(), 1);
+	wbuf_put_u8(out, '}');
+	wbuf_put_u8(out, '}');
+	key(out, "warnings", 0);
+	wbuf_put_u8(out, '[');
+	(void)expiry_warnings(instance, now, warning_cb, &w);
+	wbuf_put_u8(out, ']');
+}
+
 /* ---- clusters ---- */
 
 static void
@@ -351,6 +392,7 @@ void
 status_json_cluster_start(struct wbuf *out, const struct qnetd_cluster *cl, int first)
 {
 	const struct qnetd_client *c, *head = TAILQ_FIRST(&cl->clients);
+	struct events_cert cert;
 	int kap = head != NULL;
 
 	TAILQ_FOREACH(c, &cl->clients, cluster_entries)
@@ -368,6 +410,15 @@ status_json_cluster_start(struct wbuf *out, const struct qnetd_cluster *cl, int 
 		    tlv_decision_algorithm_to_str(head->decision_algorithm), 0);
 		key_bool(out, "kap_tie_breaker", kap, 0);
 		put_tie_breaker(out, &head->tie_breaker);
+	}
+	if (events_cluster_certificate(cl, &cert) == 0) {
+		key(out, "certificate", 0);
+		wbuf_put_u8(out, '{');
+		key_str(out, "serial", cert.serial, 1);
+		key_str(out, "sha256", cert.sha256, 0);
+		key_time(out, "not_after", cert.not_after, 0);
+		key_time(out, "last_seen", cert.last_seen, 0);
+		wbuf_put_u8(out, '}');
 	}
 	key(out, "clients", 0);
 	wbuf_put_u8(out, '[');
@@ -394,8 +445,10 @@ status_json_head(const struct qnetd_instance *instance, enum status_json_what wh
 {
 
 	put(out, "{\"schema\":\"qnetd-status\",\"schema_version\":%d", STATUS_JSON_SCHEMA_VERSION);
-	if (what & STATUS_JSON_STATUS)
+	if (what & STATUS_JSON_STATUS) {
 		put_daemon(instance, now, out);
+		put_certificates(instance, now, out);
+	}
 	if (what & STATUS_JSON_LIST) {
 		key(out, "clusters", 0);
 		wbuf_put_u8(out, '[');

@@ -16,6 +16,7 @@
 #include "extras/extra.h"
 #include "extras/metrics.h"
 #include "extras/metrics_http.h"
+#include "extras/revocation.h"
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
@@ -122,6 +123,7 @@ extra_init(const struct qnetd_settings *s)
 	foreground = s->foreground;
 	status_json_set_tls_fn(tls_info);
 	events_init(s);
+	revocation_init(s);
 	if (s->log_level_file != NULL && load_log_level(s->log_level_file) != 0)
 		return (-1);
 	if (event_hook_init(s) != 0)
@@ -142,6 +144,7 @@ extra_fini(void)
 		loop_timer_disarm(&lag_timer);
 	lag_running = 0;
 	metrics_http_fini();
+	revocation_fini();
 	event_hook_fini();
 	events_fini();
 }
@@ -162,6 +165,8 @@ extra_reload(const struct qnetd_settings *s)
 			tls_server_cert_describe(desc, sizeof(desc));
 			log_msg(LOG_NOTICE, "Server certificate for new TLS connections: %s", desc);
 		}
+		if (revocation_reload(s) != 0)
+			res = -1;
 	}
 	metrics_inc(res == 0 ? M_RELOADS : M_RELOAD_FAILURES);
 	return (res);

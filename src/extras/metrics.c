@@ -13,7 +13,9 @@
 
 #include "control/ipc_cmd.h"
 #include "core/cluster.h"
+#include "extras/events.h"
 #include "extras/metrics.h"
+#include "net/tls_cert.h"
 
 #define TLS_REASONS_MAX 16
 #define ERROR_CODES 20
@@ -57,6 +59,10 @@ static const char *const counter_info[M_COUNTER_COUNT][2] = {
 	[M_RELOADS] = { "qnetd_reloads_total", "SIGHUP reloads that succeeded." },
 	[M_RELOAD_FAILURES] = { "qnetd_reload_failures_total",
 	    "SIGHUP reloads that failed (the old configuration stays)." },
+	[M_CERT_REVOKED_REFUSED] = { "qnetd_certificate_revocations_refused_total",
+	    "TLS handshakes refused because the client certificate is in the revoked list." },
+	[M_CERT_REVOKED_CLOSED] = { "qnetd_certificate_revocations_closed_total",
+	    "Connections closed because a reload put their client certificate in the revoked list." },
 };
 
 static const char *const ipc_cmd_names[M_IPC_COUNT] = {
@@ -324,6 +330,34 @@ format_clusters(const struct qnetd_instance *instance, struct wbuf *out)
 	}
 }
 
+static void
+format_certificates(const struct qnetd_instance *instance, struct wbuf *out)
+{
+	const struct qnetd_cluster *cl;
+	struct events_cert cert;
+	char name[400];
+
+	head(out, "qnetd_certificate_expiry_timestamp_seconds", "gauge",
+	    "Not-after of the CA and of the server certificate, seconds since the epoch.");
+	if (tls_cert_ca_not_after() != 0)
+		put(out, "qnetd_certificate_expiry_timestamp_seconds{certificate=\"ca\"} %lld\n",
+		    (long long)tls_cert_ca_not_after());
+	if (tls_cert_server_not_after() != 0)
+		put(out,
+		    "qnetd_certificate_expiry_timestamp_seconds{certificate=\"server\"} %lld\n",
+		    (long long)tls_cert_server_not_after());
+	head(out, "qnetd_cluster_certificate_expiry_timestamp_seconds", "gauge",
+	    "Not-after of the client certificate each cluster's clients presented last.");
+	TAILQ_FOREACH(cl, &instance->clusters.clusters, entries) {
+		if (events_cluster_certificate(cl, &cert) != 0)
+			continue;
+		label_value(name, sizeof(name), cl->name, cl->name_len);
+		put(out,
+		    "qnetd_cluster_certificate_expiry_timestamp_seconds{cluster=\"%s\"} %lld\n",
+		    name, (long long)cert.not_after);
+	}
+}
+
 int
 metrics_format(const struct qnetd_instance *instance, struct wbuf *out)
 {
@@ -339,5 +373,6 @@ metrics_format(const struct qnetd_instance *instance, struct wbuf *out)
 	format_counters(out);
 	format_lag(out);
 	format_clusters(instance, out);
+	format_certificates(instance, out);
 	return (out->failed ? -1 : 0);
 }

@@ -15,11 +15,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "codec/wbuf.h"
 #include "core/instance.h"
+#include "extras/expiry.h"
 #include "extras/extra.h"
 #include "extras/metrics.h"
 #include "extras/metrics_http.h"
@@ -126,11 +128,16 @@ answer(struct http_conn *c)
 			    (const char *)body.data, body.len);
 		wbuf_destroy(&body);
 	} else if (strcmp(path, "/healthz") == 0) {
-		char line[300];
 		int ok = extra_health(&qnetd_instance, why, sizeof(why)) == 0;
-		int n = snprintf(line, sizeof(line), "%s\n", why);
 
-		respond(c, ok ? "200 OK" : "503 Service Unavailable", text, line, (size_t)n);
+		/* Warnings go in the body only: a probe must not fail on one. */
+		wbuf_init(&body, REPLY_LIMIT);
+		wbuf_put(&body, why, strlen(why));
+		wbuf_put_u8(&body, '\n');
+		expiry_warnings_text(&qnetd_instance, time(NULL), &body);
+		respond(c, ok ? "200 OK" : "503 Service Unavailable", text, (const char *)body.data,
+		    body.len);
+		wbuf_destroy(&body);
 	} else {
 		respond(c, "404 Not Found", text, "not found: try /metrics or /healthz\n", 36);
 	}

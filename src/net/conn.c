@@ -19,6 +19,7 @@
 #include "extras/events.h"
 #include "net/conn.h"
 #include "net/tls.h"
+#include "net/tls_cert.h"
 #include "session/session.h"
 
 #define READ_CHUNK 65536
@@ -364,6 +365,28 @@ conn_read_size(const struct conn *c)
 	return (sizeof(scratch));
 }
 
+/* A TLS read failed for good: log why (a revoked certificate by name) and close. */
+static void
+conn_tls_failed(struct conn *c)
+{
+	char serial[2 * TLS_CERT_SERIAL_MAX + 2], listed[REVOKED_MAX_CLUSTER + 1];
+	const char *err = tls_last_error(), *name = tls_last_error_name();
+
+	if (!c->tls_handshake_done &&
+	    tls_cert_take_refusal(c->ssl, serial, sizeof(serial), listed, sizeof(listed))) {
+		log_client(LOG_WARNING, &c->client,
+		    "Client certificate serial %s (cluster %s) is revoked: TLS handshake refused, "
+		    "disconnecting",
+		    serial, listed);
+		events_cert_revoked(&c->client, serial, 1);
+	} else {
+		log_client(LOG_WARNING, &c->client, "TLS error, disconnecting: %s", err);
+	}
+	if (!c->tls_handshake_done)
+		events_tls_failed(&c->client, name);
+	conn_schedule_close(c, "TLS error");
+}
+
 static ssize_t
 conn_recv(struct conn *c, uint8_t *buf, size_t len)
 {
@@ -373,11 +396,7 @@ conn_recv(struct conn *c, uint8_t *buf, size_t len)
 		if (n < 0) {
 			if (tls_would_block())
 				return (-2);
-			if (!c->tls_handshake_done)
-				events_tls_failed(&c->client, tls_last_error_name());
-			log_client(LOG_WARNING, &c->client, "TLS error, disconnecting: %s",
-			    tls_last_error());
-			conn_schedule_close(c, "TLS error");
+			conn_tls_failed(c);
 			return (-1);
 		}
 		if (!c->tls_handshake_done) {

@@ -6,7 +6,7 @@
 T=30
 H=1.5
 
-SCENARIOS="ffsplit2 lms3 ffsplit4 tiebreaker kap heuristics tlsoff tlsreq multi observe"
+SCENARIOS="ffsplit2 lms3 ffsplit4 tiebreaker kap heuristics tlsoff tlsreq multi observe revoke"
 
 desc_ffsplit2="2-node ffsplit: tie-breaker on link cut, power-off, arbiter stop/start"
 scen_ffsplit2()
@@ -239,6 +239,45 @@ scen_observe()
 	check "metrics: both nodes ACK again" metrics_wait healed \
 	    'qnetd_cluster_votes{cluster="o",vote="ack"}=2' \
 	    'qnetd_cluster_votes{cluster="o",vote="nack"}=0' || return 1
+}
+
+desc_revoke="revocation (ours only): a cluster's certificate revoked, SIGHUP: its nodes lose the qdevice vote and stay refused, another cluster keeps its vote"
+skip_revoke()
+{
+	[ "$DAEMON" != debian ] ||
+	    echo "Debian's corosync-qnetd has no revoked list (-S state_dir) and dies on SIGHUP"
+}
+scen_revoke()
+{
+	local st=$W/arb/etc/qi-state
+	mkdir -p "$st" || return 1
+	arb_start -S state_dir=/etc/corosync/qi-state,metrics_address=127.0.0.1:9403 || return 1
+	cluster_add r 2 "algo=ffsplit tb=lowest votes=1" || return 1
+	cluster_add s 2 "algo=ffsplit tb=lowest votes=1" || return 1
+	nodes_start r1 r2 s1 s2 || return 1
+	step "both clusters up: 3/3 votes, A,V,NMW" 60 $H \
+	    r1:T=3 r2:T=3 r1:F=A,V,NMW r2:F=A,V,NMW s1:T=3 s2:T=3 s1:F=A,V,NMW s2:F=A,V,NMW ||
+	    return 1
+	# The line corosync-qnetd-certutil writes: issuer-name hash, serial, cluster.
+	python3 "$top/tests/lib/certinfo.py" "$W/arb/etc/qnetd/nssdb/cluster-r.crt" r \
+	    >"$st/revoked.tmp" && mv "$st/revoked.tmp" "$st/revoked" || return 1
+	log "revoked: $(cat "$st/revoked")"
+	kill -HUP "$ARB_PID"
+	step "r revoked: its nodes lose the qdevice vote, s keeps it" $T $H \
+	    r1:T=2 r2:T=2 r1:F=A,NV,NMW r2:F=A,NV,NMW s1:T=3 s2:T=3 s1:F=A,V,NMW s2:F=A,V,NMW ||
+	    return 1
+	check "arbiter log: r's connections closed, naming node and serial" grep -Eq \
+	    "Certificate serial [0-9a-f]+ of cluster r node [12] is revoked: closing the connection" \
+	    "$W/arb/qnetd.log" || return 1
+	check "arbiter log: r's qdevice refused when it reconnects" grep -q \
+	    "(cluster r) is revoked: TLS handshake refused" "$W/arb/qnetd.log" || return 1
+	check "metrics: 2 closed, refusals counted, s still connected" metrics_wait revoked \
+	    qnetd_certificate_revocations_closed_total=2 'qnetd_cluster_clients{cluster="s"}=2' ||
+	    return 1
+	check "metrics: at least one refusal" \
+	    test "$(metric revoked qnetd_certificate_revocations_refused_total)" -ge 1 || return 1
+	check "arbiter lists only cluster s" arb_clusters 1 || return 1
+	check "qdevice-tool on r1: not connected" qdtool_lacks r1 "State:.*Connected" || return 1
 }
 
 # ---------------------------------------------------------------- metrics and hook

@@ -86,6 +86,13 @@ main(void)
 	CHECK_EQ(settings_parse_bool("0"), 0);
 	CHECK_EQ(settings_parse_bool(""), -1);
 
+	/* state_dir (the enrollment state: <state_dir>/revoked) */
+	CHECK(strcmp(s.state_dir, "/var/lib/corosync-qnetd") == 0);
+	CHECK_EQ(apply(&s, "state_dir=/tmp/x", err, warn), 0);
+	CHECK(strcmp(s.state_dir, "/tmp/x") == 0);
+	CHECK_EQ(apply(&s, "state_dir=", err, warn), 0); /* "": none */
+	CHECK(strcmp(s.state_dir, "") == 0);
+
 	settings_destroy(&s);
 	return check_exit("settings");
 }
