@@ -38,8 +38,8 @@ static void
 test_post(void)
 {
 	const char *req = "POST /v1/enroll HTTP/1.1\r\n"
-			  "authorization:   bearer abc.DEF-_x  \r\n"
-			  "Content-Length: 5\r\n\r\nhello";
+	                  "authorization:   bearer abc.DEF-_x  \r\n"
+	                  "Content-Length: 5\r\n\r\nhello";
 	struct http_request r;
 	size_t i, n = strlen(req);
 
@@ -146,11 +146,15 @@ test_pem(void)
 			    -1);
 		free(pem);
 	}
-	CHECK_EQ(pem_decode((const uint8_t *)"Subject: x\n-----BEGIN NEW CERTIFICATE "
-					     "REQUEST-----\nYWJj\n-----END NEW CERTIFICATE "
-					     "REQUEST-----\ntrailer",
-	             120, labels, out, sizeof(out), &n),
-	    0);
+	{
+		static const char wrapped[] =
+		    "Subject: x\n-----BEGIN NEW CERTIFICATE REQUEST-----\n"
+		    "YWJj\n-----END NEW CERTIFICATE REQUEST-----\ntrailer";
+
+		CHECK_EQ(pem_decode((const uint8_t *)wrapped, strlen(wrapped), labels, out,
+		             sizeof(out), &n),
+		    0);
+	}
 	CHECK_MEM(out, n, "abc", 3);
 #define BAD_PEM(s) \
 	CHECK_EQ(pem_decode((const uint8_t *)(s), strlen(s), labels, out, sizeof(out), &n), -1)
