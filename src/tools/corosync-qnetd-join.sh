@@ -4,7 +4,7 @@
 # corosync-qnetd-join: enrol this cluster with a qnetd arbiter using a
 # one-time token, without SSH to the arbiter.  Runs on one cluster node
 # and needs only what such a node has: corosync-qdevice-net-certutil
-# (corosync-qdevice), curl, base64 and sha256sum.  See
+# (corosync-qdevice), curl or openssl, base64 and sha256sum.  See
 # corosync-qnetd-join(8) and docs/enroll-protocol.md.
 #
 # Trust: nothing the arbiter sends is used before it is authenticated.
@@ -109,10 +109,29 @@ case $host in
 *) url="https://$host:$port" ;;
 esac
 
-for t in "$NODE_CERTUTIL" certutil curl base64 sha256sum; do
+for t in "$NODE_CERTUTIL" certutil base64 sha256sum; do
 	command -v "$t" > /dev/null 2>&1 ||
-	    die "$t not found (corosync-qdevice, libnss3-tools, curl and coreutils are needed)"
+	    die "$t not found (corosync-qdevice, libnss3-tools and coreutils are needed)"
 done
+# curl when there is one, else openssl (QNETD_JOIN_TRANSPORT forces one).
+transport=${QNETD_JOIN_TRANSPORT:-}
+if [ -z "$transport" ]; then
+	if command -v curl > /dev/null 2>&1; then
+		transport=curl
+	elif command -v openssl > /dev/null 2>&1; then
+		transport=openssl
+	else
+		die "curl or openssl is needed"
+	fi
+fi
+case $transport in
+curl | openssl) command -v "$transport" > /dev/null 2>&1 || die "$transport not found" ;;
+*) die "QNETD_JOIN_TRANSPORT must be curl or openssl" ;;
+esac
+case $host in
+*:*) hostport="[$host]:$port" ;;
+*) hostport="$host:$port" ;;
+esac
 
 # ---- scratch space and the token -------------------------------------------
 
@@ -146,9 +165,16 @@ token=
 
 # ---- talking to the service --------------------------------------------------
 
-# fetch OUT PATH [curl args...]: HTTPS to the pinned service.  Sets $status
-# (HTTP status, 000 when none).  Fails on a connection or pin error.
-fetch()
+refuse_pin()
+{
+	die "REFUSED: the key of $hostport does not match the pin -P." \
+	    "Something other than your arbiter answered, or the pin is wrong;" \
+	    "nothing was sent."
+}
+
+# curl_fetch OUT PATH [curl args...]: HTTPS to the pinned service.  Sets
+# $status (HTTP status, 000 when none).  Dies on a connection or pin error.
+curl_fetch()
 {
 	out=$1
 	path=$2
@@ -158,12 +184,77 @@ fetch()
 	    -o "$out" -w '%{http_code}' "$@" "$url$path" 2> "$T/curl.err")
 	rc=$?
 	[ "$rc" = 0 ] && return 0
-	if [ "$rc" = 90 ]; then
-		die "REFUSED: the key of $host:$port does not match the pin -P." \
-		    "Something other than your arbiter answered, or the pin is wrong;" \
-		    "nothing was sent."
-	fi
+	[ "$rc" = 90 ] && refuse_pin
 	die "can't reach $url$path: $(cat "$T/curl.err")"
+}
+
+# openssl has no key pin for a connection that carries data.  So: one
+# connection that sends nothing checks the key against -P; the CA comes
+# over a second one and is checked against -C; the request with the token
+# goes over a third only if the server's certificate chains to that CA
+# and is named "Qnetd Server" (no cluster certificate is).
+ossl_pin_checked=
+ossl_check_pin()
+{
+	[ -n "$ossl_pin_checked" ] && return 0
+	got=$(openssl s_client -connect "$hostport" < /dev/null 2> /dev/null |
+	    openssl x509 -pubkey -noout 2> /dev/null |
+	    openssl pkey -pubin -outform der 2> /dev/null |
+	    openssl dgst -sha256 -binary | base64)
+	[ "sha256//$got" = "$pin" ] || refuse_pin
+	ossl_pin_checked=yes
+}
+
+# ossl_request OUT REQUEST_FILE: sets $status, the body goes to OUT.
+ossl_request()
+{
+	ossl_check_pin
+	set -- "$1" "$2" -connect "$hostport" -quiet
+	if [ -f "$T/ca.ok" ]; then
+		set -- "$@" -CAfile "$T/ca.pem" -verify_return_error -verify_hostname "Qnetd Server"
+	fi
+	out=$1
+	req=$2
+	shift 2
+	openssl s_client "$@" < "$req" > "$T/resp" 2> "$T/ossl.err" ||
+	    die "TLS to $hostport failed: $(tail -n 3 "$T/ossl.err")"
+	status=$(head -n 1 "$T/resp" | cut -d ' ' -f 2)
+	case $status in
+	[0-9][0-9][0-9]) ;;
+	*) die "no HTTP answer from $hostport: $(tail -n 3 "$T/ossl.err")" ;;
+	esac
+	sed '1,/^\r$/d' "$T/resp" > "$out"
+}
+
+# http_get OUT PATH
+http_get()
+{
+	if [ "$transport" = curl ]; then
+		curl_fetch "$1" "$2"
+		return
+	fi
+	printf 'GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$2" "$host" \
+	    > "$T/get"
+	ossl_request "$1" "$T/get"
+}
+
+# enroll_post OUT: the request $CRQ with the token of $T/auth.
+enroll_post()
+{
+	if [ "$transport" = curl ]; then
+		curl_fetch "$1" /v1/enroll -H @"$T/auth" \
+		    -H 'Content-Type: application/pkcs10' --data-binary @"$CRQ"
+		return
+	fi
+	{
+		printf 'POST /v1/enroll HTTP/1.1\r\nHost: %s\r\n' "$host"
+		tr -d '\n' < "$T/auth"
+		printf '\r\nContent-Type: application/pkcs10\r\nContent-Length: %s\r\n' \
+		    "$(wc -c < "$CRQ" | tr -d ' ')"
+		printf 'Connection: close\r\n\r\n'
+		cat "$CRQ"
+	} > "$T/post"
+	ossl_request "$1" "$T/post"
 }
 
 # The DER of the first certificate in a PEM file, hashed.
@@ -173,12 +264,13 @@ pem_sha256()
 	    sed '1d;$d' | base64 -d 2> /dev/null | sha256sum | cut -d ' ' -f 1
 }
 
-say "fetching the CA certificate from $url (key pinned)"
-fetch "$T/ca.pem" /v1/ca.crt
+say "fetching the CA certificate from $url (key pinned, $transport)"
+http_get "$T/ca.pem" /v1/ca.crt
 [ "$status" = 200 ] || die "GET /v1/ca.crt answered $status: $(head -c 300 "$T/ca.pem")"
 got=$(pem_sha256 "$T/ca.pem")
 [ "$got" = "$ca_sha" ] ||
     die "REFUSED: the CA certificate's SHA-256 is $got, not $ca_sha (-C); nothing was changed"
+: > "$T/ca.ok"
 say "CA certificate matches -C"
 
 # ---- the node database ---------------------------------------------------
@@ -215,8 +307,7 @@ else
 		printf '%s\n' "$cluster" > "$CRQ_MARK"
 	fi
 	say "sending the certificate request with the token"
-	fetch "$T/cluster.crt" /v1/enroll -H @"$T/auth" \
-	    -H 'Content-Type: application/pkcs10' --data-binary @"$CRQ"
+	enroll_post "$T/cluster.crt"
 	[ "$status" = 200 ] ||
 	    die "enrollment refused ($status): $(head -c 300 "$T/cluster.crt")"
 	crt="$NODE_DB/cluster-$cluster.crt"

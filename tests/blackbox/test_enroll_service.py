@@ -529,7 +529,19 @@ def join_script(arb, svc, voter, w):
     check(p.returncode == 1 and b"REFUSED" in p.stderr,
           "join: wrong CA hash refused (%d: %s)" % (p.returncode, p.stderr.decode().strip()))
     check(not os.path.exists(NODE_DB), "join: wrong CA hash left the node untouched")
+    # openssl instead of curl: the same refusal, then a whole enrolment.
+    ossl = dict(os.environ, QNETD_JOIN_TRANSPORT="openssl")
+    p = run(base + ["-C", arb.ca_sha, "-P", wrong_pin], env=ossl)
+    check(p.returncode == 1 and b"REFUSED" in p.stderr,
+          "join (openssl): wrong key pin refused (%d)" % p.returncode)
+    check(not os.path.exists(NODE_DB), "join (openssl): wrong pin left the node untouched")
     check(snapshot(arb) == before, "join refusals changed nothing on the arbiter")
+    otoken = make_token(arb, "ossljoin")
+    p = run([JOIN, "-a", "127.0.0.1:%d" % svc.port, "-n", "ossljoin", "-C", arb.ca_sha,
+             "-P", svc.pin], input=(otoken + "\n").encode(), env=ossl)
+    check(p.returncode == 0 and os.path.exists(os.path.join(NODE_DB, "qdevice-net-node.p12")),
+          "join (openssl): enrolled (%d: %s)" % (p.returncode, p.stderr.decode().strip()))
+    fresh_node()
     colons = ":".join(arb.ca_sha[i:i + 2] for i in range(0, 64, 2)).upper()
     p = run([JOIN, "-a", "127.0.0.1:%d" % svc.port, "-n", "joincl", "-C", colons,
              "-P", svc.pin], input=(token + "\n").encode())
