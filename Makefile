@@ -10,6 +10,9 @@
 PREFIX    ?= /usr
 BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
+# Helpers the programs run, not meant to be run by hand.
+HELPERDIR ?= $(LIBEXECDIR)/corosync-qnetd
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR   ?= /lib/systemd/system
@@ -68,7 +71,10 @@ DAEMON_MAIN := src/daemon/main.c
 TOOL_SRCS   := $(wildcard src/tools/*.c)
 # corosync-qnetd-enroll, the enrollment service: its own program (src/enrolld/).
 ENROLLD_SRCS := $(wildcard src/enrolld/*.c)
-LIB_SRCS    := $(filter-out $(DAEMON_MAIN) $(TOOL_SRCS) $(ENROLLD_SRCS),$(wildcard src/*/*.c))
+# corosync-qnetd-ca: the helper behind corosync-qnetd-certutil -s and its
+# enrollment commands (src/catool/ over the enroll library).
+CATOOL_SRCS := $(wildcard src/catool/*.c)
+LIB_SRCS    := $(filter-out $(DAEMON_MAIN) $(TOOL_SRCS) $(ENROLLD_SRCS) $(CATOOL_SRCS),$(wildcard src/*/*.c))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB         := $(BUILD)/libqnetd.a
 
@@ -87,7 +93,8 @@ MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd
                man/corosync-qnetd-enroll.8 man/corosync-qnetd-join.8
 
 .PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style bench interop help deb
-all: $(PROGRAMS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
+HELPERS     := $(BUILD)/corosync-qnetd-ca
+all: $(PROGRAMS) $(HELPERS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -104,9 +111,12 @@ $(BUILD)/corosync-qnetd: $(BUILD)/src/daemon/main.o $(LIB)
 $(BUILD)/corosync-qnetd-tool: $(TOOL_SRCS:%.c=$(BUILD)/%.o)
 	$(CC) $(LDFLAGS) -o $@ $^
 
+$(BUILD)/corosync-qnetd-ca: $(CATOOL_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/corosync-qnetd-certutil: src/tools/corosync-qnetd-certutil.sh
 	@mkdir -p $(dir $@)
-	sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@ && chmod 755 $@
+	sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@HELPERDIR@|$(HELPERDIR)|g' $< > $@ && chmod 755 $@
 
 $(BUILD)/corosync-qnetd-enroll: $(ENROLLD_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -174,7 +184,7 @@ interop: all
 	BUILD=$(BUILD) tests/interop/run.sh $(INTEROP_ARGS)
 
 style:
-	clang-format --dry-run --Werror src/*/*.c src/*/*.h include/*/*.h
+	clang-format --dry-run --Werror src/*/*.c $(wildcard src/*/*.h) include/*/*.h
 
 # Debian's layout: programs in /usr/bin, the units in /lib/systemd/system.
 # corosync-qnetd-join runs on cluster nodes; it ships here so that the
@@ -183,11 +193,12 @@ style:
 # user must traverse it to reach nssdb/, which postinst (or the admin,
 # see corosync-qnetd(8)) gives to group coroqnetd.  An existing
 # /etc/default/corosync-qnetd is the admin's and is not overwritten.
-install: $(PROGRAMS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+install: $(PROGRAMS) $(HELPERS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(HELPERDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(PREFIX)/lib/sysusers.d \
 		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	install -m 755 $(HELPERS) $(DESTDIR)$(HELPERDIR)/
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 systemd/corosync-qnetd.service $(DESTDIR)$(UNITDIR)/
 	install -m 644 systemd/corosync-qnetd-enroll.service $(DESTDIR)$(UNITDIR)/
@@ -206,6 +217,7 @@ install: $(PROGRAMS)
 # Leaves the admin's files: /etc/default/corosync-qnetd{,-enroll} and the NSS db.
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS))) \
+		$(addprefix $(DESTDIR)$(HELPERDIR)/,$(notdir $(HELPERS))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MANPAGES))) \
 		$(DESTDIR)$(UNITDIR)/corosync-qnetd.service \
 		$(DESTDIR)$(UNITDIR)/corosync-qnetd-enroll.service \
@@ -213,7 +225,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/corosync-qnetd.conf
 
 # The installed programs only (what the Debian package builds).
-programs: $(PROGRAMS)
+programs: $(PROGRAMS) $(HELPERS)
 
 # Binary package qnetd (debian/), built in a copy of the tree under
 # $(BUILD)/deb so that dpkg-buildpackage's output stays out of the source.
