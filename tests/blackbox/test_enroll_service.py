@@ -388,7 +388,8 @@ def token_refusals(arb, svc, voter, w, used_token):
     unknown = os.urandom(8).hex() + "." + "A" * 43
     refused(arb, svc, voter, "unknown token", 401, lambda: post(svc.port, unknown, req("x")))
     t3 = make_token(arb, "seccl")
-    wrong = t3.split(".")[0] + "." + "B" * 43
+    wrong = t3.split(".")[0] + "." + base64.urlsafe_b64encode(os.urandom(32)).rstrip(
+        b"=").decode()
     refused(arb, svc, voter, "wrong secret", 401, lambda: post(svc.port, wrong, req("seccl")))
     refused(arb, svc, voter, "no token", 401, lambda: post(svc.port, None, req("seccl")))
     t4 = make_token(arb, "boundcl")
