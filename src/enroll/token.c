@@ -146,7 +146,7 @@ token_rec_parse(const char *line, struct token_rec *rec)
 	int64_t created, expires;
 	int end = 0;
 
-	if (sscanf(line, "%63s %256s %" SCNd64 " %" SCNd64 " %79s %121s %n", id, cluster, &created,
+	if (sscanf(line, "%63s %256s %" SCNd64 " %" SCNd64 " %79s %113s %n", id, cluster, &created,
 	        &expires, hash, state, &end) != 6 ||
 	    line[end] != '\0')
 		return (0);
