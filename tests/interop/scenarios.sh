@@ -388,7 +388,7 @@ cluster_hosts()
 enroll_token()
 {
 	local out=$W/arb/token.out
-	( umask 077; hx arb "$QNETD_CERTUTIL" $ENROLL_ISSUE -n "$1" >"$out" 2>&1 ) || {
+	( umask 077; hx arb "$QNETD_CERTUTIL" -t -n "$1" -a "$ARB_IP" >"$out" 2>&1 ) || {
 		say "  token command failed:"; sed 's/^/    | /' "$out"; return 1; }
 	grep -Eo '[0-9a-f]{16}\.[A-Za-z0-9_-]{43}' "$out" | head -n 1 >"$2"
 	chmod 600 "$2"
@@ -431,7 +431,7 @@ enroll_join_refused()
 # enroll_revoke CLUSTER: the certificate tool revokes the cluster's certificate.
 enroll_revoke()
 {
-	hx arb "$QNETD_CERTUTIL" $ENROLL_REVOKE -n "$1" >>"$W/arb/certutil.log" 2>&1 || {
+	hx arb "$QNETD_CERTUTIL" -r "$1" >>"$W/arb/certutil.log" 2>&1 || {
 		say "  revoke command failed (see $W/arb/certutil.log)"; return 1; }
 	grep -q " $1\$" "$W/arb/etc/qi-state/revoked" || {
 		say "  $1 not in the revoked list"; return 1; }
