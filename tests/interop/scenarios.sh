@@ -392,8 +392,8 @@ enroll_token()
 		say "  token command failed:"; sed 's/^/    | /' "$out"; return 1; }
 	grep -Eo '[0-9a-f]{16}\.[A-Za-z0-9_-]{43}' "$out" | head -n 1 >"$2"
 	chmod 600 "$2"
-	ENROLL_CA=$(grep -Eo -- '-C [0-9a-fA-F:]{64,95}' "$out" | head -n 1 | cut -c4-)
-	ENROLL_PIN=$(grep -Eo -- '-P sha256//[A-Za-z0-9+/=]+' "$out" | head -n 1 | cut -c4-)
+	ENROLL_CA=$(grep -Eo -- '-C [0-9a-fA-F:]{64,95}' "$out" | head -n 1 | sed 's/^-C //')
+	ENROLL_PIN=$(grep -Eo -- '-P sha256//[A-Za-z0-9+/=]+' "$out" | head -n 1 | sed 's/^-P //')
 	if [ ! -s "$2" ] || [ -z "$ENROLL_CA" ] || [ -z "$ENROLL_PIN" ]; then
 		say "  no token, -C or -P in the token command's output:"
 		sed 's/^/    | /' "$out"
