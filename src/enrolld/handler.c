@@ -318,8 +318,11 @@ enroll(const char *peer, const char *peer_addr, const struct http_request *req,
 	enum enroll_result r;
 	int status;
 
-	printable(req->bearer, dot ? (size_t)(dot - req->bearer) : strlen(req->bearer), token_id,
-	    sizeof(token_id));
+	/* Only the id: without a dot the whole value may be a secret. */
+	if (dot != NULL)
+		printable(req->bearer, (size_t)(dot - req->bearer), token_id, sizeof(token_id));
+	else
+		snprintf(token_id, sizeof(token_id), "(malformed)");
 	if (req->bearer[0] == '\0') {
 		snprintf(token_id, sizeof(token_id), "-");
 		snprintf(reason, sizeof(reason), "missing Authorization: Bearer token");
