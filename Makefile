@@ -4,6 +4,7 @@
 #   make check           build and run every test (unit + black-box)
 #   make check SANITIZE=address,undefined
 #   make fuzz            build the libFuzzer targets (clang)
+#   make soak [SOAK_S=1800] [SANITIZE=...]  churn, then check RSS, fds, findings
 #   make install DESTDIR=... PREFIX=/usr   (and make uninstall)
 #   make deb             the Debian package qnetd, in $(BUILD)/deb/
 
@@ -40,6 +41,10 @@ DEB_BUILD_DEPS := build-essential pkg-config libnss3-dev libnspr4-dev libqb-dev 
 DEB_RUN_DEPS   := libnss3-tools
 DEB_TEST_DEPS  := debhelper dpkg-dev systemd-container python3 clang corosync corosync-qdevice corosync-qnetd mandoc iproute2 \
                   nftables procps psmisc openssl systemd util-linux curl python3-jsonschema
+# test_ocf_agent.sh (ocf-tester, the agent, xmllint)
+DEB_TEST_DEPS  += resource-agents libxml2-utils
+# the Prometheus rules, dashboard and live-scrape tests
+DEB_TEST_DEPS  += python3-yaml prometheus
 ifeq ($(filter clean style help setup,$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pkg-config 2>/dev/null),)
 $(error pkg-config not found: apt-get install pkg-config)
@@ -92,7 +97,7 @@ PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/cor
 MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8 \
                man/corosync-qnetd-enroll.8 man/corosync-qnetd-join.8
 
-.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style bench interop help deb
+.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style bench interop soak help deb
 HELPERS     := $(BUILD)/corosync-qnetd-ca
 all: $(PROGRAMS) $(HELPERS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
 
@@ -182,6 +187,12 @@ bench: all
 
 interop: all
 	BUILD=$(BUILD) tests/interop/run.sh $(INTEROP_ARGS)
+
+# Churn for SOAK_S seconds (tests/soak/soak.py); with SANITIZE=... the same
+# churn under the sanitizers, judged on their findings instead of RSS.
+SOAK_S ?= 1800
+soak: all
+	BUILD=$(BUILD) SOAK_S=$(SOAK_S) python3 tests/soak/soak.py
 
 style:
 	clang-format --dry-run --Werror src/*/*.c $(wildcard src/*/*.h) include/*/*.h

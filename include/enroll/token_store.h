@@ -6,6 +6,7 @@
 #define QNETD_ENROLL_TOKEN_STORE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "enroll/state_file.h"
 #include "enroll/token.h"
@@ -29,6 +30,12 @@ struct token_rec *token_store_find(struct token_store *s, const char *id);
 
 /* Adds a copy of rec.  0, or -1 when full or out of memory. */
 int token_store_add(struct token_store *s, const struct token_rec *rec);
+
+/* Keep records of expired tokens this long (seconds) for the logs and -T, then drop them. */
+#define TOKEN_STORE_KEEP_EXPIRED (7 * 24 * 60 * 60)
+
+/* Drops tokens that expired more than TOKEN_STORE_KEEP_EXPIRED before now.  The number dropped. */
+size_t token_store_prune(struct token_store *s, time_t now);
 
 /* Writes the whole store to a temporary file for state_file_commit().  0 or -1. */
 int token_store_prepare(const struct token_store *s, const char *state_dir,

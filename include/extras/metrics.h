@@ -57,6 +57,10 @@ enum metrics_ipc_cmd metrics_ipc_cmd_of(int ipc_cmd_type);
 /* How late a timer fired, in ms (event-loop latency). */
 void metrics_loop_lag(uint64_t ms);
 
+/* The partitions of cl holding the vote: distinct last ring ids among the clients
+ * whose last ACK/NACK vote was ACK.  0 when none does; 2 or more must not last. */
+size_t metrics_acked_partitions(const struct qnetd_cluster *cl);
+
 /* The whole Prometheus text exposition (format 0.0.4).  0, or -1 when out's limit was hit. */
 int metrics_format(const struct qnetd_instance *instance, struct wbuf *out);
 

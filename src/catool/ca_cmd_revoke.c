@@ -71,12 +71,25 @@ fail:
 	return (1);
 }
 
+/* 1 when some certificate of the registry, revoked or not, is the cluster's. */
+static int
+is_cluster(const struct registry *reg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < reg->n; i++) {
+		if (strcmp(reg->recs[i].cluster, name) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 static int
 revoke_locked(const struct ca_tool *t, struct registry *reg, const char *arg, const char *issuer)
 {
 	struct revoked_entry *add;
 	size_t i, n = 0, already = 0;
-	int by_name = registry_count_valid(reg, arg) > 0, rc = 1;
+	int by_name = is_cluster(reg, arg), rc = 1;
 
 	add = calloc(reg->n + 1, sizeof(*add));
 	if (add == NULL)

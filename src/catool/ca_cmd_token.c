@@ -120,6 +120,7 @@ ca_cmd_token_issue(const struct ca_tool *t, int argc, char **argv)
 		return (1);
 	if (load(t, &s) != 0)
 		goto out;
+	token_store_prune(&s, t->now);
 	if (token_new(argv[0], t->now, (int64_t)minutes * 60, &rec, text) != 0 ||
 	    token_store_add(&s, &rec) != 0) {
 		fprintf(stderr, "Can't create a token: %s\n", strerror(errno));

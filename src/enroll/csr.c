@@ -109,7 +109,7 @@ decode(PLArenaPool *arena, SECItem *der, struct csr *out, char *reason, size_t r
 enum csr_result
 csr_parse(const uint8_t *data, size_t len, struct csr *out, char *reason, size_t reason_len)
 {
-	SECItem der = { siBuffer, (unsigned char *)(uintptr_t)data, (unsigned int)len };
+	SECItem der = { siBuffer, (unsigned char *)(uintptr_t)data, (unsigned int)len }, copy;
 	enum csr_result r;
 
 	memset(out, 0, sizeof(*out));
@@ -127,6 +127,14 @@ csr_parse(const uint8_t *data, size_t len, struct csr *out, char *reason, size_t
 		csr_free(out);
 		return (CSR_BAD);
 	}
+	/* The quick decoder points into its input: the request must live as long as out. */
+	if (data[0] == 0x30 && SECITEM_CopyItem(out->arena, &copy, &der) != SECSuccess) {
+		snprintf(reason, reason_len, "out of memory");
+		csr_free(out);
+		return (CSR_BAD);
+	}
+	if (data[0] == 0x30)
+		der = copy;
 	r = decode(out->arena, &der, out, reason, reason_len);
 	if (r != CSR_OK)
 		csr_free(out);

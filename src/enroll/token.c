@@ -142,11 +142,11 @@ state_ok(const char *s)
 int
 token_rec_parse(const char *line, struct token_rec *rec)
 {
-	char id[64], cluster[TOKEN_CLUSTER_MAX + 2], hash[80], state[TOKEN_STATE_MAX + 2];
+	char id[64], cluster[TOKEN_CLUSTER_MAX + 2], hash[80], state[128];
 	int64_t created, expires;
 	int end = 0;
 
-	if (sscanf(line, "%63s %256s %" SCNd64 " %" SCNd64 " %79s %113s %n", id, cluster, &created,
+	if (sscanf(line, "%63s %256s %" SCNd64 " %" SCNd64 " %79s %127s %n", id, cluster, &created,
 	        &expires, hash, state, &end) != 6 ||
 	    line[end] != '\0')
 		return (0);

@@ -111,6 +111,20 @@ token_store_prepare(const struct token_store *s, const char *state_dir, struct s
 	return (rc);
 }
 
+size_t
+token_store_prune(struct token_store *s, time_t now)
+{
+	size_t i, kept = 0, dropped;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->recs[i].expires + TOKEN_STORE_KEEP_EXPIRED >= (int64_t)now)
+			s->recs[kept++] = s->recs[i];
+	}
+	dropped = s->n - kept;
+	s->n = kept;
+	return (dropped);
+}
+
 void
 token_store_free(struct token_store *s)
 {

@@ -298,6 +298,46 @@ format_lag(struct wbuf *out)
 	put(out, "qnetd_event_loop_lag_max_seconds %.3f\n", (double)lag_max_ms / 1000.0);
 }
 
+size_t
+metrics_acked_partitions(const struct qnetd_cluster *cl)
+{
+	const struct qnetd_client *c, *p;
+	size_t n = 0;
+
+	/*
+	 * A partition is the set of clients reporting one ring id.  Count an
+	 * ACKed client only when no ACKed client before it shares its ring:
+	 * quadratic, but a cluster has at most a few dozen nodes.
+	 */
+	TAILQ_FOREACH(c, &cl->clients, cluster_entries) {
+		if (c->last_sent_ack_nack_vote != TLV_VOTE_ACK)
+			continue;
+		for (p = TAILQ_FIRST(&cl->clients); p != c; p = TAILQ_NEXT(p, cluster_entries))
+			if (p->last_sent_ack_nack_vote == TLV_VOTE_ACK &&
+			    tlv_ring_id_eq(&p->last_ring_id, &c->last_ring_id))
+				break;
+		if (p == c)
+			n++;
+	}
+	return (n);
+}
+
+static void
+format_cluster_partitions(const struct qnetd_instance *instance, struct wbuf *out)
+{
+	const struct qnetd_cluster *cl;
+	char name[400];
+
+	head(out, "qnetd_cluster_partitions_acked", "gauge",
+	    "Partitions (distinct ring ids) of each cluster whose clients' last ACK/NACK vote "
+	    "was ACK: 1 when one partition holds the vote, 0 when none does.");
+	TAILQ_FOREACH(cl, &instance->clusters.clusters, entries) {
+		label_value(name, sizeof(name), cl->name, cl->name_len);
+		put(out, "qnetd_cluster_partitions_acked{cluster=\"%s\"} %zu\n", name,
+		    metrics_acked_partitions(cl));
+	}
+}
+
 static void
 format_clusters(const struct qnetd_instance *instance, struct wbuf *out)
 {
@@ -373,6 +413,7 @@ metrics_format(const struct qnetd_instance *instance, struct wbuf *out)
 	format_counters(out);
 	format_lag(out);
 	format_clusters(instance, out);
+	format_cluster_partitions(instance, out);
 	format_certificates(instance, out);
 	return (out->failed ? -1 : 0);
 }

@@ -75,7 +75,7 @@ usage()
 	echo " -x                  With -s: refuse a cluster that already has a valid certificate"
 	echo " -t                  Issue an enrollment token for the cluster named with -n"
 	echo " -e minutes          With -t: token lifetime (default 60, at most 1440)"
-	echo " -a address[:port]  With -t: arbiter address for the join command (default: hostname -f)"
+	echo " -a address[:port]   With -t: arbiter address for the join command (default: hostname -f)"
 	echo " -T                  List outstanding enrollment tokens"
 	echo " -W token_id         Withdraw an enrollment token"
 	echo " -l                  List the certificates the CA signed"
@@ -346,7 +346,7 @@ revoke()
 	ca_helper revoke "$revoke_target" || exit $?
 	write_crl
 	echo "CRL written to $DB_DIR"
-	echo "Run 'systemctl reload corosync-qnetd' so that the running daemon refuses it"
+	echo "Run 'systemctl kill -s HUP corosync-qnetd' so that the running daemon refuses it"
 }
 
 operation=

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "enroll/digest.h"
 #include "enroll/token.h"
+#include "enroll/token_store.h"
 
 static const char spki_a[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 static const char spki_b[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
@@ -145,6 +146,24 @@ test_record_lines(void)
 }
 
 static void
+test_prune(void)
+{
+	struct token_store s = { 0 };
+	struct token_rec rec;
+	char text[TOKEN_TEXT_LEN + 1];
+
+	CHECK_EQ(token_new("old", 1000, 60, &rec, text), 0);
+	CHECK_EQ(token_store_add(&s, &rec), 0);
+	CHECK_EQ(token_new("new", 1000 + TOKEN_STORE_KEEP_EXPIRED, 60, &rec, text), 0);
+	CHECK_EQ(token_store_add(&s, &rec), 0);
+	CHECK_EQ(token_store_prune(&s, 1060 + TOKEN_STORE_KEEP_EXPIRED), 0);
+	CHECK_EQ(token_store_prune(&s, 1061 + TOKEN_STORE_KEEP_EXPIRED), 1);
+	CHECK_EQ(s.n, 1);
+	CHECK(strcmp(s.recs[0].cluster, "new") == 0);
+	token_store_free(&s);
+}
+
+static void
 test_digest(void)
 {
 	static const uint8_t zero_serial[] = { 0, 0 }, serial[] = { 0, 0x6a };
@@ -184,6 +203,7 @@ main(void)
 	test_parse_rejects();
 	test_check();
 	test_record_lines();
+	test_prune();
 	test_digest();
 	NSS_Shutdown();
 	return (check_exit("test_enroll_token"));
