@@ -187,6 +187,20 @@ parse_args(int argc, char *argv[], struct enrolld_config *c)
 static int
 check_dirs(const struct enrolld_config *c)
 {
+	static const char *const files[] = { "cert9.db", "key4.db", "serial.txt" };
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->nss_db_dir, files[i]);
+		if (access(path, F_OK) == 0 && access(path, R_OK | W_OK) != 0) {
+			log_msg(LOG_CRIT,
+			    "Can't read and write %s (%s): the enrollment service signs "
+			    "through it; see corosync-qnetd-enroll(8), \"SET-UP\"",
+			    path, strerror(errno));
+			return (-1);
+		}
+	}
 	if (access(c->nss_db_dir, W_OK) != 0) {
 		log_msg(LOG_CRIT,
 		    "Can't write the NSS database directory %s (%s): the enrollment service "
