@@ -66,6 +66,12 @@ int tls_cert_check_handshake(PRFileDesc *ssl, struct CERTCertificateStr *cert);
 int tls_cert_take_refusal(PRFileDesc *ssl, char *serial, size_t serial_len, char *cluster,
     size_t cluster_len);
 
+/*
+ * A new connection got ssl: a refusal remembered for an earlier socket at
+ * the same address (never taken) must not be mistaken for its own.
+ */
+void tls_cert_forget_refusal(PRFileDesc *ssl);
+
 /* Remember / tell the not-after of the CA that issued server and of server itself. */
 void tls_cert_note_server(struct CERTCertificateStr *server);
 time_t tls_cert_ca_not_after(void);     /* 0: unknown (no TLS, CA not in the db) */

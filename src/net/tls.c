@@ -269,6 +269,7 @@ tls_wrap_server(int fd)
 		PR_Close(ssl);
 		return (NULL);
 	}
+	tls_cert_forget_refusal(ssl);
 	return (ssl);
 fail_prfd:
 	/* Give fd back to the caller: detach it before closing the wrapper. */

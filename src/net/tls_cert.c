@@ -151,6 +151,13 @@ tls_cert_take_refusal(PRFileDesc *ssl, char *serial, size_t serial_len, char *cl
 }
 
 void
+tls_cert_forget_refusal(PRFileDesc *ssl)
+{
+	if (refusal.ssl == ssl)
+		refusal.ssl = NULL;
+}
+
+void
 tls_cert_note_server(CERTCertificate *server)
 {
 	CERTCertificate *ca = NULL;
