@@ -82,6 +82,18 @@ handler_init(const struct enrolld_config *cfg)
 }
 
 void
+handler_reload(void)
+{
+	free(h.join_script);
+	h.join_script = NULL;
+	h.join_len = 0;
+	if (h.cfg->join_script != NULL && h.cfg->join_script[0] != '\0' &&
+	    read_join_script(h.cfg->join_script) == 0)
+		log_msg(LOG_INFO, "Join script %s loaded again (%zu bytes)", h.cfg->join_script,
+		    h.join_len);
+}
+
+void
 handler_fini(void)
 {
 	ratelimit_free(h.rl);

@@ -23,6 +23,9 @@ struct handler_response {
 int handler_init(const struct enrolld_config *cfg);
 void handler_fini(void);
 
+/* Read the join script again (SIGHUP); on failure /v1/join.sh answers 404. */
+void handler_reload(void);
+
 /*
  * Answer the complete request req from peer ("addr:port"; peer_addr is
  * the address alone, the rate-limit key).  Always fills res (status, one

@@ -76,6 +76,13 @@ sig_stop_cb(int sig)
 }
 
 static void
+sig_hup_cb(int sig)
+{
+	(void)sig;
+	handler_reload();
+}
+
+static void
 sig_usr1_cb(int sig)
 {
 	(void)sig;
@@ -234,7 +241,8 @@ install_signals(void)
 {
 	if (loop_signal_add(SIGTERM, sig_stop_cb) != 0 ||
 	    loop_signal_add(SIGINT, sig_stop_cb) != 0 ||
-	    loop_signal_add(SIGUSR1, sig_usr1_cb) != 0) {
+	    loop_signal_add(SIGUSR1, sig_usr1_cb) != 0 ||
+	    loop_signal_add(SIGHUP, sig_hup_cb) != 0) {
 		log_msg(LOG_CRIT, "Can't install signal handlers");
 		return (-1);
 	}

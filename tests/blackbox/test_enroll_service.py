@@ -597,6 +597,12 @@ def inner():
         token_refusals(arb, svc, voter, w, used)
         join_script(arb, svc, voter, w)
         hook_events(arb)
+        svc.proc.send_signal(1)  # SIGHUP: the join script again, nothing else
+        time.sleep(0.3)
+        check(svc.alive() and "Join script %s loaded again" % JOIN in svc.log(),
+              "SIGHUP reloads the join script and the service keeps running")
+        status, body, _ = get(svc.port, "/v1/join.sh")
+        check(status == 200 and body == open(JOIN, "rb").read(), "join.sh served after SIGHUP")
         svc.proc.send_signal(10)  # SIGUSR1: the counters' line
         time.sleep(0.3)
         check(re.search(r"Enroll summary \(SIGUSR1\): connections=\d+ enrolled=[1-9]",
