@@ -82,6 +82,8 @@ struct qnetd_client {
 	uint32_t algo_timer_ms;            /* the algorithm timer's interval, to re-arm it */
 
 	uint64_t dpd_due_ms; /* dead-peer deadline (loop clock); the timer may be earlier */
+	uint64_t
+	    dpd_timer_ms; /* when the session's dead-peer timer is armed to fire; 0: not armed */
 
 	/* membership in a cluster (set after a successful INIT) */
 	struct qnetd_cluster *cluster;

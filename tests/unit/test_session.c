@@ -706,6 +706,7 @@ test_cert_rejected(void)
 static void
 test_timers(void)
 {
+	static const uint8_t echo_frame[] = { 0, 8, 0, 0, 0, 8, 0, 0, 0, 4, 0, 0, 0, 7 };
 	struct fake f;
 
 	fake_start(&f, 2300);
@@ -717,12 +718,22 @@ test_timers(void)
 	session_timer_fired(&f.c, SESSION_TIMER_DPD);
 	CHECK_EQ(f.closes, 0);
 	CHECK_EQ(f.expire[SESSION_TIMER_DPD], f.c.dpd_due_ms);
+	CHECK_EQ(f.c.dpd_timer_ms, f.expire[SESSION_TIMER_DPD]);
+	/* A later message only moves the deadline: the timer stays where it is. */
+	now_ms += 500;
+	session_msg_received(&f.c, echo_frame, sizeof(echo_frame));
+	CHECK_EQ(f.c.dpd_due_ms, now_ms + HB * settings.dpd_interval_coefficient);
+	CHECK(f.expire[SESSION_TIMER_DPD] < f.c.dpd_due_ms);
+	session_timer_fired(&f.c, SESSION_TIMER_DPD);
+	CHECK_EQ(f.expire[SESSION_TIMER_DPD], f.c.dpd_due_ms);
+	CHECK_EQ(f.c.dpd_timer_ms, f.expire[SESSION_TIMER_DPD]);
 	/* Due, but the peer's message waits unread: a grace period. */
 	now_ms = f.c.dpd_due_ms;
 	f.input_pending = 1;
 	session_timer_fired(&f.c, SESSION_TIMER_DPD);
 	CHECK_EQ(f.closes, 0);
 	CHECK_EQ(f.expire[SESSION_TIMER_DPD], now_ms + 1000);
+	CHECK_EQ(f.c.dpd_timer_ms, now_ms + 1000);
 	f.input_pending = 0;
 	now_ms += 1000;
 	session_timer_fired(&f.c, SESSION_TIMER_DPD);
