@@ -493,10 +493,10 @@ init_accepted(struct qnetd_client *client)
  */
 static void
 init_refused(struct qnetd_client *client, const struct msg_decoded *m,
-    enum tlv_reply_error_code err, int repeated)
+    enum tlv_reply_error_code err, const struct qnetd_client *other)
 {
-	if (err == TLV_REPLY_ERROR_CODE_DUPLICATE_NODE_ID && !repeated)
-		events_duplicate_node_id(client, m->node_id);
+	if (err == TLV_REPLY_ERROR_CODE_DUPLICATE_NODE_ID && other != NULL)
+		events_duplicate_node_id(client, m->node_id, other);
 	metrics_protocol_error(err);
 	log_client(LOG_ERR, client, "INIT refused with error %u (%s)", (unsigned)err,
 	    tlv_reply_error_code_to_str(err));
@@ -522,7 +522,7 @@ handle_init(struct qnetd_client *client, const struct msg_decoded *m, const uint
 	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR)
 		init_accepted(client);
 	else
-		init_refused(client, m, err, repeated && other == NULL);
+		init_refused(client, m, err, other);
 	msg_create_init_reply(&ctx->out, err, m->supported_messages_set, m->supported_options_set,
 	    m->seq_number_set, m->seq_number, s->max_client_receive_size, s->max_client_send_size,
 	    supported_algorithms, sizeof(supported_algorithms) / sizeof(supported_algorithms[0]));

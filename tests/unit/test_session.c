@@ -772,6 +772,8 @@ test_repeated_init_no_conflict(void)
 	send_init(&b, NODE, &w);
 	CHECK_MEM(b.sent.data, b.sent.len, want.data, want.len);
 	CHECK_EQ(metrics_get(M_CONFLICTS_NODE_ID), before + 1);
+	CHECK_EQ(events_conflicts(&rec), 1);
+	CHECK(strcmp(rec[0].peer_a, a.c.addr_str) == 0 && strcmp(rec[0].peer_b, b.c.addr_str) == 0);
 	CHECK_EQ(b.c.state, P);
 	fake_stop(&b);
 	fake_stop(&a);
