@@ -1,7 +1,8 @@
 /*
  * client.h - the state of one connected qdevice client, as seen by the
  * session layer, the cluster registry, the decision algorithms and the
- * status formatter.  Transport details live behind `conn`.
+ * status formatter.  Transport details live behind the session's
+ * transport (session/session.h).
  */
 #ifndef QNETD_CLIENT_H
 #define QNETD_CLIENT_H
