@@ -4,12 +4,19 @@
 #   make check           build and run every test (unit + black-box)
 #   make check SANITIZE=address,undefined
 #   make fuzz            build the libFuzzer targets (clang)
+#   make soak [SOAK_S=1800] [SANITIZE=...]  churn, then check RSS, fds, findings
 #   make install DESTDIR=... PREFIX=/usr   (and make uninstall)
 #   make deb             the Debian package qnetd, in $(BUILD)/deb/
+#   make style layers funclen   the gates CI runs first: clang-format, the
+#                        layers' include rules (tests/style/layers.txt), and
+#                        no function in src/ over 80 lines
 
 PREFIX    ?= /usr
 BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
+# Helpers the programs run, not meant to be run by hand.
+HELPERDIR ?= $(LIBEXECDIR)/corosync-qnetd
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR   ?= /lib/systemd/system
@@ -36,8 +43,13 @@ pkg_deb_libsystemd := libsystemd-dev
 DEB_BUILD_DEPS := build-essential pkg-config libnss3-dev libnspr4-dev libqb-dev libsystemd-dev
 DEB_RUN_DEPS   := libnss3-tools
 DEB_TEST_DEPS  := debhelper dpkg-dev systemd-container python3 clang corosync corosync-qdevice corosync-qnetd mandoc iproute2 \
-                  nftables procps psmisc openssl systemd util-linux curl python3-jsonschema
-ifeq ($(filter clean style help setup,$(MAKECMDGOALS)),)
+                  nftables procps psmisc openssl systemd util-linux curl python3-jsonschema \
+                  clang-format valgrind
+# test_ocf_agent.sh (ocf-tester, the agent, xmllint)
+DEB_TEST_DEPS  += resource-agents libxml2-utils
+# the Prometheus rules, dashboard and live-scrape tests
+DEB_TEST_DEPS  += python3-yaml prometheus
+ifeq ($(filter clean style layers funclen help setup,$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pkg-config 2>/dev/null),)
 $(error pkg-config not found: apt-get install pkg-config)
 endif
@@ -66,7 +78,10 @@ endif
 # (the library), daemon (main) and tools (the status and certificate tools).
 DAEMON_MAIN := src/daemon/main.c
 TOOL_SRCS   := $(wildcard src/tools/*.c)
-LIB_SRCS    := $(filter-out $(DAEMON_MAIN) $(TOOL_SRCS),$(wildcard src/*/*.c))
+# corosync-qnetd-ca: the helper behind corosync-qnetd-certutil -s and its
+# enrollment commands (src/catool/ over the enroll library).
+CATOOL_SRCS := $(wildcard src/catool/*.c)
+LIB_SRCS    := $(filter-out $(DAEMON_MAIN) $(TOOL_SRCS) $(CATOOL_SRCS),$(wildcard src/*/*.c))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB         := $(BUILD)/libqnetd.a
 
@@ -82,8 +97,9 @@ BENCH_BIN   := $(if $(BENCH_SRCS),$(BUILD)/qnetd-bench)
 PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/corosync-qnetd-certutil
 MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8
 
-.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style bench interop help deb
-all: $(PROGRAMS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
+.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style layers funclen bench interop soak help deb
+HELPERS     := $(BUILD)/corosync-qnetd-ca
+all: $(PROGRAMS) $(HELPERS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -100,9 +116,12 @@ $(BUILD)/corosync-qnetd: $(BUILD)/src/daemon/main.o $(LIB)
 $(BUILD)/corosync-qnetd-tool: $(TOOL_SRCS:%.c=$(BUILD)/%.o)
 	$(CC) $(LDFLAGS) -o $@ $^
 
+$(BUILD)/corosync-qnetd-ca: $(CATOOL_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/corosync-qnetd-certutil: src/tools/corosync-qnetd-certutil.sh
 	@mkdir -p $(dir $@)
-	sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@ && chmod 755 $@
+	sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@HELPERDIR@|$(HELPERDIR)|g' $< > $@ && chmod 755 $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -159,19 +178,34 @@ bench: all
 interop: all
 	BUILD=$(BUILD) tests/interop/run.sh $(INTEROP_ARGS)
 
+# Churn for SOAK_S seconds (tests/soak/soak.py); with SANITIZE=... the same
+# churn under the sanitizers, judged on their findings instead of RSS.
+SOAK_S ?= 1800
+soak: all
+	BUILD=$(BUILD) SOAK_S=$(SOAK_S) python3 tests/soak/soak.py
+
 style:
-	clang-format --dry-run --Werror src/*/*.c src/*/*.h include/*/*.h
+	clang-format --dry-run --Werror src/*/*.c $(wildcard src/*/*.h) include/*/*.h
+
+# No include of a higher layer, no include circle (tests/style/layers.txt).
+layers:
+	python3 tests/style/layers.py .
+
+# No function in src/ longer than 80 lines.
+funclen:
+	python3 tests/style/funclen.py --max 80 src
 
 # Debian's layout: programs in /usr/bin, the unit in /lib/systemd/system.
 # /etc/corosync/qnetd stays 0755 root:root as Debian has it: the daemon's
 # user must traverse it to reach nssdb/, which postinst (or the admin,
 # see corosync-qnetd(8)) gives to group coroqnetd.  An existing
 # /etc/default/corosync-qnetd is the admin's and is not overwritten.
-install: $(PROGRAMS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+install: $(PROGRAMS) $(HELPERS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(HELPERDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(PREFIX)/lib/sysusers.d \
 		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	install -m 755 $(HELPERS) $(DESTDIR)$(HELPERDIR)/
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 systemd/corosync-qnetd.service $(DESTDIR)$(UNITDIR)/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/default/corosync-qnetd ] || \
@@ -186,13 +220,14 @@ install: $(PROGRAMS)
 # Leaves the admin's files: /etc/default/corosync-qnetd and the NSS db.
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS))) \
+		$(addprefix $(DESTDIR)$(HELPERDIR)/,$(notdir $(HELPERS))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MANPAGES))) \
 		$(DESTDIR)$(UNITDIR)/corosync-qnetd.service \
 		$(DESTDIR)$(PREFIX)/lib/sysusers.d/corosync-qnetd.conf \
 		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/corosync-qnetd.conf
 
 # The installed programs only (what the Debian package builds).
-programs: $(PROGRAMS)
+programs: $(PROGRAMS) $(HELPERS)
 
 # Binary package qnetd (debian/), built in a copy of the tree under
 # $(BUILD)/deb so that dpkg-buildpackage's output stays out of the source.

@@ -43,16 +43,18 @@ enum conn_transport {
  * src/daemon/wire.c).  The connection never includes that layer.
  */
 struct conn_upcalls {
-	/* Accepted (id and connected_at set).  0, or -1: the connection is closed. */
-	int (*accepted)(struct conn *c);
 	/* One whole message (header + body). */
 	void (*message)(struct conn *c, const uint8_t *msg, size_t len);
 	/* A message discarded at header time (reason 4 or 5). */
 	void (*skipped)(struct conn *c, enum tlv_reply_error_code reason);
 	/* Timer which (0 .. CONN_TIMERS-1) came due. */
 	void (*timer)(struct conn *c, unsigned which);
-	/* The TLS handshake finished (error_name NULL) or failed (NSS error name). */
-	void (*tls_done)(struct conn *c, const char *error_name);
+	/*
+	 * The TLS handshake finished (error_name NULL) or failed (NSS error
+	 * name; revoked_serial: the serial of a revoked client certificate
+	 * that was the reason, else NULL).
+	 */
+	void (*tls_done)(struct conn *c, const char *error_name, const char *revoked_serial);
 	/* About to be freed (after the "disconnected" line). */
 	void (*gone)(struct conn *c, const char *reason, int server_going_down);
 };
@@ -95,9 +97,6 @@ extern struct conn_list conn_all;
 
 /* Wrap an accepted, non-blocking socket.  NULL on out of memory (fd untouched). */
 struct conn *conn_new(int fd, const char *addr_str);
-
-/* Tell the layer above about a new connection (upcalls->accepted); closes it on -1. */
-void conn_accepted(struct conn *c);
 
 /* Arm timer which (< CONN_TIMERS) to fire once after ms.  0 or -1. */
 int conn_timer_arm(struct conn *c, unsigned which, uint64_t ms);

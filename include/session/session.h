@@ -46,8 +46,8 @@ struct session_transport {
 	/* 0 if the peer's certificate is valid for name, else -1 with why filled in. */
 	int (*check_peer_name)(struct qnetd_client *client, const char *name, char *why,
 	    size_t why_len);
-	/* SHA-256 of the peer's certificate.  0, or -1 (no certificate). */
-	int (*peer_fingerprint)(struct qnetd_client *client, unsigned char fp[32]);
+	/* The peer's certificate was accepted for its cluster name: record it (status, conflicts). */
+	void (*cert_verified)(struct qnetd_client *client);
 	/* The loop clock, in ms. */
 	uint64_t (*now_ms)(void);
 	/* Arm timer t to fire once after ms (re-arming moves it).  0 or -1. */

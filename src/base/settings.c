@@ -62,8 +62,9 @@ settings_init(struct qnetd_settings *s)
 	s->cert_nickname = strdup(QNETD_DEFAULT_CERT_NICKNAME);
 	s->lock_file = strdup(QNETD_DEFAULT_LOCK_FILE);
 	s->local_socket_file = strdup(QNETD_DEFAULT_LOCAL_SOCKET_FILE);
+	s->state_dir = strdup(QNETD_DEFAULT_STATE_DIR);
 	if (s->nss_db_dir == NULL || s->cert_nickname == NULL || s->lock_file == NULL ||
-	    s->local_socket_file == NULL) {
+	    s->local_socket_file == NULL || s->state_dir == NULL) {
 		settings_destroy(s);
 		return (-1);
 	}
@@ -81,6 +82,8 @@ settings_destroy(struct qnetd_settings *s)
 	free(s->metrics_address);
 	free(s->event_hook);
 	free(s->log_level_file);
+	free(s->state_dir);
+	s->state_dir = NULL;
 	s->metrics_address = s->event_hook = s->log_level_file = NULL;
 	s->listen_addr = s->nss_db_dir = s->cert_nickname = NULL;
 	s->lock_file = s->local_socket_file = NULL;
@@ -225,6 +228,8 @@ settings_set_additions(struct qnetd_settings *s, const char *k, const char *v)
 		return *v == '\0' ? SET_INVALID : set_string(&s->log_level_file, v);
 	if (strcasecmp(k, "conflict_log_interval") == 0)
 		return (set_u32(&s->conflict_log_interval, v, 0, 86400000));
+	if (strcasecmp(k, "state_dir") == 0)
+		return (set_string(&s->state_dir, v));
 	return (SET_UNKNOWN);
 }
 

@@ -4,11 +4,13 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/log.h"
+#include "base/text.h"
 #include "core/client.h"
 
 /*
@@ -114,4 +116,25 @@ client_record_vote(struct qnetd_client *client, enum tlv_vote vote)
 	client->last_sent_vote = vote;
 	if (vote == TLV_VOTE_ACK || vote == TLV_VOTE_NACK)
 		client->last_sent_ack_nack_vote = vote;
+}
+
+const char *
+client_log_ctx(const struct qnetd_client *client)
+{
+	static char buf[340];
+	char name[201];
+	unsigned long long id = (unsigned long long)client->id;
+
+	if (client->cluster_name == NULL) {
+		snprintf(buf, sizeof(buf), " (id %llu)", id);
+		return (buf);
+	}
+	/* Peer-chosen names go into logs: keep them printable and short. */
+	text_printable(name, sizeof(name), client->cluster_name, client->cluster_name_len);
+	if (client_initialised(client))
+		snprintf(buf, sizeof(buf), " (id %llu, cluster %s, node %u)", id, name,
+		    client->node_id);
+	else
+		snprintf(buf, sizeof(buf), " (id %llu, cluster %s)", id, name);
+	return (buf);
 }

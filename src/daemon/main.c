@@ -28,6 +28,7 @@
 #include "core/instance.h"
 #include "daemon/wire.h"
 #include "extras/extra.h"
+#include "extras/vote_keeper.h"
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
@@ -289,9 +290,11 @@ run(struct qnetd_settings *s)
 	if (cluster_registry_init(&qnetd_instance.clusters) != 0)
 		goto out;
 	wire_init(&qnetd_instance);
+	/* Before the listener: the first client must find the memory. */
+	vote_keeper_init(s, VOTE_KEEPER_FILE, NULL, NULL);
 	if (ipc_init(s) != 0)
 		goto out_clusters;
-	if (listener_init(s) != 0)
+	if (listener_init(s, wire_client_accepted) != 0)
 		goto out_ipc;
 	if (extra_init(s) != 0)
 		goto out_listener;
@@ -312,6 +315,8 @@ out_listener:
 out_ipc:
 	ipc_fini();
 	conn_close_all();
+	/* After the clients: a shutdown leaves the memory as it was. */
+	vote_keeper_fini();
 	wire_fini();
 out_clusters:
 	cluster_registry_destroy(&qnetd_instance.clusters);

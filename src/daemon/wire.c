@@ -8,6 +8,7 @@
 #include "net/conn.h"
 #include "net/loop.h"
 #include "net/tls.h"
+#include "net/tls_cert.h"
 #include "session/session.h"
 
 _Static_assert(SESSION_TIMER_COUNT <= CONN_TIMERS, "a connection carries every session timer");
@@ -47,10 +48,13 @@ tp_check_peer_name(struct qnetd_client *client, const char *name, char *why, siz
 	return (tls_check_peer_name(conn_of(client)->ssl, name, why, why_len));
 }
 
-static int
-tp_peer_fingerprint(struct qnetd_client *client, unsigned char fp[32])
+static void
+tp_cert_verified(struct qnetd_client *client)
 {
-	return (tls_peer_fingerprint(conn_of(client)->ssl, fp));
+	struct tls_cert_facts f;
+
+	if (tls_peer_facts(conn_of(client)->ssl, &f) == 0)
+		events_cert_verified(client, &f);
 }
 
 static int
@@ -77,7 +81,7 @@ static const struct session_transport conn_transport = {
 	.close = tp_close,
 	.input_pending = tp_input_pending,
 	.check_peer_name = tp_check_peer_name,
-	.peer_fingerprint = tp_peer_fingerprint,
+	.cert_verified = tp_cert_verified,
 	.now_ms = loop_now_ms,
 	.timer_arm = tp_timer_arm,
 	.timer_disarm = tp_timer_disarm,
@@ -86,8 +90,8 @@ static const struct session_transport conn_transport = {
 
 /* ---- the connections' upcalls: to the session and the events ---- */
 
-static int
-up_accepted(struct conn *c)
+int
+wire_client_accepted(struct conn *c)
 {
 	return (session_client_accepted(&daemon_session, &c->client));
 }
@@ -111,8 +115,10 @@ up_timer(struct conn *c, unsigned which)
 }
 
 static void
-up_tls_done(struct conn *c, const char *error_name)
+up_tls_done(struct conn *c, const char *error_name, const char *revoked_serial)
 {
+	if (revoked_serial != NULL)
+		events_cert_revoked(&c->client, revoked_serial, 1);
 	if (error_name == NULL)
 		events_tls_handshake(&c->client);
 	else
@@ -127,7 +133,6 @@ up_gone(struct conn *c, const char *reason, int server_going_down)
 }
 
 static const struct conn_upcalls session_upcalls = {
-	.accepted = up_accepted,
 	.message = up_message,
 	.skipped = up_skipped,
 	.timer = up_timer,

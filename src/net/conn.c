@@ -18,6 +18,7 @@
 #include "core/instance.h"
 #include "net/conn.h"
 #include "net/tls.h"
+#include "net/tls_cert.h"
 
 #define READ_CHUNK 65536
 #define READS_PER_WAKEUP 32
@@ -178,13 +179,6 @@ conn_new(int fd, const char *addr_str)
 	TAILQ_INSERT_TAIL(&conn_all, c, entries);
 	qnetd_instance.client_count++;
 	return (c);
-}
-
-void
-conn_accepted(struct conn *c)
-{
-	if (upcalls->accepted(c) != 0)
-		conn_schedule_close(c, "out of memory");
 }
 
 static void
@@ -436,8 +430,35 @@ static void
 conn_tls_established(struct conn *c)
 {
 	conn_transport_move(c, CONN_TLS);
-	upcalls->tls_done(c, NULL);
+	upcalls->tls_done(c, NULL, NULL);
 	log_client(LOG_DEBUG, &c->client, "TLS handshake finished");
+}
+
+/*
+ * A TLS read failed for good: log why (a revoked certificate by name; a
+ * peer can repeat other failures at will, so those are rate-limited) and
+ * close.
+ */
+static void
+conn_tls_failed(struct conn *c)
+{
+	char serial[2 * TLS_CERT_SERIAL_MAX + 2], listed[REVOKED_MAX_CLUSTER + 1];
+	const char *err = tls_last_error(), *name = tls_last_error_name();
+	int handshake = c->transport == CONN_TLS_HANDSHAKE, revoked = 0;
+
+	if (handshake &&
+	    tls_cert_take_refusal(c->ssl, serial, sizeof(serial), listed, sizeof(listed))) {
+		log_client(LOG_WARNING, &c->client,
+		    "Client certificate serial %s (cluster %s) is revoked: TLS handshake refused, "
+		    "disconnecting",
+		    serial, listed);
+		revoked = 1;
+	} else {
+		log_client_routine(LOG_WARNING, &c->client, "TLS error, disconnecting: %s", err);
+	}
+	if (handshake)
+		upcalls->tls_done(c, name, revoked ? serial : NULL);
+	conn_schedule_close(c, "TLS error");
 }
 
 static enum conn_recv_result
@@ -448,12 +469,7 @@ conn_recv_tls(struct conn *c, uint8_t *buf, size_t len, size_t *got)
 	if (n < 0) {
 		if (tls_would_block())
 			return (CONN_RECV_AGAIN);
-		if (c->transport == CONN_TLS_HANDSHAKE)
-			upcalls->tls_done(c, tls_last_error_name());
-		/* Hostile or broken peers repeat this: rate-limited. */
-		log_client_routine(LOG_WARNING, &c->client, "TLS error, disconnecting: %s",
-		    tls_last_error());
-		conn_schedule_close(c, "TLS error");
+		conn_tls_failed(c);
 		return (CONN_RECV_CLOSED);
 	}
 	if (c->transport == CONN_TLS_HANDSHAKE)

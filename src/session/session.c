@@ -16,8 +16,8 @@
 #include "base/log.h"
 #include "codec/msg.h"
 #include "core/cluster.h"
+#include "core/metrics_counters.h"
 #include "extras/events.h"
-#include "extras/metrics.h"
 #include "session/session.h"
 
 #define PREINIT_HB 120000u
@@ -280,7 +280,6 @@ check_tls(struct qnetd_client *client, const struct msg_decoded *m)
 {
 	const struct session_ctx *ctx = ctx_of(client);
 	const struct qnetd_settings *s = ctx->settings;
-	unsigned char fp[32];
 	char why[300];
 
 	if (s->tls == TLV_TLS_REQUIRED && !client->tls_started) {
@@ -297,8 +296,7 @@ check_tls(struct qnetd_client *client, const struct msg_decoded *m)
 		return (-1);
 	}
 	client->tls_peer_certificate_verified = 1;
-	if (ctx->tp->peer_fingerprint(client, fp) == 0)
-		events_cert_verified(client, fp);
+	ctx->tp->cert_verified(client);
 	return (0);
 }
 

@@ -1,55 +1,71 @@
 #!/bin/sh
-# tests/bench/callgrind.sh BINARY CLIENTS off|on [OUTDIR]: one qnetd-bench run
-# (connect, steady, split, heal) against BINARY running under callgrind, then
-# the daemon's total instruction count (Ir),
-# counted from the moment it listens.  TLS on measures the handshake
-# path, off the steady (echo) and storm (split/heal) paths.  Loopback only;
-# the daemon is stopped by pid; the temporary directory is removed at exit.
+# tests/bench/callgrind.sh - instructions the daemon executes on the bench's
+# three paths (handshake, steady, storm), counted by callgrind, so that a
+# change can be judged by cost rather than by wall time on a shared box.
+#
+# Usage: tests/bench/callgrind.sh [CLUSTERS [ECHOES]]   (defaults 20, 20)
+#   BUILD      build directory (default build); the daemon is $BUILD/corosync-qnetd
+#   QNETD_BIN  another daemon binary to measure
+#
+# Starts the daemon under `valgrind --tool=callgrind` (plain TCP, -s off),
+# drives it with tests/bench/callgrind_drive.py (2-node ffsplit clusters),
+# which dumps the counters after each phase, then prints one line per
+# phase: "PHASE Ir" (instructions executed in that phase, the loop's idle
+# waits included, which cost next to nothing).  Same counts, same binary:
+# the figures repeat within a fraction of a percent.
 set -u
 BUILD=${BUILD:-build}
-bin=$1 clients=$2 tls=$3
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
-tmp=$(mktemp -d /tmp/qnetd-cg.XXXXXX) || exit 2
-out=${4:-$tmp}
-dpid=
+bin=${QNETD_BIN:-$BUILD/corosync-qnetd}
+clusters=${1:-20}
+echoes=${2:-20}
+command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind not installed" >&2; exit 77; }
+[ -x "$bin" ] || { echo "callgrind.sh: $bin not built" >&2; exit 2; }
+tmp=$(mktemp -d /tmp/qnetd-callgrind.XXXXXX) || exit 2
+vpid=
 cleanup() {
-	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	rm -rf "$tmp"
+	if [ -n "$vpid" ]; then
+		kill "$vpid" 2>/dev/null
+		wait "$vpid" 2>/dev/null
+	fi
+	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-sh tests/bench/mkcerts.sh "$tmp/nssdb" >"$tmp/mkcerts.log" 2>&1 || exit 2
 port=$(python3 -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
-sflag=off tlsopt=
-if [ "$tls" = on ]; then
-	sflag=on
-	tlsopt="--tls --nss-db sql:$tmp/nssdb/client"
-fi
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind.out" \
-	"$bin" -f -l 127.0.0.1 -p "$port" -s "$sflag" -c on \
-	-S "listen_backlog=4096,nss_db_dir=$tmp/nssdb/server,lock_file=$tmp/d.pid,local_socket_file=$tmp/d.sock" \
+valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out.%p" \
+	"$bin" -f -s off -l 127.0.0.1 -p "$port" \
+	-S "lock_file=$tmp/qnetd.pid,local_socket_file=$tmp/qnetd.sock" \
 	>"$tmp/daemon.log" 2>&1 &
-dpid=$!
+vpid=$!
 i=0
 until ss -ltnH "sport = :$port" 2>/dev/null | grep -q .; do
 	i=$((i + 1))
-	[ $i -gt 300 ] && { echo "daemon did not start" >&2; tail "$tmp/daemon.log" >&2; exit 2; }
+	if [ $i -gt 600 ] || ! kill -0 "$vpid" 2>/dev/null; then
+		echo "callgrind.sh: the daemon did not start" >&2
+		tail -n 20 "$tmp/daemon.log" >&2
+		exit 1
+	fi
 	sleep 0.1
 done
-# Count from here: start-up (NSS initialisation) is not what is measured.
-callgrind_control -i on "$dpid" >/dev/null
-# shellcheck disable=SC2086
-"$BUILD/qnetd-bench" --port "$port" --clusters $((clients / 2)) --nodes 2 $tlsopt \
-	--hb 2000 --connect-timeout 120 --phase-timeout 60 --steady 5 --max-pending 64 \
-	>"$tmp/bench.log" 2>&1
-rc=$?
-kill -TERM "$dpid"
-wait "$dpid"
-dpid=
-sed 's/^/  bench: /' "$tmp/bench.log" | tail -n 3
-[ $rc -eq 0 ] || echo "bench exit status $rc" >&2
-printf 'total Ir: %s\n' "$(sed -n 's/^summary: //p' "$out/callgrind.out")"
+if ! python3 tests/bench/callgrind_drive.py "$port" "$vpid" "$clusters" "$echoes"; then
+	echo "callgrind.sh: the driver failed" >&2
+	tail -n 20 "$tmp/daemon.log" >&2
+	exit 1
+fi
+kill "$vpid"
+wait "$vpid" 2>/dev/null
+vpid=
+echo "callgrind: $bin, $clusters clusters x 2 nodes, $echoes echoes per client"
+# One file per dump: "desc: Trigger: dump PHASE", "summary: IR".
+for phase in start handshake steady storm; do
+	for f in "$tmp"/cg.out.*; do
+		if grep -qx "desc: Trigger: dump $phase" "$f"; then
+			printf '%-10s %s\n' "$phase" "$(sed -n 's/^summary: \([0-9]*\).*/\1/p' "$f")"
+		fi
+	done
+done

@@ -32,6 +32,7 @@ done <<'EOF'
 755 /usr/bin/corosync-qnetd
 755 /usr/bin/corosync-qnetd-tool
 755 /usr/bin/corosync-qnetd-certutil
+755 /usr/libexec/corosync-qnetd/corosync-qnetd-ca
 644 /usr/share/man/man8/corosync-qnetd.8
 644 /usr/share/man/man8/corosync-qnetd-tool.8
 644 /usr/share/man/man8/corosync-qnetd-certutil.8
@@ -46,6 +47,10 @@ grep -q '@SYSCONFDIR@' "$D/usr/bin/corosync-qnetd-certutil" &&
     fail "certutil still holds @SYSCONFDIR@"
 grep -q '/etc/corosync/qnetd}' "$D/usr/bin/corosync-qnetd-certutil" ||
     fail "certutil does not default to /etc/corosync/qnetd"
+grep -q '@HELPERDIR@' "$D/usr/bin/corosync-qnetd-certutil" &&
+    fail "certutil still holds @HELPERDIR@"
+grep -q 'CA_HELPER=/usr/libexec/corosync-qnetd/corosync-qnetd-ca' \
+    "$D/usr/bin/corosync-qnetd-certutil" || fail "certutil does not find the installed helper"
 
 # Everything Debian's package ships, except its SysV script and docs.
 if dpkg -L corosync-qnetd > "$T/debian.list" 2> /dev/null; then

@@ -83,7 +83,7 @@ check_options corosync-qnetd 46dfhvlpscmS
 check_exit_status corosync-qnetd
 
 # Every -S key, with its default as written in parentheses at the end of
-# its entry.  Keys of protocol.md 4.2 plus our own two; defaults of
+# its entry.  Keys of protocol.md 4.2 (upstream's and ours); defaults of
 # src/base/settings.c (listen_backlog differs from upstream's 10 on purpose).
 section "ADVANCED SETTINGS" "$T/corosync-qnetd.txt" | awk '
 	/^       [a-z_]+$/ { key = $1; next }
@@ -117,16 +117,18 @@ ipc_max_send_size|10485760
 keep_active_partition_tie_breaker|off
 handshake_timeout|30000
 accept_batch|64
+state_dir|/var/lib/corosync-qnetd
 metrics_address|empty: off
 event_hook|empty: off
 event_hook_timeout|10000
 event_hook_queue|256
 log_level_file|empty: none
 conflict_log_interval|60000
+state_dir|/var/lib/corosync-qnetd
 EOF
 grep -q '^dpd_interval	' "$T/keys" || fail "obsolete dpd_interval not mentioned"
 n=$(wc -l < "$T/keys")
-[ "$n" = 28 ] || fail "ADVANCED SETTINGS has $n keys, expected 28"
+[ "$n" = 29 ] || fail "ADVANCED SETTINGS has $n keys, expected 29"
 for s in TLS "RUNNING AS AN UNPRIVILEGED USER" FILES; do
 	section "$s" "$T/corosync-qnetd.txt" | grep -q . || fail "corosync-qnetd: no $s section"
 done

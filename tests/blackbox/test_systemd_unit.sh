@@ -47,6 +47,7 @@ for line in 'Type=notify' 'User=coroqnetd' \
     'EnvironmentFile=-/etc/default/corosync-qnetd' \
     'ExecStart=/usr/bin/corosync-qnetd -f $COROSYNC_QNETD_OPTIONS' \
     'RuntimeDirectory=corosync-qnetd' 'RuntimeDirectoryMode=0770' \
+    'StateDirectory=corosync-qnetd' 'StateDirectoryMode=0700' \
     'ConditionKernelCommandLine=!nocluster' 'WantedBy=multi-user.target' \
     'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' \
     'PrivateTmp=yes' 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' \
@@ -96,6 +97,9 @@ if command -v systemd-sysusers > /dev/null 2>&1; then
 		st=$(stat -c '%a %u' "$R/run/corosync-qnetd") ||
 		    fail "tmpfiles made no /run/corosync-qnetd"
 		[ "$st" = "770 $uid" ] || fail "/run/corosync-qnetd is '$st'"
+		st=$(stat -c '%a %u' "$R/var/lib/corosync-qnetd") ||
+		    fail "tmpfiles made no /var/lib/corosync-qnetd"
+		[ "$st" = "700 $uid" ] || fail "/var/lib/corosync-qnetd is '$st'"
 	fi
 else
 	echo "systemd-sysusers not installed, sysusers/tmpfiles not applied"

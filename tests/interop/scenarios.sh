@@ -6,7 +6,7 @@
 T=30
 H=1.5
 
-SCENARIOS="ffsplit2 lms3 ffsplit4 tiebreaker kap heuristics tlsoff tlsreq multi observe"
+SCENARIOS="ffsplit2 lms3 ffsplit4 tiebreaker kap heuristics tlsoff tlsreq multi observe revoke restart-split"
 
 desc_ffsplit2="2-node ffsplit: tie-breaker on link cut, power-off, arbiter stop/start"
 scen_ffsplit2()
@@ -241,6 +241,45 @@ scen_observe()
 	    'qnetd_cluster_votes{cluster="o",vote="nack"}=0' || return 1
 }
 
+desc_revoke="revocation (ours only): a cluster's certificate revoked, SIGHUP: its nodes lose the qdevice vote and stay refused, another cluster keeps its vote"
+skip_revoke()
+{
+	[ "$DAEMON" != debian ] ||
+	    echo "Debian's corosync-qnetd has no revoked list (-S state_dir) and dies on SIGHUP"
+}
+scen_revoke()
+{
+	local st=$W/arb/etc/qi-state
+	mkdir -p "$st" || return 1
+	arb_start -S state_dir=/etc/corosync/qi-state,metrics_address=127.0.0.1:9403 || return 1
+	cluster_add r 2 "algo=ffsplit tb=lowest votes=1" || return 1
+	cluster_add s 2 "algo=ffsplit tb=lowest votes=1" || return 1
+	nodes_start r1 r2 s1 s2 || return 1
+	step "both clusters up: 3/3 votes, A,V,NMW" 60 $H \
+	    r1:T=3 r2:T=3 r1:F=A,V,NMW r2:F=A,V,NMW s1:T=3 s2:T=3 s1:F=A,V,NMW s2:F=A,V,NMW ||
+	    return 1
+	# The line corosync-qnetd-certutil writes: issuer-name hash, serial, cluster.
+	python3 "$top/tests/lib/certinfo.py" "$W/arb/etc/qnetd/nssdb/cluster-r.crt" r \
+	    >"$st/revoked.tmp" && mv "$st/revoked.tmp" "$st/revoked" || return 1
+	log "revoked: $(cat "$st/revoked")"
+	kill -HUP "$ARB_PID"
+	step "r revoked: its nodes lose the qdevice vote, s keeps it" $T $H \
+	    r1:T=2 r2:T=2 r1:F=A,NV,NMW r2:F=A,NV,NMW s1:T=3 s2:T=3 s1:F=A,V,NMW s2:F=A,V,NMW ||
+	    return 1
+	check "arbiter log: r's connections closed, naming node and serial" grep -Eq \
+	    "Certificate serial [0-9a-f]+ of cluster r node [12] is revoked: closing the connection" \
+	    "$W/arb/qnetd.log" || return 1
+	check "arbiter log: r's qdevice refused when it reconnects" grep -q \
+	    "(cluster r) is revoked: TLS handshake refused" "$W/arb/qnetd.log" || return 1
+	check "metrics: 2 closed, refusals counted, s still connected" metrics_wait revoked \
+	    qnetd_certificate_revocations_closed_total=2 'qnetd_cluster_clients{cluster="s"}=2' ||
+	    return 1
+	check "metrics: at least one refusal" \
+	    test "$(metric revoked qnetd_certificate_revocations_refused_total)" -ge 1 || return 1
+	check "arbiter lists only cluster s" arb_clusters 1 || return 1
+	check "qdevice-tool on r1: not connected" qdtool_lacks r1 "State:.*Connected" || return 1
+}
+
 # ---------------------------------------------------------------- metrics and hook
 
 # hook_install: an event hook in the arbiter host's /etc/corosync that appends
@@ -367,4 +406,112 @@ arb_clusters()
 	say "      qnetd-tool -l: want $1 clusters, got $n:"
 	sed 's/^/        | /' <<<"$out"
 	return 1
+}
+
+# ---------------------------------------------------------------- restart-split
+
+RS_RESTARTS=${RS_RESTARTS:-3}
+
+desc_restart_split="arbiter restarted ${RS_RESTARTS}x during a standing split (ffsplit KAP on/off, lms, 2nodelms): the vote stays"
+scen_restart_split()
+{
+	local k cl
+	declare -gA RS_HOLDER=()
+	arb_start || return 1
+	cluster_add p 2 "algo=ffsplit tb=lowest kap=on votes=1" || return 1
+	cluster_add s 2 "algo=ffsplit tb=lowest kap=off votes=1" || return 1
+	cluster_add t 2 "algo=lms tb=lowest votes=1" || return 1
+	cluster_add u 2 "algo=2nodelms tb=lowest votes=1" || return 1
+	nodes_start p1 p2 s1 s2 t1 t2 u1 u2 || return 1
+	step "all up: 4 clusters quorate, 3/3 votes" 60 $H \
+	    p1:T=3 p2:T=3 s1:T=3 s2:T=3 t1:T=3 t2:T=3 u1:T=3 u2:T=3 || return 1
+	for cl in p s t u; do
+		node_kill "${cl}1"
+	done
+	step "node 1 down: node 2 alone holds the vote" $T $H \
+	    p2:Q=Yes p2:T=2 s2:Q=Yes s2:T=2 t2:Q=Yes t2:T=2 u2:Q=Yes u2:T=2 || return 1
+	# Node 1 comes back unable to see node 2: a 1/1 tie.
+	for cl in p s t u; do
+		cut "${cl}1" "${cl}2"
+	done
+	nodes_start p1 s1 t1 u1 || return 1
+	step "node 1 back behind a cut: KAP, lms, 2nodelms keep node 2; KAP off: node 1" 45 4 \
+	    p1:Q=No p1:T=1 p2:Q=Yes p2:T=2 s1:Q=Yes s1:T=2 s2:Q=No s2:T=1 \
+	    t1:Q=No t1:T=1 t2:Q=Yes t2:T=2 u1:Q=No u1:T=1 u2:Q=Yes u2:T=2 || return 1
+	RS_HOLDER=([p]=2 [s]=1 [t]=2 [u]=2)
+	for k in $(seq "$RS_RESTARTS"); do
+		arb_stop TERM
+		arb_start || return 1
+		rs_watch "$k" || return 1
+	done
+}
+
+# rs_watch K: after restart K, watch the four clusters for 30 s at most:
+# until each one's holder has its vote back and the state held 6 s (longer
+# than our grace: 2 heartbeats of 2.4 s), noting whether the other node was
+# ever quorate on the way.  Ours must keep every vote where it was; Debian's
+# outcome is recorded (MOVED or stayed), not judged.
+rs_watch()
+{
+	local k=$1 t0 cl h o st sh so done_at="" all rc=0
+	declare -A moved=() final=()
+	t0=$(now)
+	while :; do
+		all=1
+		for cl in p s t u; do
+			h=${RS_HOLDER[$cl]}
+			o=$((3 - h))
+			so=$(qstate "$cl$o")
+			sh=$(qstate "$cl$h")
+			case " $so " in *" Q=Yes "*) moved[$cl]=1;; esac
+			case " $sh " in
+			*" Q=Yes "*" T=2 "*) final[$cl]=$h;;
+			*) final[$cl]=""; all=0;;
+			esac
+			case " $so " in *" Q=Yes "*) final[$cl]=$o; all=0;; esac
+		done
+		if [ "$all" = 1 ]; then
+			[ -n "$done_at" ] || done_at=$(now)
+			awk -v a="$done_at" -v b="$(now)" 'BEGIN { exit !(b - a >= 6) }' && break
+		else
+			done_at=""
+		fi
+		awk -v a="$t0" -v b="$(now)" 'BEGIN { exit !(b - a >= 30) }' && break
+		sleep 0.3
+	done
+	for cl in p s t u; do
+		h=${RS_HOLDER[$cl]}
+		if [ -z "${moved[$cl]:-}" ] && [ "${final[$cl]:-}" = "$h" ]; then
+			st=stayed
+		elif [ "${final[$cl]:-}" = "$h" ]; then
+			st="MOVED (node $((3 - h)) was quorate), then back"
+		elif [ -n "${final[$cl]:-}" ]; then
+			st="MOVED to node ${final[$cl]}"
+		else
+			st="MOVED (no node quorate at the end)"
+		fi
+		rs_result "restart $k: ${CLOPTS[$cl]%% votes=1}: the vote stays where it was" \
+		    "$st (node $h held it)" "$(elapsed "$t0")" || rc=1
+		# Debian's may have moved it: the next restart starts from there.
+		[ -n "${final[$cl]:-}" ] && RS_HOLDER[$cl]=${final[$cl]}
+	done
+	return $rc
+}
+
+# rs_result WHAT OUTCOME SECS: ours fails unless the vote stayed; Debian's
+# outcome is printed and kept in the results (ok or MOVED), never a failure.
+rs_result()
+{
+	local what=$1 st=$2 secs=$3 res
+	res=MOVED
+	case $st in stayed*) res=ok;; esac
+	if [ "$DAEMON" = ours ]; then
+		[ "$res" = ok ] || say "      $st"
+		record "$what" "$([ "$res" = ok ] && echo ok || echo FAIL)" "$secs"
+		return
+	fi
+	printf '  %-4s %-58s %6ss\n        debian: %s (recorded, not judged)\n' "rec" "$what" \
+	    "$secs" "$st"
+	log "STEP $SCEN_NAME | $what | $st | $secs"
+	printf '%s|%s|%s|%s\n' "$SCEN_NAME" "$what" "$res" "$secs" >>"$RES_FILE"
 }

@@ -1,7 +1,7 @@
 /*
  * algo_harness.h - a tiny stand-in for the session layer, for the
  * algorithm unit tests: it calls the algorithm handlers exactly as
- * protocol.md 2.8/2.9 and include/algo.h describe (old lists visible,
+ * protocol.md 2.8/2.9 and include/algo/algo.h describe (old lists visible,
  * new ones stored only after NO_ERROR, disconnect while still in the
  * cluster) and installs an algo_env that records every VOTE_INFO,
  * timer and disconnect.  Header-only; every test includes it once.

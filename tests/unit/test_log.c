@@ -22,17 +22,17 @@ test_client_ctx(void)
 
 	client_state_init(&c);
 	c.id = 42;
-	CHECK(strcmp(log_client_ctx(&c), " (id 42)") == 0);
+	CHECK(strcmp(client_log_ctx(&c), " (id 42)") == 0);
 	c.cluster_name = strdup("c\x01x");
 	c.cluster_name_len = 3;
-	CHECK(strcmp(log_client_ctx(&c), " (id 42, cluster c?x)") == 0);
+	CHECK(strcmp(client_log_ctx(&c), " (id 42, cluster c?x)") == 0);
 	CHECK_EQ(client_state_move(&c, CLIENT_STATE_PREINIT_DONE), 0);
 	CHECK_EQ(client_state_move(&c, CLIENT_STATE_INITIALISED), 0);
 	c.node_id = 3;
-	CHECK(strcmp(log_client_ctx(&c), " (id 42, cluster c?x, node 3)") == 0);
+	CHECK(strcmp(client_log_ctx(&c), " (id 42, cluster c?x, node 3)") == 0);
 	/* A closing client keeps the node it had. */
 	CHECK_EQ(client_state_move(&c, CLIENT_STATE_CLOSING), 0);
-	CHECK(strcmp(log_client_ctx(&c), " (id 42, cluster c?x, node 3)") == 0);
+	CHECK(strcmp(client_log_ctx(&c), " (id 42, cluster c?x, node 3)") == 0);
 	client_state_destroy(&c);
 }
 

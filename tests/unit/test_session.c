@@ -37,6 +37,7 @@ struct fake {
 	unsigned closes;
 	const char *close_reason;
 	unsigned start_tls_calls;
+	unsigned certs_verified;
 	int peer_name_ok;
 	int input_pending;
 	int armed[SESSION_TIMER_COUNT];
@@ -88,12 +89,10 @@ f_check_peer_name(struct qnetd_client *client, const char *name, char *why, size
 	return (fake_of(client)->peer_name_ok ? 0 : -1);
 }
 
-static int
-f_peer_fingerprint(struct qnetd_client *client, unsigned char fp[32])
+static void
+f_cert_verified(struct qnetd_client *client)
 {
-	(void)client;
-	memset(fp, 0xab, 32);
-	return (0);
+	fake_of(client)->certs_verified++;
 }
 
 static uint64_t
@@ -131,7 +130,7 @@ static const struct session_transport fake_transport = {
 	.close = f_close,
 	.input_pending = f_input_pending,
 	.check_peer_name = f_check_peer_name,
-	.peer_fingerprint = f_peer_fingerprint,
+	.cert_verified = f_cert_verified,
 	.now_ms = f_now_ms,
 	.timer_arm = f_timer_arm,
 	.timer_disarm = f_timer_disarm,
@@ -691,12 +690,14 @@ test_cert_rejected(void)
 	CHECK_EQ(f.closes, 1);
 	CHECK(strcmp(f.close_reason, "client certificate rejected") == 0);
 	CHECK(!f.c.tls_peer_certificate_verified);
+	CHECK_EQ(f.certs_verified, 0);
 	fake_stop(&f);
 
 	fake_start(&f, 2201);
 	reach(&f, I, 1);
 	CHECK(f.c.tls_started && f.c.tls_peer_certificate_verified);
 	CHECK_EQ(f.start_tls_calls, 1);
+	CHECK_EQ(f.certs_verified, 1); /* once, at the first gated message */
 	fake_stop(&f);
 	wbuf_destroy(&w);
 }
