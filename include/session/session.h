@@ -5,8 +5,9 @@
  *
  * The session knows no socket.  It reaches its transport only through
  * the struct session_transport it is given, and the rest of the daemon
- * (settings, cluster registry, reply buffer) through its struct
- * session_ctx, as the algorithms reach theirs through algo_env.  The
+ * (settings, cluster registry, reply buffer, the observer of its events)
+ * through its struct session_ctx, as the algorithms reach theirs through
+ * algo_env.  The
  * daemon binds it to connections (src/daemon/wire.c); tests/unit/
  * test_session.c binds it to a transport that records what was queued.
  */
@@ -58,11 +59,29 @@ struct session_transport {
 	int (*timer_expiry)(struct qnetd_client *client, enum session_timer t, uint64_t *expire_ms);
 };
 
+/*
+ * What the session reports, for the opt-in additions (metrics, hook,
+ * identity conflicts: extras/events.h, bound by the daemon), so that the
+ * session includes nothing above it.
+ */
+struct session_observer {
+	/* vote is about to be recorded as sent to client (reply or VOTE_INFO). */
+	void (*vote)(struct qnetd_client *client, enum tlv_vote vote);
+	/* INIT succeeded: the client is in its cluster. */
+	void (*client_init)(struct qnetd_client *client);
+	/* The client certificate was refused for the cluster name (why: for the log). */
+	void (*cert_rejected)(struct qnetd_client *client, const char *why);
+	/* INIT refused with DUPLICATE_NODE_ID: holder, another client, holds node_id. */
+	void (*duplicate_node_id)(struct qnetd_client *client, uint32_t node_id,
+	    const struct qnetd_client *holder);
+};
+
 /* Everything the session uses that is not the client itself. */
 struct session_ctx {
 	const struct qnetd_settings *settings;
 	struct cluster_registry *clusters;
 	const struct session_transport *tp;
+	const struct session_observer *obs;
 	struct wbuf out; /* the reply being built; empty between calls */
 };
 
@@ -71,7 +90,8 @@ struct session_ctx {
  * environment, which finds ctx through each client.  No allocation.
  */
 void session_ctx_init(struct session_ctx *ctx, const struct qnetd_settings *settings,
-    struct cluster_registry *clusters, const struct session_transport *tp);
+    struct cluster_registry *clusters, const struct session_transport *tp,
+    const struct session_observer *obs);
 /* Free ctx's reply buffer. */
 void session_ctx_destroy(struct session_ctx *ctx);
 

@@ -88,6 +88,14 @@ static const struct session_transport conn_transport = {
 	.timer_expiry = tp_timer_expiry,
 };
 
+/* What the session reports goes to the opt-in additions. */
+static const struct session_observer events_observer = {
+	.vote = events_vote,
+	.client_init = events_client_init,
+	.cert_rejected = events_cert_rejected,
+	.duplicate_node_id = events_duplicate_node_id,
+};
+
 /* ---- the connections' upcalls: to the session and the events ---- */
 
 int
@@ -143,7 +151,8 @@ static const struct conn_upcalls session_upcalls = {
 void
 wire_init(struct qnetd_instance *instance)
 {
-	session_ctx_init(&daemon_session, instance->settings, &instance->clusters, &conn_transport);
+	session_ctx_init(&daemon_session, instance->settings, &instance->clusters, &conn_transport,
+	    &events_observer);
 	conn_module_init(&session_upcalls);
 }
 

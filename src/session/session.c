@@ -17,7 +17,6 @@
 #include "codec/msg.h"
 #include "core/cluster.h"
 #include "core/metrics_counters.h"
-#include "extras/events.h"
 #include "session/session.h"
 
 #define PREINIT_HB 120000u
@@ -127,7 +126,7 @@ env_send_vote_info(struct qnetd_client *client, uint32_t seq, const struct tlv_r
 	else
 		log_client(LOG_DEBUG, client, "vote %s (vote info seq %u)", tlv_vote_to_str(vote),
 		    seq);
-	events_vote(client, vote);
+	ctx_of(client)->obs->vote(client, vote);
 	client_record_vote(client, vote);
 	return (0);
 }
@@ -291,7 +290,7 @@ check_tls(struct qnetd_client *client, const struct msg_decoded *m)
 		return (0);
 	if (ctx->tp->check_peer_name(client, client->cluster_name, why, sizeof(why)) != 0) {
 		log_client(LOG_ERR, client, "Client certificate rejected: %s. Disconnecting", why);
-		events_cert_rejected(client, why);
+		ctx->obs->cert_rejected(client, why);
 		session_close(client, "client certificate rejected");
 		return (-1);
 	}
@@ -484,7 +483,7 @@ init_accepted(struct qnetd_client *client)
 		log_client(LOG_WARNING, client,
 		    "is connected without TLS: its cluster name "
 		    "and node id are not authenticated (use -s req to refuse such clients)");
-	events_client_init(client);
+	ctx->obs->client_init(client);
 }
 
 /*
@@ -497,7 +496,7 @@ init_refused(struct qnetd_client *client, const struct msg_decoded *m,
     enum tlv_reply_error_code err, const struct qnetd_client *other)
 {
 	if (err == TLV_REPLY_ERROR_CODE_DUPLICATE_NODE_ID && other != NULL)
-		events_duplicate_node_id(client, m->node_id, other);
+		ctx_of(client)->obs->duplicate_node_id(client, m->node_id, other);
 	metrics_protocol_error(err);
 	log_client(LOG_ERR, client, "INIT refused with error %u (%s)", (unsigned)err,
 	    tlv_reply_error_code_to_str(err));
@@ -568,7 +567,7 @@ record_vote(struct qnetd_client *client, enum tlv_vote vote)
 		log_client_routine(LOG_INFO, client, "vote %s", tlv_vote_to_str(vote));
 	else if (vote != client->last_sent_vote)
 		log_client(LOG_DEBUG, client, "vote %s", tlv_vote_to_str(vote));
-	events_vote(client, vote);
+	ctx_of(client)->obs->vote(client, vote);
 	client_record_vote(client, vote);
 }
 
@@ -793,11 +792,13 @@ dispatch(struct qnetd_client *client, const struct msg_decoded *m, const uint8_t
 
 void
 session_ctx_init(struct session_ctx *ctx, const struct qnetd_settings *settings,
-    struct cluster_registry *clusters, const struct session_transport *tp)
+    struct cluster_registry *clusters, const struct session_transport *tp,
+    const struct session_observer *obs)
 {
 	ctx->settings = settings;
 	ctx->clusters = clusters;
 	ctx->tp = tp;
+	ctx->obs = obs;
 	wbuf_init(&ctx->out, settings->max_client_send_size);
 	algo_env_set(&session_algo_env);
 }

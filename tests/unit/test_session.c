@@ -137,6 +137,14 @@ static const struct session_transport fake_transport = {
 	.timer_expiry = f_timer_expiry,
 };
 
+/* The session's reports go to the real events module (metrics, conflicts). */
+static const struct session_observer events_observer = {
+	.vote = events_vote,
+	.client_init = events_client_init,
+	.cert_rejected = events_cert_rejected,
+	.duplicate_node_id = events_duplicate_node_id,
+};
+
 /* ---- fixture ---- */
 
 static struct qnetd_settings settings;
@@ -818,7 +826,7 @@ main(void)
 		return (2);
 	settings.tls = TLV_TLS_SUPPORTED;
 	settings.tls_client_cert_required = 1;
-	session_ctx_init(&ctx, &settings, &clusters, &fake_transport);
+	session_ctx_init(&ctx, &settings, &clusters, &fake_transport, &events_observer);
 	test_transitions();
 	test_table();
 	test_closing();
