@@ -26,13 +26,13 @@
 #include "codec/msg.h"
 #include "control/ipc.h"
 #include "core/instance.h"
+#include "daemon/wire.h"
 #include "extras/extra.h"
 #include "extras/vote_keeper.h"
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
 #include "net/tls.h"
-#include "session/session.h"
 
 #define PROGRAM_NAME "corosync-qnetd"
 
@@ -289,13 +289,12 @@ run(struct qnetd_settings *s)
 	qnetd_instance.started_at = time(NULL);
 	if (cluster_registry_init(&qnetd_instance.clusters) != 0)
 		goto out;
-	conn_module_init();
-	session_module_init();
+	wire_init(&qnetd_instance);
 	/* Before the listener: the first client must find the memory. */
 	vote_keeper_init(s, VOTE_KEEPER_FILE, NULL, NULL);
 	if (ipc_init(s) != 0)
 		goto out_clusters;
-	if (listener_init(s, session_client_accepted) != 0)
+	if (listener_init(s, wire_client_accepted) != 0)
 		goto out_ipc;
 	if (extra_init(s) != 0)
 		goto out_listener;
@@ -318,6 +317,7 @@ out_ipc:
 	conn_close_all();
 	/* After the clients: a shutdown leaves the memory as it was. */
 	vote_keeper_fini();
+	wire_fini();
 out_clusters:
 	cluster_registry_destroy(&qnetd_instance.clusters);
 out:
