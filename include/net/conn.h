@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include <prio.h>
 
@@ -64,6 +65,25 @@ extern struct conn_list conn_all;
 
 /* Wrap an accepted, non-blocking socket.  NULL on out of memory (fd untouched). */
 struct conn *conn_new(int fd, const char *addr_str);
+
+/*
+ * Workers (docs/workers.md): take over a socket that the parent accepted,
+ * as if accepted here: id is the parent's global connection sequence,
+ * connected_at its accept time, and bytes (len, at most one message) what
+ * the parent already read from it, handed to the session as if read now.
+ * The connection, or NULL on out of memory (fd untouched).
+ */
+struct conn *conn_adopt(int fd, const char *addr_str, uint64_t id, time_t connected_at,
+    const uint8_t *bytes, size_t len);
+
+/*
+ * Workers: give the plain-text socket of c away (to another worker).
+ * Writes what is queued now; then a duplicate of the descriptor is
+ * returned (the caller owns it) and c is scheduled to close quietly.
+ * -1 when it cannot be handed over (TLS started, output still queued,
+ * closing, no descriptor left): the caller then closes c.
+ */
+int conn_handover(struct conn *c);
 
 /*
  * Queue one complete message (copied).  0, or -1 when the queue already

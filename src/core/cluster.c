@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/cluster.h"
 #include "core/cluster_cursor.h"
@@ -120,6 +121,7 @@ static struct qnetd_cluster *
 cluster_new(struct cluster_registry *reg, const char *name, size_t name_len)
 {
 	struct qnetd_cluster *cluster;
+	struct timespec ts;
 	size_t b;
 
 	cluster = calloc(1, sizeof(*cluster));
@@ -135,6 +137,9 @@ cluster_new(struct cluster_registry *reg, const char *name, size_t name_len)
 	cluster->name[name_len] = '\0';
 	cluster->name_len = name_len;
 	TAILQ_INIT(&cluster->clients);
+	/* One clock for every process: workers' listings merge in this order. */
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
+		cluster->created_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 
 	b = cluster_bucket(reg, name, name_len);
 	cluster->hash_next = reg->buckets[b];

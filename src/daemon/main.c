@@ -26,6 +26,8 @@
 #include "codec/msg.h"
 #include "control/ipc.h"
 #include "core/instance.h"
+#include "daemon/worker.h"
+#include "daemon/workers.h"
 #include "extras/extra.h"
 #include "net/conn.h"
 #include "net/listener.h"
@@ -273,6 +275,12 @@ run(struct qnetd_settings *s)
 {
 	int lock_fd, res = EXIT_FAILURE;
 
+	if (worker_is_worker()) {
+		/* Each worker holds its own clients: its own descriptor limit. */
+		raise_nofile();
+		signal(SIGPIPE, SIG_IGN);
+		return (worker_run(s));
+	}
 	if (check_nss_db(s) != 0)
 		return (EXIT_FAILURE);
 	if (!s->foreground)
@@ -282,6 +290,11 @@ run(struct qnetd_settings *s)
 		return (EXIT_FAILURE);
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
+	if (s->workers > 1) {
+		res = workers_run(s);
+		close(lock_fd);
+		return (res);
+	}
 	if (loop_init() != 0 || tls_init(s) != 0)
 		goto out;
 	qnetd_instance.settings = s;
@@ -328,6 +341,7 @@ main(int argc, char *argv[])
 	struct qnetd_settings s;
 	int res;
 
+	workers_save_argv(argc, argv);
 	if (settings_init(&s) != 0) {
 		fprintf(stderr, "%s: out of memory\n", PROGRAM_NAME);
 		return (EXIT_FAILURE);

@@ -30,6 +30,13 @@ static struct loop_watch listen_watch;
 static struct loop_timer resume_timer;
 static uint64_t last_fd_log_ms, last_max_log_ms;
 static unsigned long refused_since_log;
+static listener_accept_hook_fn accept_hook;
+
+void
+listener_set_accept_hook(listener_accept_hook_fn hook)
+{
+	accept_hook = hook;
+}
 
 static void
 format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
@@ -102,6 +109,10 @@ accept_one(int fd, const struct sockaddr_storage *ss)
 	static uint64_t next_id;
 
 	format_addr(ss, addr, sizeof(addr));
+	if (accept_hook != NULL) {
+		accept_hook(fd, addr);
+		return;
+	}
 	if (s->max_clients != 0 && qnetd_instance.client_count >= s->max_clients) {
 		refuse_max_clients(fd, addr);
 		return;

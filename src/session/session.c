@@ -24,6 +24,7 @@
 #define TIMER_MAX_INTERVAL 18000000ull /* upstream's timer limit: 5 h */
 
 static struct wbuf out;
+session_preinit_hook_fn session_preinit_hook;
 static const uint16_t supported_algorithms[] = { 0, 1, 2, 3 };
 
 typedef void (
@@ -283,12 +284,13 @@ handle_preinit(struct conn *c, const struct msg_decoded *m, const uint8_t *raw, 
 	struct qnetd_client *client = &c->client;
 	char *name;
 
-	(void)raw;
-	(void)len;
 	if (!m->cluster_name_set) {
 		send_error(c, m, TLV_REPLY_ERROR_CODE_DOESNT_CONTAIN_REQUIRED_OPTION);
 		return;
 	}
+	if (session_preinit_hook != NULL && !client->init_received &&
+	    session_preinit_hook(c, m->cluster_name, m->cluster_name_len, raw, len) != 0)
+		return;
 	/*
 	 * Upstream overwrites (and leaks) the name on a repeated PREINIT, even
 	 * after INIT, leaving the client filed under the old cluster.  Before

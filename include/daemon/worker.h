@@ -1,0 +1,22 @@
+/*
+ * worker.h - one worker process of a multi-process daemon
+ * (docs/workers.md): it owns its clusters entirely (NSS and TLS,
+ * sessions, algorithms, timers), takes its clients from the parent over
+ * its channel, gives back one whose PREINIT names another worker's
+ * cluster, and answers the parent's queries for the tool and /metrics.
+ */
+#ifndef QNETD_WORKER_H
+#define QNETD_WORKER_H
+
+#include "base/settings.h"
+
+/* The environment variable through which the parent starts a worker. */
+#define WORKER_ENV "QNETD_WORKER"
+
+/* 1 when this process was started as a worker. */
+int worker_is_worker(void);
+
+/* The worker's whole life.  EXIT_SUCCESS or EXIT_FAILURE. */
+int worker_run(struct qnetd_settings *s);
+
+#endif
