@@ -48,11 +48,11 @@ struct wchan_hdr {
 
 /* What a worker holds; sent on a query and when its client count changes. */
 struct wchan_counts {
-	uint64_t clients;  /* connections, initialised or not */
+	uint64_t clients; /* connections, initialised or not */
 	uint64_t clusters;
-	uint64_t adopted;  /* ADOPT messages taken since the worker started */
-	uint32_t healthy;  /* 1: TLS ready (when on) and not shutting down */
-	char why[160];     /* the reason when not healthy */
+	uint64_t adopted; /* ADOPT messages taken since the worker started */
+	uint32_t healthy; /* 1: TLS ready (when on) and not shutting down */
+	char why[160];    /* the reason when not healthy */
 };
 
 /* Largest payload of one record (a cluster listing, a PREINIT). */
