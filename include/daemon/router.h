@@ -16,6 +16,9 @@
 
 /* Start taking the listener's sockets.  0, or -1 after logging. */
 int router_init(const struct qnetd_settings *s);
+/* Free what was closed during the dispatch (the loop's after-dispatch point). */
+void router_reap(void);
+
 /* Close every connection still being read. */
 void router_fini(void);
 

@@ -131,6 +131,7 @@ health(char *why, size_t len)
 static void
 after_dispatch(void)
 {
+	router_reap();
 	if (qnetd_instance.shutting_down)
 		loop_stop();
 }

@@ -44,10 +44,13 @@ struct pending {
 	struct loop_watch watch;
 	struct loop_timer deadline;
 	TAILQ_ENTRY(pending) entries;
+	struct pending *reap_next;
 };
 
 static TAILQ_HEAD(, pending) pendings = TAILQ_HEAD_INITIALIZER(pendings);
 static size_t npending;
+/* Freed after the dispatch: the loop may still hold an event for them. */
+static struct pending *reap_list;
 static uint64_t next_seq;
 static const struct qnetd_settings *settings;
 static uint64_t last_max_log_ms;
@@ -62,8 +65,20 @@ pending_free(struct pending *p, int close_fd)
 		close(p->fd);
 	TAILQ_REMOVE(&pendings, p, entries);
 	npending--;
-	free(p->buf);
-	free(p);
+	p->reap_next = reap_list;
+	reap_list = p;
+}
+
+void
+router_reap(void)
+{
+	struct pending *p;
+
+	while ((p = reap_list) != NULL) {
+		reap_list = p->reap_next;
+		free(p->buf);
+		free(p);
+	}
 }
 
 /* Hand the connection and what was read to a worker. */
@@ -72,6 +87,11 @@ pending_pass(struct pending *p)
 {
 	struct wchan_hdr h;
 
+	/*
+	 * Unwatch before the descriptor moves: once closed here while the
+	 * worker holds the socket, epoll could no longer remove it.
+	 */
+	loop_watch_del(&p->watch);
 	memset(&h, 0, sizeof(h));
 	h.seq = p->seq;
 	h.connected_at = p->connected_at;
@@ -261,6 +281,7 @@ router_fini(void)
 	listener_set_accept_hook(NULL);
 	while ((p = TAILQ_FIRST(&pendings)) != NULL)
 		pending_free(p, 1);
+	router_reap();
 }
 
 size_t
