@@ -31,8 +31,10 @@ void log_printf(int prio, const char *fmt, ...) __attribute__((format(printf, 2,
 int log_enabled(int prio);
 
 /*
- * A line about a client: prefixed with its address and, once known,
- * cluster name and node id:  "client 127.0.0.1:5403 (cluster c1, node 2): ..."
+ * A line about a client: prefixed with its address, its connection id (the
+ * "connection_id" of the JSON status, so that one client's story can be
+ * grepped) and, once known, cluster name and node id:
+ * "Client 127.0.0.1:5403 (id 7, cluster c1, node 2): ..."
  */
 #define log_client(prio, client, fmt, ...)                                          \
 	do {                                                                        \
@@ -61,7 +63,7 @@ int log_enabled(int prio);
 /* 1 if a routine line of priority prio is to be written now, else 0 (counted if dropped). */
 int log_routine_admit(int prio);
 
-/* " (cluster NAME node ID)" once known, else "".  Static buffer: use within one log call. */
+/* " (id N, cluster NAME, node ID)", the parts known so far.  Static buffer: use within one log call. */
 const char *log_client_ctx(const struct qnetd_client *client);
 
 #endif

@@ -15,8 +15,6 @@
 #include "codec/tlv.h"
 #include "core/client.h"
 
-struct conn;
-
 void events_init(const struct qnetd_settings *s);
 void events_fini(void);
 
@@ -29,9 +27,9 @@ void events_vote(struct qnetd_client *client, enum tlv_vote vote);
 /* TLS handshake finished / failed (reason: NSS error name). */
 void events_tls_handshake(struct qnetd_client *client);
 void events_tls_failed(struct qnetd_client *client, const char *reason);
-/* The client certificate was refused for this cluster name / accepted. */
+/* The client certificate was refused for this cluster name / accepted (fp: its SHA-256). */
 void events_cert_rejected(struct qnetd_client *client, const char *why);
-void events_cert_verified(struct conn *c);
+void events_cert_verified(struct qnetd_client *client, const unsigned char fp[32]);
 /* INIT refused with DUPLICATE_NODE_ID for node_id. */
 void events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id);
 

@@ -180,17 +180,19 @@ sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 const char *
 log_client_ctx(const struct qnetd_client *client)
 {
-	static char buf[320];
+	static char buf[340];
 	char name[201];
+	unsigned long long id = (unsigned long long)client->id;
 
 	if (client->cluster_name == NULL) {
-		buf[0] = '\0';
+		snprintf(buf, sizeof(buf), " (id %llu)", id);
 		return (buf);
 	}
 	sanitize(name, sizeof(name), client->cluster_name, client->cluster_name_len);
-	if (client->init_received)
-		snprintf(buf, sizeof(buf), " (cluster %s, node %u)", name, client->node_id);
+	if (client_initialised(client))
+		snprintf(buf, sizeof(buf), " (id %llu, cluster %s, node %u)", id, name,
+		    client->node_id);
 	else
-		snprintf(buf, sizeof(buf), " (cluster %s)", name);
+		snprintf(buf, sizeof(buf), " (id %llu, cluster %s)", id, name);
 	return (buf);
 }

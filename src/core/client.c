@@ -8,7 +8,73 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/log.h"
 #include "core/client.h"
+
+/*
+ * The transition table (docs/design.md, "State machine and ownership").
+ * A repeated PREINIT keeps the state it finds, so PREINIT_DONE and
+ * TLS_STARTED list themselves; every other move goes forward.
+ */
+static const unsigned char allowed[CLIENT_STATE_COUNT][CLIENT_STATE_COUNT] = {
+	[CLIENT_STATE_ACCEPTED] = {
+	    [CLIENT_STATE_PREINIT_DONE] = 1,
+	    [CLIENT_STATE_CLOSING] = 1,
+	},
+	[CLIENT_STATE_PREINIT_DONE] = {
+	    [CLIENT_STATE_PREINIT_DONE] = 1,
+	    [CLIENT_STATE_TLS_STARTED] = 1,
+	    [CLIENT_STATE_INITIALISED] = 1,
+	    [CLIENT_STATE_CLOSING] = 1,
+	},
+	[CLIENT_STATE_TLS_STARTED] = {
+	    [CLIENT_STATE_TLS_STARTED] = 1,
+	    [CLIENT_STATE_INITIALISED] = 1,
+	    [CLIENT_STATE_CLOSING] = 1,
+	},
+	[CLIENT_STATE_INITIALISED] = {
+	    [CLIENT_STATE_CLOSING] = 1,
+	},
+	[CLIENT_STATE_CLOSING] = { 0 },
+};
+
+static const char *const state_names[CLIENT_STATE_COUNT] = {
+	[CLIENT_STATE_ACCEPTED] = "ACCEPTED",
+	[CLIENT_STATE_PREINIT_DONE] = "PREINIT_DONE",
+	[CLIENT_STATE_TLS_STARTED] = "TLS_STARTED",
+	[CLIENT_STATE_INITIALISED] = "INITIALISED",
+	[CLIENT_STATE_CLOSING] = "CLOSING",
+};
+
+const char *
+client_state_name(enum client_state state)
+{
+	if ((unsigned)state >= CLIENT_STATE_COUNT)
+		return ("?");
+	return (state_names[state]);
+}
+
+int
+client_state_allowed(enum client_state from, enum client_state to)
+{
+	if ((unsigned)from >= CLIENT_STATE_COUNT || (unsigned)to >= CLIENT_STATE_COUNT)
+		return (0);
+	return (allowed[from][to]);
+}
+
+int
+client_state_move(struct qnetd_client *client, enum client_state to)
+{
+	if (!client_state_allowed(client->state, to)) {
+		log_client(LOG_CRIT, client, "internal error: state %s -> %s is not allowed",
+		    client_state_name(client->state), client_state_name(to));
+		return (-1);
+	}
+	if (to == CLIENT_STATE_CLOSING)
+		client->closed_in = client->state;
+	client->state = to;
+	return (0);
+}
 
 void
 client_state_init(struct qnetd_client *client)

@@ -26,6 +26,7 @@
 #include "codec/msg.h"
 #include "control/ipc.h"
 #include "core/instance.h"
+#include "daemon/wire.h"
 #include "daemon/worker.h"
 #include "daemon/workers.h"
 #include "extras/extra.h"
@@ -33,7 +34,6 @@
 #include "net/listener.h"
 #include "net/loop.h"
 #include "net/tls.h"
-#include "session/session.h"
 
 #define PROGRAM_NAME "corosync-qnetd"
 
@@ -301,8 +301,7 @@ run(struct qnetd_settings *s)
 	qnetd_instance.started_at = time(NULL);
 	if (cluster_registry_init(&qnetd_instance.clusters) != 0)
 		goto out;
-	conn_module_init();
-	session_module_init();
+	wire_init(&qnetd_instance);
 	if (ipc_init(s) != 0)
 		goto out_clusters;
 	if (listener_init(s) != 0)
@@ -326,6 +325,7 @@ out_listener:
 out_ipc:
 	ipc_fini();
 	conn_close_all();
+	wire_fini();
 out_clusters:
 	cluster_registry_destroy(&qnetd_instance.clusters);
 out:

@@ -22,6 +22,7 @@
 #include "codec/wbuf.h"
 #include "control/ipc_cmd.h"
 #include "core/instance.h"
+#include "daemon/wire.h"
 #include "daemon/worker.h"
 #include "daemon/worker_chan.h"
 #include "daemon/workers.h"
@@ -268,8 +269,10 @@ chan_cb(struct loop_watch *w, uint32_t revents)
 
 /* A PREINIT before INIT: keep the client, or give it to the cluster's worker. */
 static int
-preinit_hook(struct conn *c, const char *name, size_t name_len, const uint8_t *raw, size_t len)
+preinit_hook(struct qnetd_client *client, const char *name, size_t name_len, const uint8_t *raw,
+    size_t len)
 {
+	struct conn *c = conn_of(client);
 	struct wchan_hdr h;
 	unsigned to = workers_index_for(&wk.key, wk.count, name, name_len);
 	int fd;
@@ -362,8 +365,7 @@ worker_run(struct qnetd_settings *s)
 	qnetd_instance.started_at = time(NULL);
 	if (cluster_registry_init(&qnetd_instance.clusters) != 0)
 		goto out;
-	conn_module_init();
-	session_module_init();
+	wire_init(&qnetd_instance);
 	if (extra_init(&wk.own) != 0 || worker_setup() != 0)
 		goto out_extra;
 	log_msg(LOG_DEBUG, "Worker %u serving", wk.index);
@@ -372,6 +374,7 @@ worker_run(struct qnetd_settings *s)
 out_extra:
 	extra_fini();
 	conn_close_all();
+	wire_fini();
 	cluster_registry_destroy(&qnetd_instance.clusters);
 out:
 	tls_fini();

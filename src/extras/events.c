@@ -16,9 +16,7 @@
 #include "extras/event_hook.h"
 #include "extras/events.h"
 #include "extras/metrics.h"
-#include "net/conn.h"
 #include "net/loop.h"
-#include "net/tls.h"
 
 #define FP_BUCKETS 1024
 
@@ -105,12 +103,12 @@ emit_node(const char *event, const struct qnetd_client *client, int node_set, ui
 	if (client != NULL) {
 		v[n++] = (struct event_hook_var){ "QNETD_CLUSTER",
 			cluster_of(client, cluster, sizeof(cluster)) };
-		if (client->init_received || node_set) {
+		if (client_initialised(client) || node_set) {
 			snprintf(node, sizeof(node), "%u",
 			    (unsigned)(node_set ? node_id : client->node_id));
 			v[n++] = (struct event_hook_var){ "QNETD_NODE_ID", node };
 		}
-		if (client->init_received) {
+		if (client_initialised(client)) {
 			snprintf(algo, sizeof(algo), "%s",
 			    tlv_decision_algorithm_to_str(client->decision_algorithm));
 			v[n++] = (struct event_hook_var){ "QNETD_ALGORITHM", algo };
@@ -258,16 +256,14 @@ events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id)
 }
 
 void
-events_cert_verified(struct conn *c)
+events_cert_verified(struct qnetd_client *client, const unsigned char fp[32])
 {
-	struct qnetd_client *client = &c->client;
 	const struct qnetd_cluster *cl;
 	const struct qnetd_client *o;
-	unsigned char fp[32];
 	struct fp_entry *e;
 	size_t i;
 
-	if (tls_peer_fingerprint(c->ssl, fp) != 0 || events_client_fingerprint(client) != NULL)
+	if (events_client_fingerprint(client) != NULL)
 		return;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
@@ -327,7 +323,7 @@ events_client_init(struct qnetd_client *client)
 void
 events_client_gone(struct qnetd_client *client, const char *reason)
 {
-	if (client->init_received) {
+	if (client_initialised(client)) {
 		emit("client_disconnected", client, NULL, reason ? reason : "closed", NULL, NULL);
 		if (client->cluster != NULL && client->cluster->client_count == 1)
 			emit("cluster_gone", client, NULL, NULL, NULL, NULL);

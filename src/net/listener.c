@@ -20,7 +20,6 @@
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
-#include "session/session.h"
 
 #define EMFILE_PAUSE_MS 200
 #define LIMIT_LOG_INTERVAL_MS 10000
@@ -128,10 +127,9 @@ accept_one(int fd, const struct sockaddr_storage *ss)
 	metrics_inc(M_CONNECTIONS_ACCEPTED);
 	c->client.id = ++next_id;
 	c->client.connected_at = time(NULL);
-	if (session_client_accepted(c) != 0) {
-		conn_schedule_close(c, "out of memory");
+	conn_accepted(c);
+	if (client_closing(&c->client))
 		return;
-	}
 	log_msg(LOG_DEBUG, "New client connected: %s", addr);
 }
 
