@@ -203,6 +203,8 @@ workers_run(struct qnetd_settings *s)
 	res = EXIT_SUCCESS;
 out:
 	qnetd_instance.shutting_down = 1;
+	/* The loop no longer reads signals: a late SIGHUP must not kill us mid-stop. */
+	signal(SIGHUP, SIG_IGN);
 	router_fini();
 	listener_fini();
 	ipc_fini();
