@@ -64,7 +64,10 @@ static struct worker *workers;
 static unsigned nworkers;
 static struct keyed_hash_key route_key;
 static char **saved_argv;
-static char self_exe[PATH_MAX];
+static int saved_argc;
+static char **exec_argv; /* what a worker is started with */
+static int exe_fd = -1;  /* this program's image, whatever happens to its file */
+static char loader_dir[PATH_MAX];
 static uint8_t rbuf[WCHAN_MAX_PAYLOAD];
 static unsigned long restarts_total;
 
@@ -87,6 +90,7 @@ workers_save_argv(int argc, char *argv[])
 		return;
 	for (i = 0; i < argc; i++)
 		saved_argv[i] = argv[i];
+	saved_argc = argc;
 }
 
 unsigned
@@ -424,7 +428,7 @@ static void __attribute__((noreturn)) worker_exec(int fd, const char *env)
 	signal(SIGCHLD, SIG_DFL);
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (fcntl(fd, F_SETFD, 0) == 0 && setenv(WORKER_ENV, env, 1) == 0)
-		execv(self_exe, saved_argv);
+		fexecve(exe_fd, exec_argv, environ);
 	_exit(127);
 }
 
@@ -557,18 +561,54 @@ all_ready(void)
 	return (1);
 }
 
+/*
+ * Workers run this very image: /proc/self/exe, opened once, so that an
+ * upgrade of the file on disk meanwhile does not mix versions.  Started
+ * through an explicit ELF loader ("ld-linux-x86-64.so.2 --library-path
+ * DIR program ...", as the many-core kit does), /proc/self/exe is the
+ * loader: a worker is then started the same way, with the loader's
+ * directory as library path.  0, or -1 (errno).
+ */
+static int
+exec_prepare(void)
+{
+	static char self[PATH_MAX];
+	char *base;
+	ssize_t l;
+	int i, n = 0;
+
+	if (saved_argv == NULL)
+		return (-1);
+	l = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (l <= 0 || exe_fd < 0)
+		return (-1);
+	self[l] = '\0';
+	exec_argv = calloc((size_t)saved_argc + 4, sizeof(*exec_argv));
+	if (exec_argv == NULL)
+		return (-1);
+	base = strrchr(self, '/');
+	if (base != NULL && strncmp(base + 1, "ld-", 3) == 0 && strstr(base, ".so") != NULL) {
+		snprintf(loader_dir, sizeof(loader_dir), "%.*s", (int)(base - self), self);
+		exec_argv[n++] = base + 1;
+		exec_argv[n++] = "--library-path";
+		exec_argv[n++] = loader_dir;
+	}
+	for (i = 0; i < saved_argc; i++)
+		exec_argv[n++] = saved_argv[i];
+	exec_argv[n] = NULL;
+	return (0);
+}
+
 int
 workers_start(unsigned n)
 {
 	unsigned i;
-	ssize_t l;
 
-	l = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
-	if (l <= 0 || saved_argv == NULL || keyed_hash_key_random(&route_key) != 0) {
+	if (exec_prepare() != 0 || keyed_hash_key_random(&route_key) != 0) {
 		log_msg(LOG_ERR, "Can't prepare worker processes: %s", strerror(errno));
 		return (-1);
 	}
-	self_exe[l] = '\0';
 	workers = calloc(n, sizeof(*workers));
 	if (workers == NULL)
 		return (-1);
