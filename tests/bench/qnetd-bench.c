@@ -21,11 +21,11 @@
  * (bench_pool.c: this process, or --workers processes) and reported from
  * the shards' merged raw figures (bench_report.c).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +39,7 @@
 
 #define RING_STEP 4
 
-#define AUTO_CLIENTS 1000 /* --workers auto: TLS clients per worker */
+#define AUTO_CLIENTS 1000	/* --workers auto: TLS clients per worker */
 #define AUTO_WORKERS_MAX 32
 
 volatile sig_atomic_t bench_interrupted;
@@ -175,8 +175,8 @@ proc_cpu1_s(int pid)
 	buf[n] = '\0';
 	/* Fields after the command name, which may hold spaces and ')'. */
 	p = strrchr(buf, ')');
-	if (p == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
 		return -1;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -247,7 +247,8 @@ proc_rss_kb(int pid)
 /* ---- phases: every command runs on every shard at once ---- */
 
 static int
-phase_connect(struct bench_pool *p, const struct bench_opts *o, struct report *r, uint32_t *active)
+phase_connect(struct bench_pool *p, const struct bench_opts *o, struct report *r,
+    uint32_t *active)
 {
 	struct bench_cmd cmd = { .type = CMD_CONNECT };
 	struct bench_result *m;
@@ -273,7 +274,8 @@ phase_connect(struct bench_pool *p, const struct bench_opts *o, struct report *r
 }
 
 static int
-phase_steady(struct bench_pool *p, const struct bench_opts *o, struct report *r, uint32_t *active)
+phase_steady(struct bench_pool *p, const struct bench_opts *o, struct report *r,
+    uint32_t *active)
 {
 	struct bench_cmd cmd = { .type = CMD_STEADY };
 	struct bench_result *m;
@@ -304,8 +306,8 @@ phase_storm(struct bench_pool *p, const struct bench_opts *o, struct report *r, 
 	cmd.ring_seq = ring_seq;
 	if (bench_pool_run(p, &cmd, &m) < 0)
 		return -1;
-	report_storm(split ? &r->split : &r->heal, m, cpu_delta(cpu0, proc_cpu_s(o->server_pid)),
-	    split ? "split" : "heal");
+	report_storm(split ? &r->split : &r->heal, m,
+	    cpu_delta(cpu0, proc_cpu_s(o->server_pid)), split ? "split" : "heal");
 	*active = m->r.active;
 	return 0;
 }
@@ -335,7 +337,8 @@ usage(FILE *f)
 	    "  --phase-timeout S   bound of the split and heal phases (60)\n"
 	    "  --steady S          length of the steady phase (10)\n"
 	    "  --settle MS         wait after settling before counting votes (1000)\n"
-	    "  --server-pid PID    read CPU and VmRSS of the daemon (and of its\n                      worker processes) from /proc\n"
+	    "  --server-pid PID    read CPU and VmRSS of the daemon (and of its\n"
+	    "                      worker processes) from /proc\n"
 	    "  --nodelay           TCP_NODELAY on the client sockets\n"
 	    "  --quickack          TCP_QUICKACK on the client sockets\n"
 	    "  --src-ips K         spread sources over 127.0.0.1..K (IPv4)\n"
@@ -362,30 +365,10 @@ parse_u32(const char *s, uint32_t *out)
 }
 
 enum {
-	OPT_HOST = 256,
-	OPT_PORT,
-	OPT_CLUSTERS,
-	OPT_NODES,
-	OPT_TLS,
-	OPT_NSSDB,
-	OPT_NICK,
-	OPT_SNAME,
-	OPT_CFMT,
-	OPT_HB,
-	OPT_RATE,
-	OPT_PENDING,
-	OPT_CTIMEOUT,
-	OPT_PTIMEOUT,
-	OPT_STEADY,
-	OPT_SETTLE,
-	OPT_PID,
-	OPT_NODELAY,
-	OPT_QUICKACK,
-	OPT_SRCIPS,
-	OPT_JSON,
-	OPT_HELP,
-	OPT_INITHB,
-	OPT_WORKERS,
+	OPT_HOST = 256, OPT_PORT, OPT_CLUSTERS, OPT_NODES, OPT_TLS, OPT_NSSDB, OPT_NICK,
+	OPT_SNAME, OPT_CFMT, OPT_HB, OPT_RATE, OPT_PENDING, OPT_CTIMEOUT, OPT_PTIMEOUT,
+	OPT_STEADY, OPT_SETTLE, OPT_PID, OPT_NODELAY, OPT_QUICKACK, OPT_SRCIPS, OPT_JSON,
+	OPT_HELP, OPT_INITHB, OPT_WORKERS,
 };
 
 static const struct option longopts[] = {
@@ -424,45 +407,19 @@ opt_u32(int ch, const char *arg, struct bench_opts *o)
 	if (parse_u32(arg, &v) < 0)
 		return -1;
 	switch (ch) {
-	case OPT_CLUSTERS:
-		o->clusters = v;
-		break;
-	case OPT_NODES:
-		o->nodes = v;
-		break;
-	case OPT_HB:
-		o->hb_ms = v;
-		break;
-	case OPT_INITHB:
-		o->init_hb_ms = v;
-		break;
-	case OPT_RATE:
-		o->connect_rate = v;
-		break;
-	case OPT_PENDING:
-		o->max_pending = v;
-		break;
-	case OPT_CTIMEOUT:
-		o->connect_timeout = v;
-		break;
-	case OPT_PTIMEOUT:
-		o->phase_timeout = v;
-		break;
-	case OPT_STEADY:
-		o->steady_s = v;
-		break;
-	case OPT_SETTLE:
-		o->settle_ms = v;
-		break;
-	case OPT_SRCIPS:
-		o->src_ips = v;
-		break;
-	case OPT_PID:
-		pid = v;
-		o->server_pid = (int)pid;
-		break;
-	default:
-		return -1;
+	case OPT_CLUSTERS: o->clusters = v; break;
+	case OPT_NODES: o->nodes = v; break;
+	case OPT_HB: o->hb_ms = v; break;
+	case OPT_INITHB: o->init_hb_ms = v; break;
+	case OPT_RATE: o->connect_rate = v; break;
+	case OPT_PENDING: o->max_pending = v; break;
+	case OPT_CTIMEOUT: o->connect_timeout = v; break;
+	case OPT_PTIMEOUT: o->phase_timeout = v; break;
+	case OPT_STEADY: o->steady_s = v; break;
+	case OPT_SETTLE: o->settle_ms = v; break;
+	case OPT_SRCIPS: o->src_ips = v; break;
+	case OPT_PID: pid = v; o->server_pid = (int)pid; break;
+	default: return -1;
 	}
 	return 0;
 }
@@ -488,36 +445,16 @@ parse_opts(int argc, char **argv, struct bench_opts *o)
 	o->workers = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case OPT_HOST:
-			o->host = optarg;
-			break;
-		case OPT_PORT:
-			o->port = optarg;
-			break;
-		case OPT_TLS:
-			o->tls = 1;
-			break;
-		case OPT_NSSDB:
-			o->nss_db = optarg;
-			break;
-		case OPT_NICK:
-			o->cert_nick = optarg;
-			break;
-		case OPT_SNAME:
-			o->server_name = optarg;
-			break;
-		case OPT_CFMT:
-			o->cluster_fmt = optarg;
-			break;
-		case OPT_NODELAY:
-			o->nodelay = 1;
-			break;
-		case OPT_QUICKACK:
-			o->quickack = 1;
-			break;
-		case OPT_JSON:
-			o->json = 1;
-			break;
+		case OPT_HOST: o->host = optarg; break;
+		case OPT_PORT: o->port = optarg; break;
+		case OPT_TLS: o->tls = 1; break;
+		case OPT_NSSDB: o->nss_db = optarg; break;
+		case OPT_NICK: o->cert_nick = optarg; break;
+		case OPT_SNAME: o->server_name = optarg; break;
+		case OPT_CFMT: o->cluster_fmt = optarg; break;
+		case OPT_NODELAY: o->nodelay = 1; break;
+		case OPT_QUICKACK: o->quickack = 1; break;
+		case OPT_JSON: o->json = 1; break;
 		case OPT_WORKERS:
 			if (strcmp(optarg, "auto") == 0)
 				o->workers = 0;
@@ -528,9 +465,7 @@ parse_opts(int argc, char **argv, struct bench_opts *o)
 				return -1;
 			}
 			break;
-		case OPT_HELP:
-			usage(stdout);
-			exit(0);
+		case OPT_HELP: usage(stdout); exit(0);
 		default:
 			if (ch >= OPT_HOST && optarg != NULL && opt_u32(ch, optarg, o) == 0)
 				break;
@@ -538,8 +473,8 @@ parse_opts(int argc, char **argv, struct bench_opts *o)
 			return -1;
 		}
 	}
-	if (optind != argc || o->clusters == 0 || o->nodes == 0 || o->nodes > 64 || o->hb_ms == 0 ||
-	    o->init_hb_ms == 0 || o->max_pending == 0 || (o->tls && o->nss_db == NULL)) {
+	if (optind != argc || o->clusters == 0 || o->nodes == 0 || o->nodes > 64 ||
+	    o->hb_ms == 0 || o->init_hb_ms == 0 || o->max_pending == 0 || (o->tls && o->nss_db == NULL)) {
 		usage(stderr);
 		return -1;
 	}
