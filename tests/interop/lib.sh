@@ -176,8 +176,9 @@ node_cert_import()
 arb_start()
 {
 	local i
-	echo "=== start $(date +%T) $QNETD_BIN -f -d $*" >>"$W/arb/qnetd.log"
-	hx_bg arb "$W/arb/qnetd.log" "$QNETD_BIN" -f -d "$@"
+	echo "=== start $(date +%T) $QNETD_BIN -f -d ${QNETD_EXTRA_ARGS:-} $*" >>"$W/arb/qnetd.log"
+	# shellcheck disable=SC2086 # QNETD_EXTRA_ARGS: words on purpose
+	hx_bg arb "$W/arb/qnetd.log" "$QNETD_BIN" -f -d ${QNETD_EXTRA_ARGS:-} "$@"
 	ARB_PID=$BG_PID
 	for i in $(seq 100); do
 		if hx arb ss -Hltn 'sport = :5403' 2>/dev/null | grep -q LISTEN; then
