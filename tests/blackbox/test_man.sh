@@ -117,6 +117,7 @@ ipc_max_send_size|10485760
 keep_active_partition_tie_breaker|off
 handshake_timeout|30000
 accept_batch|64
+workers|1
 metrics_address|empty: off
 event_hook|empty: off
 event_hook_timeout|10000
@@ -126,7 +127,7 @@ conflict_log_interval|60000
 EOF
 grep -q '^dpd_interval	' "$T/keys" || fail "obsolete dpd_interval not mentioned"
 n=$(wc -l < "$T/keys")
-[ "$n" = 28 ] || fail "ADVANCED SETTINGS has $n keys, expected 28"
+[ "$n" = 29 ] || fail "ADVANCED SETTINGS has $n keys, expected 29"
 for s in TLS "RUNNING AS AN UNPRIVILEGED USER" FILES; do
 	section "$s" "$T/corosync-qnetd.txt" | grep -q . || fail "corosync-qnetd: no $s section"
 done
