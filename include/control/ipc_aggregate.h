@@ -32,7 +32,11 @@ struct ipc_agg {
 void ipc_agg_init(struct ipc_agg *a);
 void ipc_agg_destroy(struct ipc_agg *a);
 
-/* Keep one cluster's formatted listing (copied).  0, or -1 on out of memory. */
+/*
+ * Keep one cluster's formatted listing (copied); data NULL: the cluster
+ * was too large to send (it then fails the reply as too large for
+ * ipc_max_send_size).  0, or -1 on out of memory.
+ */
 int ipc_agg_add_block(struct ipc_agg *a, uint64_t key, const uint8_t *data, size_t len);
 
 /*

@@ -45,8 +45,10 @@ ipc_agg_add_block(struct ipc_agg *a, uint64_t key, const uint8_t *data, size_t l
 	b->data = malloc(len > 0 ? len : 1);
 	if (b->data == NULL)
 		return (-1);
-	memcpy(b->data, data, len);
-	b->len = len;
+	if (data != NULL)
+		memcpy(b->data, data, len);
+	/* No data: a cluster too large to send, which no ipc_max_send_size admits. */
+	b->len = data != NULL ? len : SIZE_MAX;
 	b->key = key;
 	a->nblocks++;
 	return (0);
