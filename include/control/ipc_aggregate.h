@@ -43,9 +43,9 @@ int ipc_agg_add_block(struct ipc_agg *a, uint64_t key, const uint8_t *data, size
  * The whole reply to cmd in out (re-initialised, no limit), formatted as
  * one daemon with instance's settings and start time would answer it,
  * with a's counts and clusters; listen_addr for the health line.
- * max_send: ipc_max_send_size, applied per cluster as the streamed reply
- * does (one that alone does not fit ends the listing; the first one gives
- * the error reply).  0, or -1 when not even an error fits.
+ * max_send: ipc_max_send_size; a cluster the worker could not send (an
+ * entry longer than that) ends the listing as the streamed reply does (the
+ * first one gives the error reply).  0, or -1 when not even an error fits.
  */
 int ipc_agg_reply(const struct qnetd_instance *instance, const struct ipc_cmd *cmd,
     struct ipc_agg *a, const char *listen_addr, size_t max_send, struct wbuf *out);

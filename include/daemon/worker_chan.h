@@ -30,7 +30,8 @@ struct wchan_query {
 	uint32_t type; /* enum ipc_cmd_type; IPC_CMD_NONE with WCHAN_ARG_METRICS: metrics */
 	uint32_t verbose;
 	int32_t json_what;
-	uint32_t name_len; /* bytes of cluster name after this struct; 0: every cluster */
+	uint32_t name_len;  /* bytes of cluster name after this struct; 0: every cluster */
+	uint32_t max_entry; /* ipc_max_send_size: the longest one entry of a listing may be */
 };
 
 /* ADOPT arg: the client was given back by a worker (already counted as accepted). */

@@ -88,7 +88,8 @@ reply_list(const struct qnetd_instance *inst, const struct ipc_cmd *cmd, struct 
 	if (json)
 		status_json_head(inst, (enum status_json_what)cmd->json_what, time(NULL), out);
 	for (i = 0; i < a->nblocks; i++) {
-		if (a->blocks[i].len > max_send) {
+		/* An entry longer than ipc_max_send_size (the worker checked each one). */
+		if (a->blocks[i].len == SIZE_MAX) {
 			if (i == 0)
 				return (reply_error(out, max_send, fail));
 			/* As the streamed reply: what fitted is sent, then the connection closes. */

@@ -708,9 +708,10 @@ ipc_cmd_cluster_selected(const struct ipc_cmd *cmd, const struct qnetd_cluster *
 
 int
 ipc_cmd_format_cluster(const struct ipc_cmd *cmd, const struct qnetd_cluster *cluster,
-    struct wbuf *out)
+    size_t max_entry, struct wbuf *out)
 {
 	const struct qnetd_client *c;
+	size_t mark = out->len;
 	int first = 1;
 
 	if (cmd->type == IPC_CMD_JSON)
@@ -718,12 +719,17 @@ ipc_cmd_format_cluster(const struct ipc_cmd *cmd, const struct qnetd_cluster *cl
 	else
 		put_cluster_head(out, cluster);
 	TAILQ_FOREACH(c, &cluster->clients, cluster_entries) {
+		if (max_entry != 0 && out->len - mark > max_entry)
+			return (-1);
+		mark = out->len;
 		if (cmd->type == IPC_CMD_JSON)
 			status_json_client(out, c, first);
 		else
 			put_client(out, c, cmd->verbose);
 		first = 0;
 	}
+	if (max_entry != 0 && out->len - mark > max_entry)
+		return (-1);
 	if (cmd->type == IPC_CMD_JSON)
 		status_json_cluster_end(out);
 

@@ -31,7 +31,7 @@ static struct qnetd_settings parent_own; /* the settings, less the event hook */
 
 /* The request as the workers need it: struct wchan_query and the cluster name. */
 static uint8_t *
-query_payload(const struct ipc_cmd *cmd, size_t *len)
+query_payload(const struct ipc_cmd *cmd, size_t max_send, size_t *len)
 {
 	struct wchan_query wq;
 	size_t nl = cmd->cluster_name != NULL ? strlen(cmd->cluster_name) : 0;
@@ -44,6 +44,7 @@ query_payload(const struct ipc_cmd *cmd, size_t *len)
 	wq.verbose = (uint32_t)cmd->verbose;
 	wq.json_what = cmd->json_what;
 	wq.name_len = (uint32_t)nl;
+	wq.max_entry = max_send > UINT32_MAX ? UINT32_MAX : (uint32_t)max_send;
 	memcpy(p, &wq, sizeof(wq));
 	if (nl > 0)
 		memcpy(p + sizeof(wq), cmd->cluster_name, nl);
@@ -60,7 +61,7 @@ ipc_reply(const struct ipc_cmd *cmd, size_t max_send, struct wbuf *out)
 	int res;
 
 	ipc_agg_init(&agg);
-	payload = query_payload(cmd, &len);
+	payload = query_payload(cmd, max_send, &len);
 	if (payload == NULL) {
 		agg.unhealthy = 1;
 		snprintf(agg.why, sizeof(agg.why), "out of memory");

@@ -133,7 +133,7 @@ counts_cb(struct loop_timer *t)
 /* ---- queries ---- */
 
 static void
-answer_list(const struct ipc_cmd *cmd, uint32_t qid)
+answer_list(const struct ipc_cmd *cmd, size_t max_entry, uint32_t qid)
 {
 	struct qnetd_cluster *cl;
 	struct wbuf out;
@@ -143,7 +143,7 @@ answer_list(const struct ipc_cmd *cmd, uint32_t qid)
 		if (!ipc_cmd_cluster_selected(cmd, cl))
 			continue;
 		wbuf_reset(&out);
-		if (ipc_cmd_format_cluster(cmd, cl, &out) != 0)
+		if (ipc_cmd_format_cluster(cmd, cl, max_entry, &out) != 0)
 			send_rec(WCHAN_BLOCK, qid, cl->created_ns, -1, NULL, 0);
 		else
 			send_rec(WCHAN_BLOCK, qid, cl->created_ns, 0, out.data, out.len);
@@ -197,7 +197,7 @@ answer_query(const struct wchan_hdr *h, const uint8_t *p, size_t len)
 	if (h->arg & WCHAN_ARG_METRICS)
 		answer_metrics(qid);
 	else if (ipc_cmd_lists_clusters(&cmd))
-		answer_list(&cmd, qid);
+		answer_list(&cmd, wq.max_entry, qid);
 end:
 	free(name);
 	send_rec(WCHAN_END, qid, 0, 0, NULL, 0);

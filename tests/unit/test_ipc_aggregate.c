@@ -66,11 +66,19 @@ main(void)
 	          "\"clusters\":[{\"a\":1},{\"b\":2},{\"c\":3}]}\n") != NULL);
 	ipc_agg_destroy(&a);
 
-	/* The first cluster alone exceeds ipc_max_send_size: the list's error reply. */
+	/* A cluster larger than ipc_max_send_size is listed: only each entry is bounded. */
 	blocks(&a, "Cluster \"two\":\n", "Cluster \"one\" with a head longer than forty bytes:\n",
 	    "x");
+	CHECK(strstr(reply(&inst, "list\n", &a, 40, &out), "longer than forty") != NULL);
+	/* The first cluster has an entry too long to send: the list's error reply. */
+	CHECK_EQ(ipc_agg_add_block(&a, 1, NULL, 0), 0);
 	CHECK(strcmp(reply(&inst, "list\n", &a, 40, &out),
 	          "Error\nCan't get QNetd cluster list\n") == 0);
+	/* A later one: what came before it is sent, then the connection closes. */
+	a.blocks[0].key = 25;
+	CHECK(strcmp(reply(&inst, "list\n", &a, 40, &out),
+	          "OK\nCluster \"one\" with a head longer than forty bytes:\nCluster \"two\":\n") ==
+	    0);
 	ipc_agg_destroy(&a);
 
 	wbuf_destroy(&out);
