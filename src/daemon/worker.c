@@ -49,23 +49,20 @@ static struct {
 
 static uint8_t rbuf[WCHAN_MAX_PAYLOAD];
 
-/* "index:count:fd:key-hex".  0, or -1 when absent or malformed. */
+/* "index:count:fd:k0-hex:k1-hex".  0, or -1 when absent or malformed. */
 static int
 parse_env(void)
 {
 	const char *v = getenv(WORKER_ENV);
-	char hex[2 * KEYED_HASH_KEY_LEN + 1];
-	unsigned i, b;
+	unsigned long long k0, k1;
 	int fd;
 
-	if (v == NULL || sscanf(v, "%u:%u:%d:%32s", &wk.index, &wk.count, &fd, hex) != 4 ||
-	    wk.count < 1 || wk.index >= wk.count || fd < 0 || strlen(hex) != 2 * KEYED_HASH_KEY_LEN)
+	if (v == NULL ||
+	    sscanf(v, "%u:%u:%d:%16llx:%16llx", &wk.index, &wk.count, &fd, &k0, &k1) != 5 ||
+	    wk.count < 1 || wk.index >= wk.count || fd < 0)
 		return (-1);
-	for (i = 0; i < KEYED_HASH_KEY_LEN; i++) {
-		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
-			return (-1);
-		wk.key.bytes[i] = (uint8_t)b;
-	}
+	wk.key.k0 = k0;
+	wk.key.k1 = k1;
 	wk.chan = fd;
 	return (0);
 }

@@ -435,19 +435,17 @@ static void __attribute__((noreturn)) worker_exec(int fd, const char *env)
 static int
 worker_spawn(struct worker *w)
 {
-	char env[128], hex[2 * KEYED_HASH_KEY_LEN + 1];
+	char env[128];
 	int sv[2];
 	pid_t pid;
-	unsigned i;
 
-	for (i = 0; i < KEYED_HASH_KEY_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", route_key.bytes[i]);
 	if (wchan_pair(sv) != 0) {
 		log_msg(LOG_ERR, "Can't create a channel for worker %u: %s", w->index,
 		    strerror(errno));
 		return (-1);
 	}
-	snprintf(env, sizeof(env), "%u:%u:%d:%s", w->index, nworkers, sv[1], hex);
+	snprintf(env, sizeof(env), "%u:%u:%d:%016llx:%016llx", w->index, nworkers, sv[1],
+	    (unsigned long long)route_key.k0, (unsigned long long)route_key.k1);
 	pid = fork();
 	if (pid < 0) {
 		log_msg(LOG_ERR, "Can't start worker %u: %s", w->index, strerror(errno));
@@ -605,10 +603,12 @@ workers_start(unsigned n)
 {
 	unsigned i;
 
-	if (exec_prepare() != 0 || keyed_hash_key_random(&route_key) != 0) {
+	if (exec_prepare() != 0) {
 		log_msg(LOG_ERR, "Can't prepare worker processes: %s", strerror(errno));
 		return (-1);
 	}
+	if (keyed_hash_key_random(&route_key) != 0)
+		log_msg(LOG_WARNING, "No random source: the routing key is guessable");
 	workers = calloc(n, sizeof(*workers));
 	if (workers == NULL)
 		return (-1);
