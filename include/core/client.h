@@ -1,7 +1,8 @@
 /*
  * client.h - the state of one connected qdevice client, as seen by the
  * session layer, the cluster registry, the decision algorithms and the
- * status formatter.  Transport details live behind `conn`.
+ * status formatter.  Transport details live behind the session's
+ * transport (session/session.h).
  */
 #ifndef QNETD_CLIENT_H
 #define QNETD_CLIENT_H
@@ -82,6 +83,8 @@ struct qnetd_client {
 	uint32_t algo_timer_ms;            /* the algorithm timer's interval, to re-arm it */
 
 	uint64_t dpd_due_ms; /* dead-peer deadline (loop clock); the timer may be earlier */
+	uint64_t
+	    dpd_timer_ms; /* when the session's dead-peer timer is armed to fire; 0: not armed */
 
 	/* membership in a cluster (set after a successful INIT) */
 	struct qnetd_cluster *cluster;

@@ -30,8 +30,9 @@ void events_tls_failed(struct qnetd_client *client, const char *reason);
 /* The client certificate was refused for this cluster name / accepted (fp: its SHA-256). */
 void events_cert_rejected(struct qnetd_client *client, const char *why);
 void events_cert_verified(struct qnetd_client *client, const unsigned char fp[32]);
-/* INIT refused with DUPLICATE_NODE_ID for node_id. */
-void events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id);
+/* INIT refused with DUPLICATE_NODE_ID for node_id, which holder (NULL: unknown) holds. */
+void events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id,
+    const struct qnetd_client *holder);
 
 /* Identity conflicts seen, newest first (for the JSON status). */
 enum events_conflict_kind {

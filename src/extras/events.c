@@ -222,22 +222,15 @@ events_conflicts(const struct events_conflict **out)
 }
 
 void
-events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id)
+events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id,
+    const struct qnetd_client *holder)
 {
-	const struct qnetd_cluster *cl;
-	const struct qnetd_client *holder = NULL;
 	struct events_conflict *r;
 	char cluster[256];
 	size_t idx;
 	int fresh;
 
-	if (client->cluster_name == NULL)
-		return;
-	cl = cluster_registry_find(&qnetd_instance.clusters, client->cluster_name,
-	    client->cluster_name_len);
-	if (cl != NULL)
-		holder = cluster_find_client_by_node_id(cl, node_id);
-	if (holder == client)
+	if (client->cluster_name == NULL || holder == client)
 		return; /* a repeated INIT on one connection: not two peers */
 	metrics_inc(M_CONFLICTS_NODE_ID);
 	cluster_of(client, cluster, sizeof(cluster));

@@ -166,15 +166,28 @@ dpd_interval(const struct session_ctx *ctx, uint32_t hb)
 
 #define DPD_GRACE_MS 1000
 
+/*
+ * Arm the dead-peer timer and remember when it fires: the session is the
+ * only one to arm it, so dpd_reschedule() needs no question to the
+ * transport on every message.
+ */
+static void
+dpd_arm(struct qnetd_client *client, uint64_t now, uint64_t ms)
+{
+	if (ctx_of(client)->tp->timer_arm(client, SESSION_TIMER_DPD, ms) == 0)
+		client->dpd_timer_ms = now + ms;
+}
+
 static void
 dpd_timer_fired(struct qnetd_client *client)
 {
 	const struct session_transport *tp = ctx_of(client)->tp;
 	uint64_t now = tp->now_ms();
 
+	client->dpd_timer_ms = 0; /* it fired */
 	/* A message came since the timer was armed: wait for the rest (see dpd_reschedule). */
 	if (client->dpd_due_ms > now) {
-		tp->timer_arm(client, SESSION_TIMER_DPD, client->dpd_due_ms - now);
+		dpd_arm(client, now, client->dpd_due_ms - now);
 		return;
 	}
 	/*
@@ -186,7 +199,7 @@ dpd_timer_fired(struct qnetd_client *client)
 		    "dead-peer timer due with input pending; "
 		    "deferring %ums",
 		    DPD_GRACE_MS);
-		tp->timer_arm(client, SESSION_TIMER_DPD, DPD_GRACE_MS);
+		dpd_arm(client, now, DPD_GRACE_MS);
 		return;
 	}
 	log_client(LOG_WARNING, client, "doesn't sent any message during %llums. Disconnecting",
@@ -207,15 +220,16 @@ static void
 dpd_reschedule(struct qnetd_client *client)
 {
 	const struct session_ctx *ctx = ctx_of(client);
-	uint64_t iv, due, expire;
+	uint64_t iv, now, due;
 
 	if (!ctx->settings->dpd_enabled)
 		return;
 	iv = dpd_interval(ctx, client->heartbeat_interval);
-	due = ctx->tp->now_ms() + iv;
+	now = ctx->tp->now_ms();
+	due = now + iv;
 	client->dpd_due_ms = due;
-	if (!ctx->tp->timer_expiry(client, SESSION_TIMER_DPD, &expire) || expire > due)
-		ctx->tp->timer_arm(client, SESSION_TIMER_DPD, iv);
+	if (client->dpd_timer_ms == 0 || client->dpd_timer_ms > due)
+		dpd_arm(client, now, iv);
 }
 
 static void
@@ -481,10 +495,10 @@ init_accepted(struct qnetd_client *client)
  */
 static void
 init_refused(struct qnetd_client *client, const struct msg_decoded *m,
-    enum tlv_reply_error_code err, int repeated)
+    enum tlv_reply_error_code err, const struct qnetd_client *other)
 {
-	if (err == TLV_REPLY_ERROR_CODE_DUPLICATE_NODE_ID && !repeated)
-		events_duplicate_node_id(client, m->node_id);
+	if (err == TLV_REPLY_ERROR_CODE_DUPLICATE_NODE_ID && other != NULL)
+		events_duplicate_node_id(client, m->node_id, other);
 	metrics_protocol_error(err);
 	log_client(LOG_ERR, client, "INIT refused with error %u (%s)", (unsigned)err,
 	    tlv_reply_error_code_to_str(err));
@@ -510,7 +524,7 @@ handle_init(struct qnetd_client *client, const struct msg_decoded *m, const uint
 	if (err == TLV_REPLY_ERROR_CODE_NO_ERROR)
 		init_accepted(client);
 	else
-		init_refused(client, m, err, repeated && other == NULL);
+		init_refused(client, m, err, other);
 	msg_create_init_reply(&ctx->out, err, m->supported_messages_set, m->supported_options_set,
 	    m->seq_number_set, m->seq_number, s->max_client_receive_size, s->max_client_send_size,
 	    supported_algorithms, sizeof(supported_algorithms) / sizeof(supported_algorithms[0]));
@@ -802,9 +816,12 @@ session_client_accepted(struct session_ctx *ctx, struct qnetd_client *client)
 
 	client->session = ctx;
 	client->heartbeat_interval = PREINIT_HB;
-	if (s->dpd_enabled &&
-	    ctx->tp->timer_arm(client, SESSION_TIMER_DPD, dpd_interval(ctx, PREINIT_HB)) != 0)
-		return (-1);
+	if (s->dpd_enabled) {
+		if (ctx->tp->timer_arm(client, SESSION_TIMER_DPD, dpd_interval(ctx, PREINIT_HB)) !=
+		    0)
+			return (-1);
+		client->dpd_timer_ms = ctx->tp->now_ms() + dpd_interval(ctx, PREINIT_HB);
+	}
 	if (s->handshake_timeout != 0 &&
 	    ctx->tp->timer_arm(client, SESSION_TIMER_DEADLINE, s->handshake_timeout) != 0)
 		return (-1);

@@ -535,6 +535,13 @@ static const enum mk server_types[] = { MK_PREINIT_REPLY, MK_INIT_REPLY, MK_SERV
 	MK_SET_OPTION_REPLY, MK_ECHO_REPLY, MK_NODE_LIST_REPLY, MK_ASK_FOR_VOTE_REPLY,
 	MK_VOTE_INFO, MK_HEURISTICS_CHANGE_REPLY };
 
+/* 1 if two buffers hold the same bytes (either may be empty, data NULL). */
+static int
+same(const struct wbuf *a, const struct wbuf *b)
+{
+	return (a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0));
+}
+
 static void
 dump(const char *what, const struct wbuf *w)
 {
@@ -559,13 +566,13 @@ run_row(const struct row *r, unsigned n)
 	build(r->msg, &w);
 	feed(&f, &w);
 	expect(r->rep, r->code, r->msg, &want);
-	if (f.sent.len != want.len || memcmp(f.sent.data, want.data, want.len) != 0) {
+	CHECK(same(&f.sent, &want));
+	if (!same(&f.sent, &want)) {
 		fprintf(stderr, "row %u: %s + message %d: reply differs\n", n,
 		    client_state_name(r->from), (int)r->msg);
 		dump("got ", &f.sent);
 		dump("want", &want);
 	}
-	CHECK_MEM(f.sent.data, f.sent.len, want.data, want.len);
 	if (f.c.state != r->to)
 		fprintf(stderr, "row %u: %s -> %s, want %s\n", n, client_state_name(r->from),
 		    client_state_name(f.c.state), client_state_name(r->to));
@@ -699,6 +706,7 @@ test_cert_rejected(void)
 static void
 test_timers(void)
 {
+	static const uint8_t echo_frame[] = { 0, 8, 0, 0, 0, 8, 0, 0, 0, 4, 0, 0, 0, 7 };
 	struct fake f;
 
 	fake_start(&f, 2300);
@@ -710,12 +718,22 @@ test_timers(void)
 	session_timer_fired(&f.c, SESSION_TIMER_DPD);
 	CHECK_EQ(f.closes, 0);
 	CHECK_EQ(f.expire[SESSION_TIMER_DPD], f.c.dpd_due_ms);
+	CHECK_EQ(f.c.dpd_timer_ms, f.expire[SESSION_TIMER_DPD]);
+	/* A later message only moves the deadline: the timer stays where it is. */
+	now_ms += 500;
+	session_msg_received(&f.c, echo_frame, sizeof(echo_frame));
+	CHECK_EQ(f.c.dpd_due_ms, now_ms + HB * settings.dpd_interval_coefficient);
+	CHECK(f.expire[SESSION_TIMER_DPD] < f.c.dpd_due_ms);
+	session_timer_fired(&f.c, SESSION_TIMER_DPD);
+	CHECK_EQ(f.expire[SESSION_TIMER_DPD], f.c.dpd_due_ms);
+	CHECK_EQ(f.c.dpd_timer_ms, f.expire[SESSION_TIMER_DPD]);
 	/* Due, but the peer's message waits unread: a grace period. */
 	now_ms = f.c.dpd_due_ms;
 	f.input_pending = 1;
 	session_timer_fired(&f.c, SESSION_TIMER_DPD);
 	CHECK_EQ(f.closes, 0);
 	CHECK_EQ(f.expire[SESSION_TIMER_DPD], now_ms + 1000);
+	CHECK_EQ(f.c.dpd_timer_ms, now_ms + 1000);
 	f.input_pending = 0;
 	now_ms += 1000;
 	session_timer_fired(&f.c, SESSION_TIMER_DPD);
@@ -754,6 +772,8 @@ test_repeated_init_no_conflict(void)
 	send_init(&b, NODE, &w);
 	CHECK_MEM(b.sent.data, b.sent.len, want.data, want.len);
 	CHECK_EQ(metrics_get(M_CONFLICTS_NODE_ID), before + 1);
+	CHECK_EQ(events_conflicts(&rec), 1);
+	CHECK(strcmp(rec[0].peer_a, a.c.addr_str) == 0 && strcmp(rec[0].peer_b, b.c.addr_str) == 0);
 	CHECK_EQ(b.c.state, P);
 	fake_stop(&b);
 	fake_stop(&a);
