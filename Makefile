@@ -3,6 +3,7 @@
 #   make                 build the daemon, the tool and the helpers into $(BUILD)/
 #   make check           build and run every test (unit + black-box)
 #   make check SANITIZE=address,undefined
+#   make check-workers   protocol/tool/IPC/metrics tests against -S workers=2
 #   make fuzz            build the libFuzzer targets (clang)
 #   make install DESTDIR=... PREFIX=/usr   (and make uninstall)
 #   make deb             the Debian package qnetd, in $(BUILD)/deb/
@@ -82,7 +83,8 @@ BENCH_BIN   := $(if $(BENCH_SRCS),$(BUILD)/qnetd-bench)
 PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/corosync-qnetd-certutil
 MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8
 
-.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style bench interop help deb
+.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style bench interop help deb \
+	check-workers interop-workers
 all: $(PROGRAMS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
 
 $(BUILD)/%.o: %.c
@@ -158,6 +160,21 @@ bench: all
 
 interop: all
 	BUILD=$(BUILD) tests/interop/run.sh $(INTEROP_ARGS)
+
+# The multi-process daemon (-S workers=2, docs/workers.md) through tests written for one
+# process: the same transcripts, tool output and metrics.  check-workers: ~3 min here;
+# interop-workers: 4 scenarios, ~65 s (run it under flock /tmp/qnetd-interop.lock).
+WORKERS_TESTS   := test_proto_differential test_tool test_proto_ipc test_extra_metrics test_extra_json
+WORKERS_INTEROP := ffsplit2 multi tlsreq observe
+check-workers: all
+	@failed=0; for t in $(WORKERS_TESTS); do \
+		if QNETD_TEST_ARGS="-S workers=2" BUILD=$(BUILD) python3 tests/blackbox/$$t.py \
+		    >$(BUILD)/$$t.workers.log 2>&1; then echo "PASS $$t (workers=2)"; \
+		else echo "FAIL $$t (workers=2): $(BUILD)/$$t.workers.log"; failed=1; fi; \
+	done; exit $$failed
+
+interop-workers: all
+	QNETD_ARGS="-S workers=2" BUILD=$(BUILD) tests/interop/run.sh $(WORKERS_INTEROP)
 
 style:
 	clang-format --dry-run --Werror src/*/*.c src/*/*.h include/*/*.h
