@@ -83,7 +83,8 @@ reply_list(const struct qnetd_instance *inst, const struct ipc_cmd *cmd, struct 
 	const char *fail = json ? "Can't get QNetd status" : "Can't get QNetd cluster list";
 	size_t i;
 
-	qsort(a->blocks, a->nblocks, sizeof(a->blocks[0]), block_cmp);
+	if (a->nblocks > 1)
+		qsort(a->blocks, a->nblocks, sizeof(a->blocks[0]), block_cmp);
 	wbuf_put(out, "OK\n", 3);
 	if (json)
 		status_json_head(inst, (enum status_json_what)cmd->json_what, time(NULL), out);

@@ -266,9 +266,12 @@ metrics_merge(const struct wbuf *parts, size_t n, struct wbuf *out)
 
 	memset(&m, 0, sizeof(m));
 	for (p = 0; p < n && res == 0; p++) {
-		const char *t = (const char *)parts[p].data, *end = t + parts[p].len;
+		const char *t = (const char *)parts[p].data, *end;
 		size_t cur = SIZE_MAX;
 
+		if (t == NULL)
+			continue; /* a worker that sent nothing */
+		end = t + parts[p].len;
 		while (t != NULL && t < end && res == 0) {
 			const char *nl = memchr(t, '\n', (size_t)(end - t));
 			size_t len = nl != NULL ? (size_t)(nl - t) : (size_t)(end - t);

@@ -61,6 +61,12 @@ main(void)
 	    0);
 	ipc_agg_destroy(&a);
 
+	/* No cluster anywhere: an empty list. */
+	ipc_agg_init(&a);
+	CHECK(strcmp(reply(&inst, "list\n", &a, 4096, &out), "OK\n") == 0);
+	CHECK(strstr(reply(&inst, "json list\n", &a, 4096, &out), "\"clusters\":[]}\n") != NULL);
+	ipc_agg_destroy(&a);
+
 	blocks(&a, "{\"b\":2}", "{\"a\":1}", "{\"c\":3}");
 	CHECK(strstr(reply(&inst, "json list\n", &a, 4096, &out),
 	          "\"clusters\":[{\"a\":1},{\"b\":2},{\"c\":3}]}\n") != NULL);
