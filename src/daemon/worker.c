@@ -68,6 +68,12 @@ parse_env(void)
 }
 
 int
+worker_index(void)
+{
+	return (wk.chan >= 0 ? (int)wk.index : -1);
+}
+
+int
 worker_is_worker(void)
 {
 	return (getenv(WORKER_ENV) != NULL);
