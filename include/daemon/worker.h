@@ -10,9 +10,6 @@
 
 #include "base/settings.h"
 
-/* The environment variable through which the parent starts a worker. */
-#define WORKER_ENV "QNETD_WORKER"
-
 /* 1 when this process was started as a worker. */
 int worker_is_worker(void);
 

@@ -12,6 +12,13 @@
 
 #include "core/client.h"
 
+/*
+ * The environment variable through which the parent starts a worker:
+ * "index:count:fd:k0:k1" (fd: the worker's end of its channel; k0, k1:
+ * the routing key, 16 hex digits each).
+ */
+#define WORKER_ENV "QNETD_WORKER"
+
 enum wchan_type {
 	WCHAN_ADOPT = 1, /* parent -> worker, fd: a client; payload: bytes already read */
 	WCHAN_REROUTE,   /* worker -> parent, fd: a client whose PREINIT names another

@@ -23,9 +23,13 @@ void workers_save_argv(int argc, char *argv[]);
  */
 int workers_run(struct qnetd_settings *s);
 
-/* The worker that owns cluster name (len bytes) among n, under key. */
-unsigned workers_index_for(const struct keyed_hash_key *key, unsigned n, const char *name,
-    size_t len);
+/*
+ * Where a client a worker gives back (a PREINIT naming another worker's
+ * cluster) goes: the parent sets the router here (h, bytes, fd as for
+ * workers_pass).  Without one such a client is closed.
+ */
+typedef void (*workers_reroute_fn)(struct wchan_hdr *h, const uint8_t *bytes, size_t len, int fd);
+void workers_set_reroute(workers_reroute_fn fn);
 
 /*
  * Pass a client (fd, owned from here on) and the bytes already read to

@@ -171,6 +171,7 @@ parent_setup(struct qnetd_settings *s)
 	metrics_http_set_hooks(metrics_text, health);
 	if (listener_init(s) != 0 || router_init(s) != 0)
 		return (-1);
+	workers_set_reroute(router_route);
 	if (extra_init(&parent_own) != 0)
 		return (-1);
 	if (loop_signal_add(SIGTERM, signal_shutdown_cb) != 0 ||

@@ -25,6 +25,7 @@
 #include "codec/msg.h"
 #include "core/instance.h"
 #include "daemon/router.h"
+#include "daemon/shard.h"
 #include "daemon/workers.h"
 #include "net/listener.h"
 #include "net/loop.h"
@@ -120,7 +121,7 @@ router_route(struct wchan_hdr *h, const uint8_t *bytes, size_t len, int fd)
 
 	msg_decoded_init(&m);
 	if (preinit_name(bytes, len, &m) == 0)
-		idx = workers_index_for(workers_key(), n, m.cluster_name, m.cluster_name_len);
+		idx = shard_of(workers_key(), n, m.cluster_name, m.cluster_name_len);
 	else
 		idx = (unsigned)(h->seq % n);
 	msg_decoded_destroy(&m);

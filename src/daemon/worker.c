@@ -22,10 +22,10 @@
 #include "codec/wbuf.h"
 #include "control/ipc_cmd.h"
 #include "core/instance.h"
+#include "daemon/shard.h"
 #include "daemon/wire.h"
 #include "daemon/worker.h"
 #include "daemon/worker_chan.h"
-#include "daemon/workers.h"
 #include "extras/extra.h"
 #include "extras/metrics.h"
 #include "net/conn.h"
@@ -277,7 +277,7 @@ preinit_hook(struct qnetd_client *client, const char *name, size_t name_len, con
 {
 	struct conn *c = conn_of(client);
 	struct wchan_hdr h;
-	unsigned to = workers_index_for(&wk.key, wk.count, name, name_len);
+	unsigned to = shard_of(&wk.key, wk.count, name, name_len);
 	int fd;
 
 	if (to == wk.index)

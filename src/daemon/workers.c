@@ -25,8 +25,6 @@
 #include "codec/wbuf.h"
 #include "control/ipc_aggregate.h"
 #include "core/instance.h"
-#include "daemon/router.h"
-#include "daemon/worker.h"
 #include "daemon/workers.h"
 #include "net/loop.h"
 
@@ -70,6 +68,7 @@ static int exe_fd = -1;  /* this program's image, whatever happens to its file *
 static char loader_dir[PATH_MAX];
 static uint8_t rbuf[WCHAN_MAX_PAYLOAD];
 static unsigned long restarts_total;
+static workers_reroute_fn reroute;
 
 static struct {
 	uint32_t id;
@@ -105,10 +104,10 @@ workers_key(void)
 	return (&route_key);
 }
 
-unsigned
-workers_index_for(const struct keyed_hash_key *key, unsigned n, const char *name, size_t len)
+void
+workers_set_reroute(workers_reroute_fn fn)
 {
-	return (n <= 1 ? 0 : (unsigned)(keyed_hash(key, name, len) % n));
+	reroute = fn;
 }
 
 unsigned long
@@ -295,7 +294,10 @@ chan_read_one(struct worker *w)
 	}
 	if (h.type == WCHAN_REROUTE && fd >= 0) {
 		h.arg = WCHAN_ARG_REROUTED;
-		router_route(&h, rbuf, (size_t)n, fd);
+		if (reroute != NULL)
+			reroute(&h, rbuf, (size_t)n, fd);
+		else
+			close(fd);
 		return (0);
 	}
 	if (fd >= 0)

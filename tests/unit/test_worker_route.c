@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "daemon/workers.h"
+#include "daemon/shard.h"
 
 int
 main(void)
@@ -22,14 +22,14 @@ main(void)
 	CHECK_EQ(keyed_hash(&key, NULL, 0), 0x726fdb47dd0e0e31ULL);
 	CHECK_EQ(keyed_hash(&key, msg, 1), 0x74f839c593dc67fdULL);
 	CHECK_EQ(keyed_hash(&key, msg, 15), 0xa129ca6149be45e5ULL);
-	CHECK_EQ(workers_index_for(&key, 7, msg, 15), (unsigned)(0xa129ca6149be45e5ULL % 7));
+	CHECK_EQ(shard_of(&key, 7, msg, 15), (unsigned)(0xa129ca6149be45e5ULL % 7));
 
 	for (i = 0; i < 4000; i++) {
 		snprintf(name, sizeof(name), "cluster-%u", i);
-		count[workers_index_for(&key, 4, name, strlen(name))]++;
-		moved += workers_index_for(&key, 4, name, strlen(name)) !=
-		    workers_index_for(&other, 4, name, strlen(name));
-		CHECK_EQ(workers_index_for(&key, 1, name, strlen(name)), 0);
+		count[shard_of(&key, 4, name, strlen(name))]++;
+		moved += shard_of(&key, 4, name, strlen(name)) !=
+		    shard_of(&other, 4, name, strlen(name));
+		CHECK_EQ(shard_of(&key, 1, name, strlen(name)), 0);
 	}
 	for (i = 0; i < 4; i++)
 		CHECK(count[i] > 850 && count[i] < 1150);
