@@ -284,9 +284,13 @@ chan_read_one(struct worker *w)
 	if (n == -2)
 		return (-1);
 	if (n < 0) {
-		log_msg(LOG_ERR, "Worker %u: bad record on its channel: %s", w->index,
-		    strerror(errno));
-		return (errno == EPROTO ? 0 : (chan_close(w), -1));
+		int e = errno;
+
+		log_msg(LOG_ERR, "Worker %u: bad record on its channel: %s", w->index, strerror(e));
+		if (e == EPROTO)
+			return (0); /* dropped; the channel is still in step */
+		chan_close(w);
+		return (-1);
 	}
 	if (h.type == 0) {
 		chan_close(w); /* it exited: SIGCHLD says how */
