@@ -1,10 +1,13 @@
 /*
- * session.c - the protocol state machine of one client (protocol.md §2).
+ * session.c - the protocol state machine of one client (protocol.md §2;
+ * docs/design.md, "State machine and ownership").
  *
- * Every handler checks first (state, TLS gate, required TLVs, ranges,
- * using only the decoded message), replies with the protocol's error if
- * needed, and only then changes the client.  Protocol errors never close
- * the connection; a reply that cannot be queued does.
+ * dispatch() checks each message against its type's rule (TLS gate, then
+ * the client's state) before the handler runs; the handler then checks
+ * required TLVs and ranges, using only the decoded message, replies with
+ * the protocol's error if needed, and only then changes the client.
+ * Protocol errors never close the connection; a reply that cannot be
+ * queued does.  The transport is reached only through ctx->tp.
  */
 #include <stdlib.h>
 #include <string.h>

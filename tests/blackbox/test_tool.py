@@ -670,6 +670,12 @@ def test_socket_mode(tmp):
         st = os.stat(d.sockpath)
         check_eq("socket mode with umask 0077", stat.S_IMODE(st.st_mode), 0o700)
         check_eq("socket group", st.st_gid, gid)
+        # Daemon() probed the port with a TCP connection: wait until it is reaped.
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            if run_tool(DEBIAN_TOOL, ["-s", "-p", d.sockpath])[1] == status_golden(d.port, False, 0, 0):
+                break
+            time.sleep(0.1)
         compare_tools(["-s", "-p", d.sockpath], 0, status_golden(d.port, False, 0, 0), b"")
     finally:
         d.stop()
