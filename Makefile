@@ -3,6 +3,7 @@
 #   make                 build the daemon, the tool and the helpers into $(BUILD)/
 #   make check           build and run every test (unit + black-box)
 #   make check SANITIZE=address,undefined
+#   make check-workers   protocol/tool/IPC/metrics tests against -S workers=2
 #   make fuzz            build the libFuzzer targets (clang)
 #   make soak [SOAK_S=1800] [SANITIZE=...]  churn, then check RSS, fds, findings
 #   make install DESTDIR=... PREFIX=/usr   (and make uninstall)
@@ -101,7 +102,8 @@ PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/cor
 MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8 \
                man/corosync-qnetd-enroll.8 man/corosync-qnetd-join.8
 
-.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style layers funclen bench interop soak help deb
+.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style layers funclen bench interop soak help deb \
+	check-workers interop-workers
 HELPERS     := $(BUILD)/corosync-qnetd-ca
 all: $(PROGRAMS) $(HELPERS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
 
@@ -197,6 +199,21 @@ interop: all
 SOAK_S ?= 1800
 soak: all
 	BUILD=$(BUILD) SOAK_S=$(SOAK_S) python3 tests/soak/soak.py
+
+# The multi-process daemon (-S workers=2, docs/workers.md) through tests written for one
+# process: the same transcripts, tool output and metrics.  check-workers: ~3 min here;
+# interop-workers: 4 scenarios, ~65 s (run it under flock /tmp/qnetd-interop.lock).
+WORKERS_TESTS   := test_proto_differential test_tool test_proto_ipc test_extra_metrics test_extra_json
+WORKERS_INTEROP := ffsplit2 multi tlsreq observe
+check-workers: all
+	@failed=0; for t in $(WORKERS_TESTS); do \
+		if QNETD_TEST_ARGS="-S workers=2" BUILD=$(BUILD) python3 tests/blackbox/$$t.py \
+		    >$(BUILD)/$$t.workers.log 2>&1; then echo "PASS $$t (workers=2)"; \
+		else echo "FAIL $$t (workers=2): $(BUILD)/$$t.workers.log"; failed=1; fi; \
+	done; exit $$failed
+
+interop-workers: all
+	QNETD_ARGS="-S workers=2" BUILD=$(BUILD) tests/interop/run.sh $(WORKERS_INTEROP)
 
 style:
 	clang-format --dry-run --Werror src/*/*.c $(wildcard src/*/*.h) include/*/*.h

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include <prio.h>
 
@@ -104,6 +105,27 @@ int conn_timer_arm(struct conn *c, unsigned which, uint64_t ms);
 void conn_timer_disarm(struct conn *c, unsigned which);
 /* 1 and *expire_ms if timer which is armed, else 0. */
 int conn_timer_expiry(const struct conn *c, unsigned which, uint64_t *expire_ms);
+
+/*
+ * Workers (docs/workers.md): take over a socket that the parent accepted,
+ * as if accepted here: id is the parent's global connection sequence,
+ * connected_at its accept time, and bytes (len, at most one message) what
+ * the parent already read from it, handed to the session as if read now;
+ * accepted is what the listener calls for a new connection (non-zero:
+ * the connection is closed).  The connection, or NULL on out of memory
+ * (fd untouched).
+ */
+struct conn *conn_adopt(int fd, const char *addr_str, uint64_t id, time_t connected_at,
+    const uint8_t *bytes, size_t len, int (*accepted)(struct conn *c));
+
+/*
+ * Workers: give the plain-text socket of c away (to another worker).
+ * Writes what is queued now; then a duplicate of the descriptor is
+ * returned (the caller owns it) and c is scheduled to close quietly.
+ * -1 when it cannot be handed over (TLS started, output still queued,
+ * closing, no descriptor left): the caller then closes c.
+ */
+int conn_handover(struct conn *c);
 
 /*
  * Queue one complete message (copied).  0, or -1 when the queue already

@@ -101,6 +101,16 @@ void session_ctx_destroy(struct session_ctx *ctx);
  */
 int session_client_accepted(struct session_ctx *ctx, struct qnetd_client *client);
 
+/*
+ * Workers (docs/workers.md): called on a PREINIT before INIT, with the
+ * cluster name it carries and the raw message.  Returns 1 when it took
+ * the client away (handed over or closed: the PREINIT is then not
+ * answered here), 0 to go on as usual.  NULL (the default): one process.
+ */
+typedef int (*session_preinit_hook_fn)(struct qnetd_client *client, const char *name,
+    size_t name_len, const uint8_t *raw, size_t raw_len);
+extern session_preinit_hook_fn session_preinit_hook;
+
 /* One whole message (header + body) arrived.  Ignored once CLOSING. */
 void session_msg_received(struct qnetd_client *client, const uint8_t *msg, size_t len);
 

@@ -27,6 +27,8 @@
 #include "control/ipc.h"
 #include "core/instance.h"
 #include "daemon/wire.h"
+#include "daemon/worker.h"
+#include "daemon/workers.h"
 #include "extras/extra.h"
 #include "extras/vote_keeper.h"
 #include "net/conn.h"
@@ -274,6 +276,12 @@ run(struct qnetd_settings *s)
 {
 	int lock_fd, res = EXIT_FAILURE;
 
+	if (worker_is_worker()) {
+		/* Each worker holds its own clients: its own descriptor limit. */
+		raise_nofile();
+		signal(SIGPIPE, SIG_IGN);
+		return (worker_run(s));
+	}
 	if (check_nss_db(s) != 0)
 		return (EXIT_FAILURE);
 	if (!s->foreground)
@@ -283,6 +291,11 @@ run(struct qnetd_settings *s)
 		return (EXIT_FAILURE);
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
+	if (s->workers > 1) {
+		res = workers_run(s);
+		close(lock_fd);
+		return (res);
+	}
 	if (loop_init() != 0 || tls_init(s) != 0)
 		goto out;
 	qnetd_instance.settings = s;
@@ -333,6 +346,7 @@ main(int argc, char *argv[])
 	struct qnetd_settings s;
 	int res;
 
+	workers_save_argv(argc, argv);
 	if (settings_init(&s) != 0) {
 		fprintf(stderr, "%s: out of memory\n", PROGRAM_NAME);
 		return (EXIT_FAILURE);

@@ -3,6 +3,7 @@
  * reads, a FIFO send queue flushed once per dispatch, deferred close.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -608,6 +609,42 @@ conn_watch_cb(struct loop_watch *w, uint32_t revents)
 		flush_list_del(c);
 		conn_flush(c);
 	}
+}
+
+struct conn *
+conn_adopt(int fd, const char *addr_str, uint64_t id, time_t connected_at, const uint8_t *bytes,
+    size_t len, int (*accepted)(struct conn *c))
+{
+	struct conn *c = conn_new(fd, addr_str);
+
+	if (c == NULL)
+		return (NULL);
+	c->client.id = id;
+	c->client.connected_at = connected_at;
+	if (accepted(c) != 0) {
+		conn_schedule_close(c, "out of memory");
+		return (c);
+	}
+	if (!conn_closing(c))
+		conn_feed(c, bytes, len);
+	return (c);
+}
+
+int
+conn_handover(struct conn *c)
+{
+	int fd;
+
+	if (conn_closing(c) || c->ssl != NULL)
+		return (-1);
+	conn_flush_plain(c);
+	if (conn_closing(c) || c->out_head != NULL)
+		return (-1);
+	fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return (-1);
+	conn_schedule_close(c, "handed over to another worker");
+	return (fd);
 }
 
 int

@@ -22,6 +22,7 @@
 #define PREINIT_HB 120000u
 #define TIMER_MAX_INTERVAL 18000000ull /* upstream's timer limit: 5 h */
 
+session_preinit_hook_fn session_preinit_hook;
 static const uint16_t supported_algorithms[] = { 0, 1, 2, 3 };
 
 typedef void (*msg_handler)(struct qnetd_client *client, const struct msg_decoded *m,
@@ -308,12 +309,13 @@ handle_preinit(struct qnetd_client *client, const struct msg_decoded *m, const u
 	const struct qnetd_settings *s = ctx_of(client)->settings;
 	char *name;
 
-	(void)raw;
-	(void)len;
 	if (!m->cluster_name_set) {
 		send_error(client, m, TLV_REPLY_ERROR_CODE_DOESNT_CONTAIN_REQUIRED_OPTION);
 		return;
 	}
+	if (session_preinit_hook != NULL && client->state < CLIENT_STATE_INITIALISED &&
+	    session_preinit_hook(client, m->cluster_name, m->cluster_name_len, raw, len) != 0)
+		return;
 	/*
 	 * Upstream overwrites (and leaks) the name on a repeated PREINIT, even
 	 * after INIT, leaving the client filed under the old cluster.  Before
