@@ -15,6 +15,7 @@
 
 #include "algo/algo.h"
 #include "algo_recall.h"
+#include "algo_util.h"
 #include "base/log.h"
 
 struct twonode_client {
@@ -247,19 +248,6 @@ twonode_membership_node_list_received(struct qnetd_client *client, uint32_t msg_
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
-static enum tlv_reply_error_code
-twonode_quorum_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
-    enum tlv_quorate quorate, const struct node_list *nodes, enum tlv_vote *result_vote)
-{
-
-	(void)client;
-	(void)msg_seq;
-	(void)quorate;
-	(void)nodes;
-	*result_vote = TLV_VOTE_NO_CHANGE;
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
-}
-
 static void
 twonode_client_disconnect(struct qnetd_client *client, int server_going_down)
 {
@@ -281,15 +269,6 @@ twonode_ask_for_vote_received(struct qnetd_client *client, uint32_t msg_seq,
 	(void)msg_seq;
 	last = twonode_last_result(client);
 	*result_vote = last == TLV_VOTE_UNDEFINED ? TLV_VOTE_ASK_LATER : last;
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
-}
-
-static enum tlv_reply_error_code
-twonode_vote_info_reply_received(struct qnetd_client *client, uint32_t msg_seq)
-{
-
-	(void)client;
-	(void)msg_seq;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
@@ -331,10 +310,10 @@ const struct algo_ops algo_2nodelms_ops = {
 	.client_init = twonode_client_init,
 	.config_node_list_received = twonode_config_node_list_received,
 	.membership_node_list_received = twonode_membership_node_list_received,
-	.quorum_node_list_received = twonode_quorum_node_list_received,
+	.quorum_node_list_received = algo_quorum_node_list_no_change,
 	.client_disconnect = twonode_client_disconnect,
 	.ask_for_vote_received = twonode_ask_for_vote_received,
-	.vote_info_reply_received = twonode_vote_info_reply_received,
+	.vote_info_reply_received = algo_vote_info_reply_ignored,
 	.heuristics_change_received = twonode_heuristics_change_received,
 	.timer_callback = twonode_timer_callback,
 };

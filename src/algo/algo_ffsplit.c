@@ -644,7 +644,7 @@ ffsplit_send_votes(struct qnetd_cluster *cluster, const struct qnetd_client *tri
 		sent++;
 		if (env->send_vote_info(c, d->vote_info_seq, ring, vote) != 0) {
 			/* One already going away (a mass disconnect) is not news. */
-			if (!c->schedule_disconnect)
+			if (!client_closing(c))
 				log_client(LOG_ERR, c,
 				    "ffsplit: can't queue VOTE_INFO, disconnecting");
 			env->schedule_disconnect(c);
@@ -931,20 +931,6 @@ ffsplit_membership_node_list_received(struct qnetd_client *client, uint32_t msg_
 	return (ffsplit_do(&in, result_vote));
 }
 
-static enum tlv_reply_error_code
-ffsplit_quorum_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
-    enum tlv_quorate quorate, const struct node_list *nodes, enum tlv_vote *result_vote)
-{
-
-	/* Informative only. */
-	(void)client;
-	(void)msg_seq;
-	(void)quorate;
-	(void)nodes;
-	*result_vote = TLV_VOTE_NO_CHANGE;
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
-}
-
 static void
 ffsplit_client_disconnect(struct qnetd_client *client, int server_going_down)
 {
@@ -1069,7 +1055,7 @@ const struct algo_ops algo_ffsplit_ops = {
 	.client_init = ffsplit_client_init,
 	.config_node_list_received = ffsplit_config_node_list_received,
 	.membership_node_list_received = ffsplit_membership_node_list_received,
-	.quorum_node_list_received = ffsplit_quorum_node_list_received,
+	.quorum_node_list_received = algo_quorum_node_list_no_change,
 	.client_disconnect = ffsplit_client_disconnect,
 	.ask_for_vote_received = ffsplit_ask_for_vote_received,
 	.vote_info_reply_received = ffsplit_vote_info_reply_received,

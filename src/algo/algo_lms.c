@@ -488,15 +488,6 @@ lms_ask_for_vote_received(struct qnetd_client *client, uint32_t msg_seq, enum tl
 }
 
 static enum tlv_reply_error_code
-lms_vote_info_reply_received(struct qnetd_client *client, uint32_t msg_seq)
-{
-
-	(void)client;
-	(void)msg_seq;
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
-}
-
-static enum tlv_reply_error_code
 lms_heuristics_change_received(struct qnetd_client *client, uint32_t msg_seq,
     enum tlv_heuristics heuristics, enum tlv_vote *result_vote)
 {
@@ -534,7 +525,7 @@ const struct algo_ops algo_lms_ops = {
 	.quorum_node_list_received = lms_quorum_node_list_received,
 	.client_disconnect = lms_client_disconnect,
 	.ask_for_vote_received = lms_ask_for_vote_received,
-	.vote_info_reply_received = lms_vote_info_reply_received,
+	.vote_info_reply_received = algo_vote_info_reply_ignored,
 	.heuristics_change_received = lms_heuristics_change_received,
 	.timer_callback = lms_timer_callback,
 };

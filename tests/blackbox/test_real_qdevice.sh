@@ -28,7 +28,7 @@ unshare --mount --net --pid --fork --mount-proc --propagation private sh -eu <<'
 fail() { echo "FAIL: $*"; echo "--- qnetd log"; cat "$work/qnetd.log" 2>/dev/null | tail -n 30;
 	echo "--- qdevice log"; tail -n 30 "$work/qdevice.log" 2>/dev/null; exit 1; }
 ip link set lo up
-for d in /etc/corosync /var/lib/corosync /var/log/corosync /run /dev/shm; do
+for d in /etc/corosync /var/lib/corosync /var/lib/corosync-qnetd /var/log/corosync /run /dev/shm; do
 	mkdir -p "$d"; mount -t tmpfs tmpfs "$d"
 done
 mkdir -p /run/corosync-qnetd /etc/corosync/qnetd

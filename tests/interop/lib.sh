@@ -72,8 +72,10 @@ net_init()
 }
 
 # host_add NAME: a network namespace on the bridge plus a mount-namespace holder
-# process whose /etc/corosync, /var/lib/corosync, /var/log/corosync are private
-# directories under $W/NAME and whose /run and /dev/shm are fresh tmpfs.
+# process whose /etc/corosync, /var/lib/corosync, /var/log/corosync and
+# /var/lib/corosync-qnetd (the arbiter's registry, tokens and revoked list)
+# are private directories under $W/NAME and whose /run and /dev/shm are
+# fresh tmpfs.
 host_add()
 {
 	local h=$1 ns=$QI-$1 ip idx i
@@ -91,13 +93,15 @@ host_add()
 	ip -n "$ns" addr add "$ip/24" dev eth0
 	ip -n "$ns" link set eth0 up
 	ip -n "$ns" link set lo up
-	mkdir -p "$W/$h/etc" "$W/$h/lib" "$W/$h/log"
+	mkdir -p "$W/$h/etc" "$W/$h/lib" "$W/$h/log" "$W/$h/state" /var/lib/corosync-qnetd
+	chmod 700 "$W/$h/state"
 	rm -f "$W/$h/ready"
 	unshare --mount --propagation private nsenter --net="/run/netns/$ns" sh -c '
 		set -e
 		mount --bind "$1/etc" /etc/corosync
 		mount --bind "$1/lib" /var/lib/corosync
 		mount --bind "$1/log" /var/log/corosync
+		mount --bind "$1/state" /var/lib/corosync-qnetd
 		mount -t tmpfs -o mode=755 tmpfs /run
 		mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 		touch "$1/ready"
@@ -179,8 +183,9 @@ arb_start()
 {
 	local i
 	[ "$DAEMON" = ours ] && set -- -S state_dir=/var/lib/corosync/qnetd-state "$@"
-	echo "=== start $(date +%T) $QNETD_BIN -f -d $*" >>"$W/arb/qnetd.log"
-	hx_bg arb "$W/arb/qnetd.log" "$QNETD_BIN" -f -d "$@"
+	echo "=== start $(date +%T) $QNETD_BIN -f -d ${QNETD_EXTRA_ARGS:-} $*" >>"$W/arb/qnetd.log"
+	# shellcheck disable=SC2086 # QNETD_EXTRA_ARGS: words on purpose
+	hx_bg arb "$W/arb/qnetd.log" "$QNETD_BIN" -f -d ${QNETD_EXTRA_ARGS:-} "$@"
 	ARB_PID=$BG_PID
 	for i in $(seq 100); do
 		if hx arb ss -Hltn 'sport = :5403' 2>/dev/null | grep -q LISTEN; then

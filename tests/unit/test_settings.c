@@ -74,6 +74,16 @@ main(void)
 	CHECK_EQ(apply(&s, "handshake_timeout=0", err, warn), 0);
 	CHECK_EQ(s.handshake_timeout, 0);
 
+	/* workers: 1 by default (one process), 1..1024, or auto (online CPUs) */
+	CHECK_EQ(s.workers, 1);
+	CHECK_EQ(apply(&s, "workers=3", err, warn), 0);
+	CHECK_EQ(s.workers, 3);
+	CHECK_EQ(apply(&s, "workers=0", err, warn), -1);
+	CHECK(strstr(err, "Invalid value '0' for option 'workers'") != NULL);
+	CHECK_EQ(apply(&s, "workers=1025", err, warn), -1);
+	CHECK_EQ(apply(&s, "WORKERS=auto", err, warn), 0);
+	CHECK(s.workers >= 1 && s.workers <= 1024);
+
 	CHECK_EQ(settings_parse_tls("ON", &tls), 0);
 	CHECK_EQ(tls, TLV_TLS_SUPPORTED);
 	CHECK_EQ(settings_parse_tls("off", &tls), 0);
