@@ -1,0 +1,420 @@
+# Interop scenario "ha": an active/standby arbiter under Pacemaker.  Sourced by
+# run.sh after scenarios.sh; not in the default list (make interop-ha runs it).
+#
+# Two arbiter hosts ha1, ha2 run Debian's corosync (two_node) and pacemaker.
+# The arbiter is a resource group: IPaddr2 (the floating $ARB_IP every
+# cluster's qdevice points at) then ocf:heartbeat:corosync-qnetd.  Fencing:
+# fence_qinetns (this directory), which powers a test host off.  The
+# arbiter's whole state is on one directory mounted into both hosts at
+# /etc/corosync/qnetd: NSS database, serial, and (ours) -S state_dir (vote
+# memory).  The harness's own arbiter host "arb" made the CA there and signs
+# the clusters' requests, as an administrator's workstation would; it keeps
+# no address.
+
+SCENARIOS_EXTRA="ha"
+HA_NODES="ha1 ha2"
+HA_STORE_IN=/etc/corosync/qnetd
+HA_SOCK=/run/corosync-qnetd/corosync-qnetd-qnetd.sock
+
+desc_ha="active/standby arbiter under Pacemaker (own target: make interop-ha): fenced power-off and planned move"
+
+skip_ha()
+{
+	local c
+	for c in pacemakerd crm_resource crm_mon crmadmin cibadmin crm_attribute stonith_admin; do
+		command -v "$c" >/dev/null 2>&1 ||
+		    { echo "$c missing (apt-get install pacemaker pacemaker-cli-utils)"; return; }
+	done
+	for c in IPaddr2 corosync-qnetd; do
+		[ -x "/usr/lib/ocf/resource.d/heartbeat/$c" ] ||
+		    { echo "ocf:heartbeat:$c missing (apt-get install resource-agents)"; return; }
+	done
+	id coroqnetd >/dev/null 2>&1 || echo "no coroqnetd user (apt-get install corosync-qnetd)"
+}
+
+scen_ha()
+{
+	local act sb t0 cl_y
+	ha_init || return 1
+	host_add ha1 pcmk || return 1
+	host_add ha2 pcmk || return 1
+	ha_map
+	cluster_add x 2 "algo=ffsplit tb=lowest votes=1 dto=$HA_DTO" || return 1
+	cluster_add y 2 "algo=ffsplit tb=lowest kap=on votes=1 dto=$HA_DTO" || return 1
+	ha_stack_start ha1 || return 1
+	ha_stack_start ha2 || return 1
+	certs_wait || return 1
+	chown -R coroqnetd:coroqnetd "$HA_STORE"
+	check "pacemaker: both arbiter hosts online" ha_wait_online ha1 2 90 || return 1
+	check "pacemaker: configuration loaded" ha_configure ha1 || return 1
+	check "pacemaker: IP and arbiter started" ha_wait_started ha1 "" 60 || return 1
+	nodes_start x1 x2 y1 y2 || return 1
+	step "clusters up: both quorate, 3/3 votes from the floating address" 60 $H \
+	    x1:T=3 x2:T=3 x1:F=A,V,NMW x2:F=A,V,NMW y1:T=3 y2:T=3 y2:F=A,V,NMW || return 1
+	# Cluster y: a standing split whose vote is on the active side (node 2),
+	# where the tie-breaker alone would put it on node 1 (restart-split's setup).
+	node_kill y1
+	step "y: node 1 killed, node 2 alone holds the vote" $T $H y2:Q=Yes y2:T=2 || return 1
+	cut y1 y2
+	nodes_start y1 || return 1
+	step "y: node 1 back behind a cut, KAP keeps the vote on node 2" 45 4 \
+	    y1:Q=No y1:T=1 y1:F=A,NV,NMW y2:Q=Yes y2:T=2 || return 1
+	cl_y="y1:Q=No y2:Q=Yes y2:T=2 y2:F=A,V,NMW"
+	# Debian's daemon has no vote memory: where y's vote lands is recorded.
+	[ "$DAEMON" = debian ] && cl_y=""
+
+	act=$(ha_where ha1)
+	sb=$(ha_other "$act")
+	check "arbiter active on $act" test -n "$act" || return 1
+	ha_watch_start power-off
+	t0=$(now)
+	say "  power-off of $act at $(date +%T.%3N)"
+	ha_poweroff "$act" 2>/dev/null
+	check "$sb fenced $act (fence_qinetns off)" ha_wait_fenced "$sb" "$act" 60 || return 1
+	check "$sb runs the floating IP and the arbiter" ha_wait_started "$sb" "$sb" 60 || return 1
+	STEP_T0=$t0 step "power-off: votes back where they were (from the power-off)" 60 6 \
+	    x1:T=3 x2:T=3 x1:F=A,V,NMW x2:F=A,V,NMW $cl_y || return 1
+	ha_watch_stop
+	check "power-off: never two ACKed partitions$([ -n "$cl_y" ] && echo ", y's vote never on node 1")" \
+	    ha_watch_verdict power-off "$t0" || return 1
+
+	# Boot the fenced host again and let it rejoin as the standby.
+	check "$act powered on again (fence_qinetns on)" ha_fence_agent "$sb" on "$act" || return 1
+	ha_stack_start "$act" || return 1
+	check "pacemaker: $act rejoined" ha_wait_online "$sb" 2 90 || return 1
+
+	# A planned move back to the first host.
+	ha_watch_start move
+	t0=$(now)
+	say "  crm_resource --move to $act at $(date +%T.%3N)"
+	check "crm_resource --move qnetd-group to $act" \
+	    hx "$sb" crm_resource --move -r qnetd-group -N "$act" || return 1
+	check "$act runs the floating IP and the arbiter" ha_wait_started "$sb" "$act" 60 || return 1
+	STEP_T0=$t0 step "move: votes back where they were (from the move)" 60 6 \
+	    x1:T=3 x2:T=3 x1:F=A,V,NMW x2:F=A,V,NMW $cl_y || return 1
+	ha_watch_stop
+	check "move: never two ACKed partitions$([ -n "$cl_y" ] && echo ", y's vote never on node 1")" \
+	    ha_watch_verdict move "$t0" || return 1
+	check "crm_resource --clear qnetd-group" hx "$sb" crm_resource --clear -r qnetd-group ||
+	    return 1
+	check "arbiter still on $act after --clear" ha_wait_started "$sb" "$act" 10 || return 1
+}
+
+# ---------------------------------------------------------------- setup
+
+# ha_init: the shared store is the harness arbiter's /etc/corosync/qnetd (CA
+# made there by arb_cert_init); that host gives up the floating address.  The
+# fence agent goes into a directory overlaid on the arbiter hosts' /usr/sbin.
+# Paths the daemon (user coroqnetd) and pacemaker must traverse get o+x.
+ha_init()
+{
+	local d
+	HA_STORE=$W/arb/etc/qnetd
+	HA_SBIN=$W/sbin
+	HA_DTO=${HA_DTO:-3000}
+	ip -n "$QI-arb" addr flush dev eth0 || return 1
+	ip -n "$QI-arb" link set eth0 down
+	mkdir -p "$HA_SBIN" "$HA_STORE/state" || return 1
+	cp "$here/fence_qinetns" "$HA_SBIN/" || return 1
+	chmod 755 "$HA_SBIN/fence_qinetns"
+	d=$W
+	while [ "$d" != / ] && [ "$d" != /tmp ]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+	HA_OPTS=""
+	# Our daemon keeps its vote memory on the shared store (-S state_dir,
+	# when this build has it); Debian's has no such key.
+	if [ "$DAEMON" != debian ] && grep -qa 'state_dir' "$QNETD_BIN"; then
+		HA_OPTS="-S state_dir=$HA_STORE_IN/state"
+	fi
+	say "  shared store $HA_STORE on $HA_STORE_IN; daemon options: ${HA_OPTS:-none}"
+}
+
+# ha_map: the fence agent's host map (name, holder pid, address).
+ha_map()
+{
+	local h
+	for h in $HA_NODES; do
+		echo "$h ${HPID[$h]} ${HIP[$h]}/24"
+	done >"$W/fence.map"
+}
+
+# ha_conf: corosync.conf of the arbiter hosts' own two-node cluster.
+ha_conf()
+{
+	local h id=0
+	{
+		cat <<EOF
+totem {
+	version: 2
+	cluster_name: qnetd-ha
+	transport: knet
+	crypto_cipher: none
+	crypto_hash: none
+	token: 1000
+}
+logging {
+	to_stderr: no
+	to_logfile: yes
+	logfile: /var/log/corosync/corosync.log
+	to_syslog: no
+	timestamp: hires
+}
+quorum {
+	provider: corosync_votequorum
+	two_node: 1
+}
+nodelist {
+EOF
+		for h in $HA_NODES; do
+			id=$((id + 1))
+			printf '\tnode {\n\t\tname: %s\n\t\tnodeid: %d\n\t\tring0_addr: %s\n\t}\n' \
+			    "$h" "$id" "${HIP[$h]}"
+		done
+		echo "}"
+	} >"$W/$1/etc/corosync.conf"
+}
+
+# ha_stack_start HOST: corosync, then pacemakerd under a subreaper (the
+# resource agent detaches the daemon: its zombie must be reaped at once).
+ha_stack_start()
+{
+	local h=$1 i
+	ha_conf "$h"
+	echo "=== start $(date +%T)" >>"$W/$h/corosync.stderr"
+	hx_bg "$h" "$W/$h/corosync.stderr" corosync -f
+	CPID[$h]=$BG_PID
+	for i in $(seq 100); do
+		hx "$h" corosync-quorumtool -s >/dev/null 2>&1 && break
+		cpid_alive "$h" || { say "  corosync died on $h"; return 1; }
+		sleep 0.1
+	done
+	echo "=== start $(date +%T)" >>"$W/$h/pacemakerd.log"
+	hx_bg "$h" "$W/$h/pacemakerd.log" env PCMK_logfile=/var/log/pacemaker/pacemaker.log \
+	    PCMK_logfacility=none python3 "$here/subreaper.py" pacemakerd
+	QPID[$h]=$BG_PID
+	log "stack started on $h"
+}
+
+ha_other()
+{
+	[ "$1" = ha1 ] && echo ha2 || echo ha1
+}
+
+# ha_wait_online FROM N TIMEOUT: crm_mon on FROM shows N nodes online and a DC.
+ha_wait_online()
+{
+	local from=$1 n=$2 t=$3 i out
+	for i in $(seq $((t * 2))); do
+		out=$(timeout 10 nsenter -t "${HPID[$from]}" -m -n -- crm_mon -1 2>&1)
+		if grep -q "Current DC: ha" <<<"$out" &&
+		    [ "$(grep -o "Online: \[[^]]*\]" <<<"$out" | wc -w)" -eq $((n + 3)) ]; then
+			return 0
+		fi
+		sleep 0.5
+	done
+	say "      crm_mon -1 on $from after ${t}s:"
+	sed 's/^/        | /' <<<"$out"
+	return 1
+}
+
+# ha_configure HOST: properties, one fence device per arbiter host (never run
+# on the host it fences), and the group: floating IP, then the arbiter.
+ha_configure()
+{
+	local h=$1 n
+	hx "$h" crm_attribute -t crm_config -n stonith-enabled -v true || return 1
+	hx "$h" crm_attribute -t crm_config -n stonith-action -v off || return 1
+	hx "$h" crm_attribute -t crm_config -n stonith-timeout -v 30s || return 1
+	for n in $HA_NODES; do
+		hx "$h" cibadmin -C -o resources -X "<primitive id=\"fence-$n\" class=\"stonith\" type=\"fence_qinetns\">
+  <instance_attributes id=\"fence-$n-ia\">
+    <nvpair id=\"fence-$n-hosts\" name=\"pcmk_host_list\" value=\"$n\"/>
+    <nvpair id=\"fence-$n-map\" name=\"hostmap\" value=\"$W/fence.map\"/>
+  </instance_attributes>
+  <operations><op id=\"fence-$n-mon\" name=\"monitor\" interval=\"60s\"/></operations>
+</primitive>" || return 1
+		hx "$h" cibadmin -C -o constraints -X \
+		    "<rsc_location id=\"fence-$n-not-self\" rsc=\"fence-$n\" node=\"$n\" score=\"-INFINITY\"/>" ||
+		    return 1
+	done
+	hx "$h" cibadmin -C -o resources -X "<group id=\"qnetd-group\">
+  <primitive id=\"qnetd-ip\" class=\"ocf\" provider=\"heartbeat\" type=\"IPaddr2\">
+    <instance_attributes id=\"qnetd-ip-ia\">
+      <nvpair id=\"qnetd-ip-ip\" name=\"ip\" value=\"$ARB_IP\"/>
+      <nvpair id=\"qnetd-ip-mask\" name=\"cidr_netmask\" value=\"24\"/>
+      <nvpair id=\"qnetd-ip-nic\" name=\"nic\" value=\"eth0\"/>
+    </instance_attributes>
+    <operations><op id=\"qnetd-ip-mon\" name=\"monitor\" interval=\"10s\" timeout=\"20s\"/></operations>
+  </primitive>
+  <primitive id=\"qnetd\" class=\"ocf\" provider=\"heartbeat\" type=\"corosync-qnetd\">
+    <instance_attributes id=\"qnetd-ia\">
+      <nvpair id=\"qnetd-bin\" name=\"binary\" value=\"$QNETD_BIN\"/>
+      <nvpair id=\"qnetd-tool\" name=\"qnetd_tool_binary\" value=\"$QNETD_TOOL\"/>
+      <nvpair id=\"qnetd-nss\" name=\"nss_db_dir\" value=\"$HA_STORE_IN/nssdb\"/>
+      <nvpair id=\"qnetd-opts\" name=\"qnetd_opts\" value=\"$HA_OPTS\"/>
+    </instance_attributes>
+    <operations>
+      <op id=\"qnetd-start\" name=\"start\" interval=\"0\" timeout=\"30s\"/>
+      <op id=\"qnetd-stop\" name=\"stop\" interval=\"0\" timeout=\"30s\"/>
+      <op id=\"qnetd-mon\" name=\"monitor\" interval=\"5s\" timeout=\"20s\"/>
+    </operations>
+  </primitive>
+</group>" || return 1
+}
+
+# ha_where FROM: the host the arbiter resource runs on, as FROM sees it.
+ha_where()
+{
+	timeout 10 nsenter -t "${HPID[$1]}" -m -n -- crm_resource --locate -r qnetd 2>/dev/null |
+	    awk '/is running on:/ { print $NF; exit }'
+}
+
+# ha_wait_started FROM HOST TIMEOUT: both resources run on HOST (any host when
+# empty), the floating address is on HOST's eth0 and its daemon answers.
+ha_wait_started()
+{
+	local from=$1 want=$2 t=$3 i ip_on q_on
+	for i in $(seq $((t * 2))); do
+		ip_on=$(timeout 10 nsenter -t "${HPID[$from]}" -m -n -- \
+		    crm_resource --locate -r qnetd-ip 2>/dev/null | awk '/is running on:/ { print $NF; exit }')
+		q_on=$(ha_where "$from")
+		if [ -n "$q_on" ] && [ "$ip_on" = "$q_on" ] && { [ -z "$want" ] || [ "$q_on" = "$want" ]; } &&
+		    hx "$q_on" ip -o addr show dev eth0 | grep -q " $ARB_IP/" &&
+		    hx "$q_on" "$QNETD_TOOL" -s -p "$HA_SOCK" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.5
+	done
+	say "      after ${t}s: IP on '${ip_on}', arbiter on '${q_on}', wanted '${want:-any}'"
+	timeout 10 nsenter -t "${HPID[$from]}" -m -n -- crm_mon -1 2>&1 | sed 's/^/        | /'
+	return 1
+}
+
+# ha_poweroff HOST: the failure.  Its link goes down (no FIN, no RST, no ARP
+# answer) and every process in it is SIGKILLed: no clean stop of anything.
+ha_poweroff()
+{
+	local h=$1 self p mnt pids
+	ip -n "$QI-$h" link set eth0 down
+	mnt=$(readlink "/proc/${HPID[$h]}/ns/mnt")
+	self=$(readlink /proc/self/ns/mnt)
+	[ -n "$mnt" ] && [ "$mnt" != "$self" ] || return 1
+	pids=$(find /proc/[0-9]*/ns/mnt -maxdepth 0 -printf '%p %l\n' 2>/dev/null |
+	    awk -v m="$mnt" -v h="${HPID[$h]}" '$2 == m { split($1, a, "/"); if (a[3] != h) print a[3] }')
+	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+	for p in "${QPID[$h]:-}" "${CPID[$h]:-}"; do
+		[ -n "$p" ] && { wait "$p"; } 2>/dev/null
+	done
+	QPID[$h]=""
+	CPID[$h]=""
+}
+
+# ha_wait_fenced FROM TARGET TIMEOUT: FROM's fencing history has a successful
+# fencing of TARGET.
+ha_wait_fenced()
+{
+	local from=$1 tg=$2 t=$3 i out
+	for i in $(seq $((t * 2))); do
+		out=$(timeout 10 nsenter -t "${HPID[$from]}" -m -n -- stonith_admin --history "$tg" 2>&1)
+		grep -q "successful" <<<"$out" && { log "fencing: $out"; return 0; }
+		sleep 0.5
+	done
+	say "      stonith_admin --history $tg on $from after ${t}s:"
+	sed 's/^/        | /' <<<"$out"
+	return 1
+}
+
+# ha_fence_agent FROM ACTION TARGET: run the fence agent by hand on FROM.
+ha_fence_agent()
+{
+	printf 'action=%s\nplug=%s\nhostmap=%s\n' "$2" "$3" "$W/fence.map" |
+	    hx "$1" timeout 30 fence_qinetns
+}
+
+# ---------------------------------------------------------------- the watch
+
+# ha_watch_start TAG: every 0.3 s, one line in $W/watch.TAG: seconds since the
+# epoch, each cluster node's "host=Q/T/flags", then each arbiter host's ACKed
+# node ids per cluster from `corosync-qnetd-tool -l -v` ("ha1:x=1,2;y=2").
+ha_watch_start()
+{
+	HA_WATCH=$W/watch.$1
+	rm -f "$W/watch.stop"
+	# The first sample is taken before the fault: the arbiter's own view then.
+	ha_sample >"$HA_WATCH" 2>/dev/null
+	(
+		for i in $(seq 600); do
+			[ -e "$W/watch.stop" ] && break
+			ha_sample
+			sleep 0.3
+		done
+	) >>"$HA_WATCH" 2>/dev/null &
+	HA_WATCH_PID=$!
+	track_pid "$HA_WATCH_PID"
+}
+
+ha_watch_stop()
+{
+	touch "$W/watch.stop"
+	{ wait "$HA_WATCH_PID"; } 2>/dev/null
+}
+
+ha_sample()
+{
+	local h line a
+	line=$(now)
+	for h in x1 x2 y1 y2; do
+		line="$line $h=$(qstate "$h" | awk '{ sub("Q=", "", $1); sub("T=", "", $3);
+		    sub("F=", "", $4); print $1 "/" $3 "/" $4 }')"
+	done
+	for h in $HA_NODES; do
+		[ -n "${CPID[$h]:-}" ] || continue
+		a=$(timeout 5 nsenter -t "${HPID[$h]}" -m -n -- "$QNETD_TOOL" -l -v -p "$HA_SOCK" \
+		    2>>"$W/watch.err" | tee -a "$W/watch.raw" | awk '
+			/^Cluster "/ { c = $2; gsub(/[":]/, "", c) }
+			/Node ID/ { id = $3; sub(":", "", id) }
+			/Vote:/ && ($NF == "ACK" || $NF == "(ACK)") {
+				acks[c] = acks[c] (acks[c] == "" ? "" : ",") id
+			}
+			END { for (c in acks) printf "%s=%s;", c, acks[c] }')
+		line="$line $h:${a:--}"
+	done
+	echo "$line"
+}
+
+# ha_watch_verdict TAG T0: the first sample (before the fault) shows the
+# active arbiter ACKing x's two nodes and y's node 2; in no later sample do
+# both of y's nodes hold the qdevice vote, nor does an arbiter ACK both of y's
+# nodes, nor do ha1 and ha2 ACK at once; for ours, y's node 1 never holds the
+# vote.  Records when the votes were first seen lost and when they were back
+# (the first sample after the last one where a vote was missing).
+ha_watch_verdict()
+{
+	local f=$W/watch.$1 t0=$2 bad
+	bad=$(awk -v daemon="$DAEMON" '
+		NR == 1 && !(/:(.*;)?x=1,2;/ && /:(.*;)?y=2;/) {
+			print "before the fault the arbiter did not ACK x=1,2 and y=2: " $0; next }
+		{ v1 = ($4 ~ /,V,/); v2 = ($5 ~ /,V,/) }
+		v1 && v2 { print "both y nodes hold the vote: " $0; next }
+		daemon != "debian" && v1 { print "y node 1 holds the vote: " $0; next }
+		{ n = 0; for (i = 6; i <= NF; i++) if ($i ~ /:[a-z]/) n++ }
+		n > 1 { print "two arbiters ACK at once: " $0; next }
+		/y=1,2|y=2,1/ { print "an arbiter ACKs both y nodes: " $0 }' "$f")
+	awk -v t0="$t0" '
+		NR > 1 { lost = ($2 !~ /,V,/ || $3 !~ /,V,/ || $5 !~ /,V,/) }
+		NR > 1 && lost && first == "" { first = $1 - t0 }
+		NR > 1 && lost { last = NR }
+		NR > 1 && !lost && last != "" && back == "" { back = $1 - t0 }
+		NR > 1 && lost { back = "" }
+		END {
+			if (first == "") print "votes never seen lost (samples every 0.4 s)"
+			else printf "votes lost at +%.1fs, all back at +%.1fs\n", first, back
+		}' "$f" >"$f.figure"
+	say "  $1: $(cat "$f.figure")"
+	awk '$4 ~ /,V,/ { print "  note: y node 1 held the vote: " $0; exit }' "$f" | tee -a "$W/harness.log"
+	[ -z "$bad" ] && return 0
+	say "      $(head -n 3 <<<"$bad")"
+	return 1
+}
