@@ -37,6 +37,9 @@ DEB_BUILD_DEPS := build-essential pkg-config libnss3-dev libnspr4-dev libqb-dev 
 DEB_RUN_DEPS   := libnss3-tools
 DEB_TEST_DEPS  := debhelper dpkg-dev systemd-container python3 clang corosync corosync-qdevice corosync-qnetd mandoc iproute2 \
                   nftables procps psmisc openssl systemd util-linux curl python3-jsonschema resource-agents libxml2-utils
+# Only for make interop-ha (the arbiter under Pacemaker), which CI does not run:
+# make setup-ha installs them.
+DEB_HA_DEPS    := pacemaker pacemaker-cli-utils
 ifeq ($(filter clean style help setup,$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pkg-config 2>/dev/null),)
 $(error pkg-config not found: apt-get install pkg-config)
@@ -82,7 +85,7 @@ BENCH_BIN   := $(if $(BENCH_SRCS),$(BUILD)/qnetd-bench)
 PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/corosync-qnetd-certutil
 MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8
 
-.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style bench interop help deb
+.PHONY: programs setup setup-ha run all check unit blackbox fuzz clean install uninstall style bench interop interop-ha help deb
 all: $(PROGRAMS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
 
 $(BUILD)/%.o: %.c
@@ -123,6 +126,9 @@ setup:
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_BUILD_DEPS) $(DEB_RUN_DEPS) $(DEB_TEST_DEPS)
 
+setup-ha: setup
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_HA_DEPS)
+
 # Build, then run the daemon in the foreground with a private NSS db made by
 # our certutil under $(BUILD)/run (port 5403, status: see README).
 RUN_DIR := $(abspath $(BUILD))/run
@@ -158,6 +164,10 @@ bench: all
 
 interop: all
 	BUILD=$(BUILD) tests/interop/run.sh $(INTEROP_ARGS)
+
+# The active/standby arbiter under Pacemaker (docs/interop.md, docs/admin.md).
+interop-ha: all
+	BUILD=$(BUILD) tests/interop/run.sh $(INTEROP_ARGS) ha
 
 style:
 	clang-format --dry-run --Werror src/*/*.c src/*/*.h include/*/*.h
