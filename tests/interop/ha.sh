@@ -75,11 +75,8 @@ ha_setup()
 	step "y: node 1 back behind a cut, KAP keeps the vote on node 2" 45 4 \
 	    y1:Q=No y1:T=1 y1:F=A,NV,NMW y2:Q=Yes y2:T=2 || return 1
 	HA_Y="y1:Q=No y2:Q=Yes y2:T=2 y2:F=A,V,NMW"
-	HA_Y_WHAT=", y's vote never on node 1"
-	if [ "$DAEMON" = debian ]; then
-		HA_Y=""
-		HA_Y_WHAT=""
-	fi
+	[ "$DAEMON" = debian ] && HA_Y=""
+	return 0
 }
 
 # ha_phase_poweroff ACTIVE STANDBY: the active host loses power; the standby
@@ -96,8 +93,9 @@ ha_phase_poweroff()
 	STEP_T0=$t0 step "power-off: votes back where they were (from the power-off)" 60 6 \
 	    x1:T=3 x2:T=3 x1:F=A,V,NMW x2:F=A,V,NMW $HA_Y || return 1
 	ha_watch_stop
-	check "power-off: never two ACKed partitions$HA_Y_WHAT" \
+	check "power-off: never two ACKed partitions (ours: y never on node 1)" \
 	    ha_watch_verdict power-off "$t0" || return 1
+	check "power-off: every qdevice Connected again, TLS active" ha_qdtool_all || return 1
 	check "$act powered on again (fence_qinetns on)" ha_fence_agent "$sb" on "$act" || return 1
 	ha_stack_start "$act" || return 1
 	check "pacemaker: $act rejoined" ha_wait_online "$sb" 2 90
@@ -116,7 +114,9 @@ ha_phase_move()
 	STEP_T0=$t0 step "move: votes back where they were (from the move)" 60 6 \
 	    x1:T=3 x2:T=3 x1:F=A,V,NMW x2:F=A,V,NMW $HA_Y || return 1
 	ha_watch_stop
-	check "move: never two ACKed partitions$HA_Y_WHAT" ha_watch_verdict move "$t0" || return 1
+	check "move: never two ACKed partitions (ours: y never on node 1)" \
+	    ha_watch_verdict move "$t0" || return 1
+	check "move: every qdevice Connected again, TLS active" ha_qdtool_all || return 1
 	check "crm_resource --clear qnetd-group" ha_crm "$sb" --clear -r qnetd-group || return 1
 	check "arbiter still on $act after --clear" ha_wait_started "$sb" "$act" 10
 }
@@ -140,7 +140,19 @@ ha_phase_partition()
 	STEP_T0=$t0 step "partition: votes where they were" 30 4 \
 	    x1:T=3 x2:T=3 x1:F=A,V,NMW x2:F=A,V,NMW $HA_Y || return 1
 	ha_watch_stop
-	check "partition: never two ACKed partitions$HA_Y_WHAT" ha_watch_verdict partition "$t0"
+	check "partition: never two ACKed partitions (ours: y never on node 1)" \
+	    ha_watch_verdict partition "$t0" || return 1
+	check "partition: every qdevice Connected, TLS active" ha_qdtool_all
+}
+
+# ha_qdtool_all: corosync-qdevice-tool -sv on every cluster node says
+# Connected with TLS (to the floating address: the only arbiter address).
+ha_qdtool_all()
+{
+	local h
+	for h in x1 x2 y1 y2; do
+		wait_qdtool 10 "$h" "State:.*Connected" "TLS active:.*Yes" || return 1
+	done
 }
 
 # ---------------------------------------------------------------- setup
