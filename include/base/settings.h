@@ -21,6 +21,7 @@
 #define QNETD_DEFAULT_RUN_DIR "/var/run/corosync-qnetd"
 #define QNETD_DEFAULT_LOCK_FILE QNETD_DEFAULT_RUN_DIR "/corosync-qnetd.pid"
 #define QNETD_DEFAULT_LOCAL_SOCKET_FILE QNETD_DEFAULT_RUN_DIR "/corosync-qnetd.sock"
+#define QNETD_DEFAULT_STATE_DIR "/var/lib/corosync-qnetd"
 
 struct qnetd_settings {
 	/* command line */
@@ -57,6 +58,7 @@ struct qnetd_settings {
 	/* -S settings of our own (docs/compat.md) */
 	uint32_t handshake_timeout; /* ms a client may take from accept to INIT; 0 = off */
 	uint32_t accept_batch;      /* accepts per wake-up */
+	uint32_t workers; /* worker processes; 1: one process, no parent (docs/workers.md) */
 
 	/* -S additions beyond upstream, all off by default (docs/compat.md "Additions") */
 	char *metrics_address;          /* "HOST:PORT" or "unix:/path"; NULL: no metrics listener */
@@ -65,6 +67,7 @@ struct qnetd_settings {
 	uint32_t event_hook_queue;      /* events waiting to run; more are dropped */
 	char *log_level_file;           /* read at start and on SIGHUP; NULL: none */
 	uint32_t conflict_log_interval; /* ms between identity-conflict log lines per key */
+	char *state_dir;                /* state kept across restarts (vote memory); "": none */
 };
 
 /* Defaults, as upstream 3.0.3/3.0.4.  Strings are heap copies. */

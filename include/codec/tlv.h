@@ -3,7 +3,7 @@
  *
  * Every multi-byte integer on the wire is big-endian.  A TLV is
  * u16 type, u16 length, then length bytes of value.  See
- * docs/protocol.md (shared reference) section 1.3/1.4.
+ * docs/protocol.md sections 1.3 (rules) and 1.4 (option table).
  */
 #ifndef QNETD_TLV_H
 #define QNETD_TLV_H

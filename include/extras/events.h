@@ -14,8 +14,9 @@
 #include "base/settings.h"
 #include "codec/tlv.h"
 #include "core/client.h"
+#include "core/conflict.h"
 
-struct conn;
+struct tls_cert_facts;
 
 void events_init(const struct qnetd_settings *s);
 void events_fini(void);
@@ -29,32 +30,31 @@ void events_vote(struct qnetd_client *client, enum tlv_vote vote);
 /* TLS handshake finished / failed (reason: NSS error name). */
 void events_tls_handshake(struct qnetd_client *client);
 void events_tls_failed(struct qnetd_client *client, const char *reason);
-/* The client certificate was refused for this cluster name / accepted. */
+/* The client certificate was refused for this cluster name / accepted (f: its identity). */
 void events_cert_rejected(struct qnetd_client *client, const char *why);
-void events_cert_verified(struct conn *c);
-/* INIT refused with DUPLICATE_NODE_ID for node_id. */
-void events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id);
+void events_cert_verified(struct qnetd_client *client, const struct tls_cert_facts *f);
+/*
+ * A client presented a revoked certificate (serial: hex): its handshake
+ * was refused (at_handshake) or its live connection is being closed
+ * after a reload.  Counted and sent to the hook.
+ */
+void events_cert_revoked(struct qnetd_client *client, const char *serial, int at_handshake);
+/* INIT refused with DUPLICATE_NODE_ID for node_id, which holder (NULL: unknown) holds. */
+void events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id,
+    const struct qnetd_client *holder);
 
-/* Identity conflicts seen, newest first (for the JSON status). */
-enum events_conflict_kind {
-	EVENTS_CONFLICT_CERTIFICATE,
-	EVENTS_CONFLICT_NODE_ID,
-};
-
-struct events_conflict {
-	enum events_conflict_kind kind;
-	char cluster[256];                /* printable ASCII */
-	uint32_t node_id;                 /* node id refused (NODE_ID) or of the new peer */
-	char peer_a[CLIENT_ADDR_STR_LEN]; /* connected first */
-	char peer_b[CLIENT_ADDR_STR_LEN]; /* the newcomer */
-	char fp_a[65], fp_b[65];          /* certificate SHA-256 (hex) for CERTIFICATE */
-	time_t first_seen, last_seen;
-	uint64_t count;
-};
-
-#define EVENTS_CONFLICTS_MAX 32
 /* Number of records (<= EVENTS_CONFLICTS_MAX); *out points at them, newest first. */
 size_t events_conflicts(const struct events_conflict **out);
+
+/* A verified client certificate, as the JSON status and metrics show it. */
+
+struct qnetd_cluster;
+/*
+ * The certificate the cluster's clients presented last (the newest of its
+ * connected clients' verified certificates).  0, or -1 when none of its
+ * clients has one (no TLS, no client certificates).
+ */
+int events_cluster_certificate(const struct qnetd_cluster *cl, struct events_cert *out);
 
 /* SHA-256 of the client's certificate as hex, or NULL (not TLS / no cert). */
 const char *events_client_fingerprint(const struct qnetd_client *client);

@@ -5,12 +5,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <qb/qblog.h>
 
 #include "base/log.h"
-#include "core/client.h"
-#include "net/loop.h"
 
 /* One callsite per priority, registered up front: see log.h. */
 static struct qb_log_callsite *callsites[LOG_TRACE + 1];
@@ -39,11 +38,26 @@ log_enabled(int prio)
 
 static uint64_t routine_window_end;
 static unsigned routine_written, routine_dropped;
-static void routine_timer_cb(struct loop_timer *t);
-static struct loop_timer routine_timer = { .heap_index = SIZE_MAX, .cb = routine_timer_cb };
+static void (*summary_timer_arm)(uint64_t delay_ms);
 
-static void
-routine_summary(void)
+/* Monotonic milliseconds, the clock of the event loop's timers. */
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+void
+log_set_summary_timer(void (*arm)(uint64_t delay_ms))
+{
+	summary_timer_arm = arm;
+}
+
+void
+log_routine_summary(void)
 {
 	if (routine_dropped == 0)
 		return;
@@ -55,13 +69,6 @@ routine_summary(void)
 	routine_dropped = 0;
 }
 
-static void
-routine_timer_cb(struct loop_timer *t)
-{
-	(void)t;
-	routine_summary();
-}
-
 int
 log_routine_admit(int prio)
 {
@@ -71,9 +78,9 @@ log_routine_admit(int prio)
 		return (0);
 	if (log_enabled(LOG_DEBUG))
 		return (1);
-	now = loop_now_ms();
+	now = now_ms();
 	if (now >= routine_window_end) {
-		routine_summary();
+		log_routine_summary();
 		routine_window_end = now + LOG_ROUTINE_WINDOW_MS;
 		routine_written = 0;
 	}
@@ -81,8 +88,8 @@ log_routine_admit(int prio)
 		routine_written++;
 		return (1);
 	}
-	if (routine_dropped++ == 0 && !loop_timer_armed(&routine_timer))
-		loop_timer_arm(&routine_timer, routine_window_end - now);
+	if (routine_dropped++ == 0 && summary_timer_arm != NULL)
+		summary_timer_arm(routine_window_end - now);
 	return (0);
 }
 
@@ -106,11 +113,15 @@ log_printf(int prio, const char *fmt, ...)
 		qb_log_from_external_source(__func__, __FILE__, "%s", (uint8_t)prio, 0, 0, line);
 }
 
+static int log_foreground, log_debug;
+
 void
 log_init(const char *ident, int foreground, int debug)
 {
 	int prio = debug ? LOG_DEBUG : LOG_INFO;
 
+	log_foreground = foreground;
+	log_debug = debug;
 	qb_log_init(ident, LOG_DAEMON, LOG_INFO);
 	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_TRUE);
 	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_REMOVE, QB_LOG_FILTER_FILE, "*", LOG_TRACE);
@@ -130,6 +141,22 @@ log_init(const char *ident, int foreground, int debug)
 	log_register_callsites();
 }
 
+void
+log_set_tag(unsigned worker)
+{
+	static char sys_fmt[64], err_fmt[64];
+
+	/* The tag is for reading debug output; at other levels the lines stay as they were. */
+	if (!log_debug)
+		return;
+	snprintf(sys_fmt, sizeof(sys_fmt), "[worker %u] %%b", worker);
+	qb_log_format_set(QB_LOG_SYSLOG, sys_fmt);
+	if (log_foreground) {
+		snprintf(err_fmt, sizeof(err_fmt), "%%t %%7p [worker %u] %%b", worker);
+		qb_log_format_set(QB_LOG_STDERR, err_fmt);
+	}
+}
+
 /*
  * No qb_log_fini(): it walks libqb's callsite table with qb_array_index(),
  * which allocates missing bins and crashes when that allocation fails.
@@ -139,38 +166,6 @@ log_init(const char *ident, int foreground, int debug)
 void
 log_fini(void)
 {
-	routine_summary();
+	log_routine_summary();
 	memset(callsites, 0, sizeof(callsites));
-}
-
-/* Peer-chosen names go into logs: keep them printable and short. */
-static void
-sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
-{
-	size_t i, n = srclen < dstlen - 1 ? srclen : dstlen - 1;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)src[i];
-
-		dst[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-	}
-	dst[n] = '\0';
-}
-
-const char *
-log_client_ctx(const struct qnetd_client *client)
-{
-	static char buf[320];
-	char name[201];
-
-	if (client->cluster_name == NULL) {
-		buf[0] = '\0';
-		return (buf);
-	}
-	sanitize(name, sizeof(name), client->cluster_name, client->cluster_name_len);
-	if (client->init_received)
-		snprintf(buf, sizeof(buf), " (cluster %s, node %u)", name, client->node_id);
-	else
-		snprintf(buf, sizeof(buf), " (cluster %s)", name);
-	return (buf);
 }

@@ -11,20 +11,22 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/text.h"
 #include "core/cluster.h"
 #include "core/instance.h"
+#include "core/metrics_counters.h"
 #include "extras/event_hook.h"
 #include "extras/events.h"
-#include "extras/metrics.h"
-#include "net/conn.h"
 #include "net/loop.h"
-#include "net/tls.h"
+#include "net/tls_cert.h"
 
 #define FP_BUCKETS 1024
 
 struct fp_entry {
 	const struct qnetd_client *client;
 	char hex[65];
+	struct events_cert cert;
+	uint64_t seq; /* order of verification: the newest presented last */
 	struct fp_entry *next;
 };
 
@@ -32,6 +34,7 @@ static struct fp_entry *fp_table[FP_BUCKETS];
 static struct events_conflict conflicts[EVENTS_CONFLICTS_MAX];
 static uint64_t conflict_log_ms[EVENTS_CONFLICTS_MAX];
 static size_t nconflicts;
+static uint64_t verify_seq;
 static uint32_t log_interval_ms = 60000;
 
 void
@@ -62,25 +65,12 @@ static void emit_node(const char *event, const struct qnetd_client *client, int 
     uint32_t node_id, const char *vote, const char *reason, const char *extra_name,
     const char *extra_value);
 
-static void
-printable(char *dst, size_t dstlen, const char *src, size_t srclen)
-{
-	size_t i, n = srclen < dstlen - 1 ? srclen : dstlen - 1;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)src[i];
-
-		dst[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-	}
-	dst[n] = '\0';
-}
-
 static const char *
 cluster_of(const struct qnetd_client *client, char *buf, size_t len)
 {
 	if (client->cluster_name == NULL)
 		return (NULL);
-	printable(buf, len, client->cluster_name, client->cluster_name_len);
+	text_printable(buf, len, client->cluster_name, client->cluster_name_len);
 	return (buf);
 }
 
@@ -105,12 +95,12 @@ emit_node(const char *event, const struct qnetd_client *client, int node_set, ui
 	if (client != NULL) {
 		v[n++] = (struct event_hook_var){ "QNETD_CLUSTER",
 			cluster_of(client, cluster, sizeof(cluster)) };
-		if (client->init_received || node_set) {
+		if (client_initialised(client) || node_set) {
 			snprintf(node, sizeof(node), "%u",
 			    (unsigned)(node_set ? node_id : client->node_id));
 			v[n++] = (struct event_hook_var){ "QNETD_NODE_ID", node };
 		}
-		if (client->init_received) {
+		if (client_initialised(client)) {
 			snprintf(algo, sizeof(algo), "%s",
 			    tlv_decision_algorithm_to_str(client->decision_algorithm));
 			v[n++] = (struct event_hook_var){ "QNETD_ALGORITHM", algo };
@@ -146,6 +136,34 @@ events_client_fingerprint(const struct qnetd_client *client)
 		if (e->client == client)
 			return (e->hex);
 	return (NULL);
+}
+
+static const struct fp_entry *
+fp_find(const struct qnetd_client *client)
+{
+	struct fp_entry *e;
+
+	for (e = *fp_slot(client); e != NULL; e = e->next)
+		if (e->client == client)
+			return (e);
+	return (NULL);
+}
+
+int
+events_cluster_certificate(const struct qnetd_cluster *cl, struct events_cert *out)
+{
+	const struct qnetd_client *c;
+	const struct fp_entry *e, *best = NULL;
+
+	TAILQ_FOREACH(c, &cl->clients, cluster_entries) {
+		e = fp_find(c);
+		if (e != NULL && (best == NULL || e->seq > best->seq))
+			best = e;
+	}
+	if (best == NULL)
+		return (-1);
+	*out = best->cert;
+	return (0);
 }
 
 static void
@@ -224,22 +242,15 @@ events_conflicts(const struct events_conflict **out)
 }
 
 void
-events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id)
+events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id,
+    const struct qnetd_client *holder)
 {
-	const struct qnetd_cluster *cl;
-	const struct qnetd_client *holder = NULL;
 	struct events_conflict *r;
 	char cluster[256];
 	size_t idx;
 	int fresh;
 
-	if (client->cluster_name == NULL)
-		return;
-	cl = cluster_registry_find(&qnetd_instance.clusters, client->cluster_name,
-	    client->cluster_name_len);
-	if (cl != NULL)
-		holder = cluster_find_client_by_node_id(cl, node_id);
-	if (holder == client)
+	if (client->cluster_name == NULL || holder == client)
 		return; /* a repeated INIT on one connection: not two peers */
 	metrics_inc(M_CONFLICTS_NODE_ID);
 	cluster_of(client, cluster, sizeof(cluster));
@@ -258,23 +269,24 @@ events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id)
 }
 
 void
-events_cert_verified(struct conn *c)
+events_cert_verified(struct qnetd_client *client, const struct tls_cert_facts *f)
 {
-	struct qnetd_client *client = &c->client;
 	const struct qnetd_cluster *cl;
 	const struct qnetd_client *o;
-	unsigned char fp[32];
 	struct fp_entry *e;
-	size_t i;
 
-	if (tls_peer_fingerprint(c->ssl, fp) != 0 || events_client_fingerprint(client) != NULL)
+	if (events_client_fingerprint(client) != NULL)
 		return;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return;
 	e->client = client;
-	for (i = 0; i < 32; i++)
-		snprintf(e->hex + 2 * i, 3, "%02x", fp[i]);
+	snprintf(e->hex, sizeof(e->hex), "%s", f->sha256_hex);
+	snprintf(e->cert.serial, sizeof(e->cert.serial), "%s", f->serial_hex);
+	snprintf(e->cert.sha256, sizeof(e->cert.sha256), "%s", f->sha256_hex);
+	e->cert.not_after = f->not_after;
+	e->cert.last_seen = time(NULL);
+	e->seq = ++verify_seq;
 	e->next = *fp_slot(client);
 	*fp_slot(client) = e;
 	if (client->cluster_name == NULL)
@@ -327,7 +339,7 @@ events_client_init(struct qnetd_client *client)
 void
 events_client_gone(struct qnetd_client *client, const char *reason)
 {
-	if (client->init_received) {
+	if (client_initialised(client)) {
 		emit("client_disconnected", client, NULL, reason ? reason : "closed", NULL, NULL);
 		if (client->cluster != NULL && client->cluster->client_count == 1)
 			emit("cluster_gone", client, NULL, NULL, NULL, NULL);
@@ -389,4 +401,14 @@ events_cert_rejected(struct qnetd_client *client, const char *why)
 {
 	metrics_inc(M_CERT_REJECTED);
 	emit("certificate_rejected", client, NULL, why, NULL, NULL);
+}
+
+void
+events_cert_revoked(struct qnetd_client *client, const char *serial, int at_handshake)
+{
+	metrics_inc(at_handshake ? M_CERT_REVOKED_REFUSED : M_CERT_REVOKED_CLOSED);
+	emit("certificate_revoked", client, NULL,
+	    at_handshake ? "revoked certificate refused at handshake"
+	                 : "certificate revoked on reload: connection closed",
+	    "QNETD_CERTIFICATE_SERIAL", serial);
 }

@@ -10,12 +10,15 @@
 #include <qb/qblog.h>
 
 #include "base/log.h"
+#include "control/health.h"
 #include "control/status_json.h"
+#include "core/metrics_counters.h"
 #include "extras/event_hook.h"
 #include "extras/events.h"
+#include "extras/expiry.h"
 #include "extras/extra.h"
-#include "extras/metrics.h"
 #include "extras/metrics_http.h"
+#include "extras/revocation.h"
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
@@ -42,7 +45,7 @@ tls_info(const struct qnetd_client *client, char *proto, size_t plen, char *ciph
 	/* Every daemon client is the first member of its struct conn. */
 	const struct conn *c = (const struct conn *)client;
 
-	if (!client->tls_started || c->ssl == NULL || !c->tls_handshake_done)
+	if (!client->tls_started || c->ssl == NULL || c->transport != CONN_TLS)
 		return (-1);
 	return (tls_channel_info(c->ssl, proto, plen, cipher, clen));
 }
@@ -121,7 +124,11 @@ extra_init(const struct qnetd_settings *s)
 {
 	foreground = s->foreground;
 	status_json_set_tls_fn(tls_info);
+	status_json_set_events_fns(events_conflicts, events_client_fingerprint);
+	status_json_set_cert_fns(events_cluster_certificate, expiry_warnings);
+	health_set_warnings_fn(expiry_warnings_text);
 	events_init(s);
+	revocation_init(s);
 	if (s->log_level_file != NULL && load_log_level(s->log_level_file) != 0)
 		return (-1);
 	if (event_hook_init(s) != 0)
@@ -142,6 +149,7 @@ extra_fini(void)
 		loop_timer_disarm(&lag_timer);
 	lag_running = 0;
 	metrics_http_fini();
+	revocation_fini();
 	event_hook_fini();
 	events_fini();
 }
@@ -162,33 +170,9 @@ extra_reload(const struct qnetd_settings *s)
 			tls_server_cert_describe(desc, sizeof(desc));
 			log_msg(LOG_NOTICE, "Server certificate for new TLS connections: %s", desc);
 		}
+		if (revocation_reload(s) != 0)
+			res = -1;
 	}
 	metrics_inc(res == 0 ? M_RELOADS : M_RELOAD_FAILURES);
 	return (res);
-}
-
-int
-extra_health(const struct qnetd_instance *instance, char *why, size_t len)
-{
-	const struct qnetd_settings *s = instance->settings;
-
-	if (s == NULL) {
-		snprintf(why, len, "not started");
-		return (-1);
-	}
-	if (instance->shutting_down) {
-		snprintf(why, len, "shutting down");
-		return (-1);
-	}
-	if (!listener_is_open()) {
-		snprintf(why, len, "listener on %s is not accepting", listener_display_addr());
-		return (-1);
-	}
-	if (s->tls != TLV_TLS_UNSUPPORTED && !tls_available()) {
-		snprintf(why, len, "TLS is on but no server certificate is loaded");
-		return (-1);
-	}
-	snprintf(why, len, "healthy: listening on %s, %zu clients, %zu clusters",
-	    listener_display_addr(), instance->client_count, instance->clusters.count);
-	return (0);
 }

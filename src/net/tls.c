@@ -20,6 +20,7 @@
 
 #include "base/log.h"
 #include "net/tls.h"
+#include "net/tls_cert.h"
 
 static CERTCertificate *server_cert;
 static PRFileDesc *new_model(const struct qnetd_settings *s, CERTCertificate *cert,
@@ -118,6 +119,11 @@ auth_cert_cb(void *arg, PRFileDesc *fd, PRBool check_sig, PRBool is_server)
 
 	(void)arg;
 	if (peer != NULL) {
+		/* Our own list first: NSS never sees a CRL added after start. */
+		if (tls_cert_check_handshake(fd, peer) != 0) {
+			CERT_DestroyCertificate(peer);
+			return (SECFailure);
+		}
 		if (!peer->isperm && CERT_GetCertTrust(peer, &trust) != SECSuccess) {
 			/*
 			 * All-zero trust equals what NSS computes when the tokens
@@ -207,6 +213,7 @@ tls_init(const struct qnetd_settings *s)
 		return (-1);
 	}
 	hold_cas();
+	tls_cert_note_server(server_cert);
 	if (build_model(s) != 0) {
 		log_msg(LOG_CRIT, "NSS error: can't configure the TLS server: %s",
 		    tls_last_error());
@@ -230,6 +237,7 @@ tls_fini(void)
 	model = NULL;
 	server_key = NULL;
 	server_cert = NULL;
+	tls_cert_fini();
 	if (nss_up) {
 		SSL_ShutdownServerSessionIDCache();
 		NSS_Shutdown();
@@ -261,6 +269,7 @@ tls_wrap_server(int fd)
 		PR_Close(ssl);
 		return (NULL);
 	}
+	tls_cert_forget_refusal(ssl);
 	return (ssl);
 fail_prfd:
 	/* Give fd back to the caller: detach it before closing the wrapper. */
@@ -374,6 +383,7 @@ tls_reload(const struct qnetd_settings *s)
 	server_key = key;
 	/* CAs added, removed or re-trusted since start are seen from now on. */
 	hold_cas();
+	tls_cert_note_server(server_cert);
 	return (0);
 }
 

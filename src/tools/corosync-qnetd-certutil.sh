@@ -16,6 +16,27 @@
 # tool expects to scp from.
 CONFIG_DIR=${QNETD_CONFIG_DIR:-@SYSCONFDIR@/corosync/qnetd}
 DB_DIR="$CONFIG_DIR/nssdb"
+# Tokens, the registry of signed certificates, the revoked list and the
+# CA lock: the units' StateDirectory=.  A test that moves the
+# configuration directory gets the state beside it unless it says where.
+if [ -n "${QNETD_STATE_DIR:-}" ]; then
+	STATE_DIR=$QNETD_STATE_DIR
+elif [ -n "${QNETD_CONFIG_DIR:-}" ]; then
+	STATE_DIR="$QNETD_CONFIG_DIR/state"
+else
+	STATE_DIR=/var/lib/corosync-qnetd
+fi
+
+# The C helper that signs (fixed profile, under the CA lock) and keeps
+# tokens and the registry.  Beside this script in a build tree, else
+# where the package installs it.
+CA_HELPER=${QNETD_CA_HELPER:-}
+if [ -z "$CA_HELPER" ]; then
+	CA_HELPER="$(dirname "$0")/corosync-qnetd-ca"
+	[ -x "$CA_HELPER" ] || CA_HELPER=@HELPERDIR@/corosync-qnetd-ca
+fi
+# Asked for the "last seen" column of -l when the daemon runs.
+QNETD_TOOL=${QNETD_TOOL:-corosync-qnetd-tool}
 
 CA_NICKNAME="QNet CA"
 CA_SUBJECT="CN=QNet CA"
@@ -38,16 +59,28 @@ DB_FILES_SQL="cert9.db key4.db pkcs11.txt"
 DB_FILES_LEGACY="cert8.db key3.db secmod.db"
 
 group_write=yes
+# Token lifetime in minutes: default and most.
+TOKEN_MINUTES=60
+TOKEN_MINUTES_MAX=1440
 
 usage()
 {
-	echo "$0: [-i|-s] [-c certificate] [-G] [-n cluster_name]"
+	echo "$0: [-i|-s|-t|-T|-W token_id|-l|-r cluster_name|serial] [-c certificate] [-G] [-n cluster_name] [-x] [-e minutes] [-a address[:port]] [-j]"
 	echo
 	echo " -i                  Initialize QNetd CA and generate server certificate"
 	echo " -s                  Sign cluster certificate (needs cluster certificate)"
 	echo " -c certificate      CRQ certificate file name"
 	echo " -G                  Do not set group write bit for new files"
 	echo " -n cluster_name     Name of cluster (for -s operation)"
+	echo " -x                  With -s: refuse a cluster that already has a valid certificate"
+	echo " -t                  Issue an enrollment token for the cluster named with -n"
+	echo " -e minutes          With -t: token lifetime (default 60, at most 1440)"
+	echo " -a address[:port]   With -t: arbiter address for the join command (default: hostname -f)"
+	echo " -T                  List outstanding enrollment tokens"
+	echo " -W token_id         Withdraw an enrollment token"
+	echo " -l                  List the certificates the CA signed"
+	echo " -j                  With -l: JSON output"
+	echo " -r name|serial      Revoke the certificates of a cluster, or one by serial"
 	exit 0
 }
 
@@ -224,23 +257,108 @@ sign_request()
 
 	crt_file="$DB_DIR/cluster-$cluster_name.crt"
 	echo "Signing cluster certificate"
-	next_serial
-	# A failed signing must leave no certificate of that name behind, old
-	# or half written, for the caller to fetch as if it were fresh.
-	rm -f "$crt_file"
-	certutil -C -v "$VALIDITY_MONTHS" -m "$serial" -i "$csr_file" \
-	    -o "$crt_file" -c "$CA_NICKNAME" -d "$DB_DIR" -Z "$HASH_ALG" || {
+	# The helper signs with the fixed profile (subject CN=<-n name>, no
+	# extension of the request copied), takes the serial under the CA
+	# lock and records the certificate; it writes the file atomically.
+	if [ "$strict" = yes ]; then
+		"$CA_HELPER" -d "$DB_DIR" -S "$STATE_DIR" sign "$csr_file" \
+		    "$cluster_name" strict
+	else
+		"$CA_HELPER" -d "$DB_DIR" -S "$STATE_DIR" sign "$csr_file" \
+		    "$cluster_name"
+	fi
+	rc=$?
+	# Refused by -x: the cluster keeps its certificate.
+	[ "$rc" = 3 ] && exit 3
+	if [ "$rc" != 0 ]; then
+		# A failed signing must leave no certificate of that name
+		# behind for the caller to fetch as if it were fresh.
 		rm -f "$crt_file"
-		die 1 "Can't sign certificate request $csr_file"
-	}
+		exit 1
+	fi
 	give_like_config_dir "$crt_file"
 	echo "Certificate stored in $crt_file"
+}
+
+need_db()
+{
+	db_files > /dev/null || die 1 "Certificate database doesn't exists." \
+	    "Use $0 -i to create it"
+}
+
+ca_helper()
+{
+	"$CA_HELPER" -d "$DB_DIR" -S "$STATE_DIR" "$@"
+}
+
+issue_token()
+{
+	need_db
+	[ -n "$cluster_name" ] || die 2 "You have to specify cluster name"
+	case $token_minutes in
+	'' | *[!0-9]*) die 2 "Token lifetime must be 1 to $TOKEN_MINUTES_MAX minutes" ;;
+	esac
+	if [ -z "$arbiter" ]; then
+		arbiter=$(hostname -f 2> /dev/null) || arbiter=
+		[ -n "$arbiter" ] || arbiter=$(hostname)
+	fi
+	ca_helper token-issue "$cluster_name" "$token_minutes" "$arbiter"
+}
+
+list_registry()
+{
+	need_db
+	format=text
+	[ "$json" = yes ] && format=json
+	# When the daemon runs, its status says when it last saw each
+	# certificate; without it the column stays empty.
+	status=$(mktemp "${TMPDIR:-/tmp}/qnetd-status.XXXXXX") || die 1 "Can't create a temporary file"
+	$QNETD_TOOL -j > "$status" 2> /dev/null || : > "$status"
+	ca_helper list "$format" "$status"
+	rc=$?
+	rm -f "$status"
+	exit "$rc"
+}
+
+# The CRL of every revoked certificate, signed by the CA, into the NSS
+# database, for daemons that check CRLs through NSS (Debian's).  Two
+# revocations in one second would give two CRLs with the same date,
+# which NSS refuses as not newer: the second try waits a second.
+write_crl()
+{
+	script=$(mktemp "${TMPDIR:-/tmp}/qnetd-crl.XXXXXX") || die 1 "Can't create a temporary file"
+	for try in 1 2; do
+		if ca_helper crl-script > "$script" &&
+		    crlutil -G -d "$DB_DIR" -n "$CA_NICKNAME" -c "$script" \
+		    -f "$PWD_FILE" > /dev/null 2>&1; then
+			rm -f "$script"
+			return 0
+		fi
+		sleep 1
+	done
+	rm -f "$script"
+	die 1 "Can't write the CRL into $DB_DIR"
+}
+
+revoke()
+{
+	need_db
+	ca_helper revoke "$revoke_target" || exit $?
+	write_crl
+	echo "CRL written to $DB_DIR"
+	echo "Run 'systemctl kill -s HUP corosync-qnetd' so that the running daemon refuses it"
 }
 
 operation=
 csr_file=
 cluster_name=
-while getopts ":Ghisc:n:" opt; do
+strict=no
+json=no
+token_minutes=$TOKEN_MINUTES
+arbiter=
+token_id=
+revoke_target=
+while getopts ":GhisxtTljc:n:e:a:W:r:" opt; do
 	case $opt in
 	i) operation=init ;;
 	s) operation=sign ;;
@@ -248,6 +366,15 @@ while getopts ":Ghisc:n:" opt; do
 	c) csr_file=$OPTARG ;;
 	G) group_write=no ;;
 	n) cluster_name=$OPTARG ;;
+	x) strict=yes ;;
+	t) operation=token ;;
+	T) operation=tokens ;;
+	W) operation=withdraw token_id=$OPTARG ;;
+	l) operation=list ;;
+	j) json=yes ;;
+	r) operation=revoke revoke_target=$OPTARG ;;
+	e) token_minutes=$OPTARG ;;
+	a) arbiter=$OPTARG ;;
 	:) die 1 "Option -$OPTARG requires an argument." ;;
 	*) die 1 "Invalid option: -$OPTARG" ;;
 	esac
@@ -256,5 +383,10 @@ done
 case $operation in
 init) init_ca ;;
 sign) sign_request ;;
+token) issue_token ;;
+tokens) need_db && ca_helper token-list ;;
+withdraw) need_db && ca_helper token-withdraw "$token_id" ;;
+list) list_registry ;;
+revoke) revoke ;;
 *) usage ;;
 esac

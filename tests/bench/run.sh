@@ -15,6 +15,8 @@
 #   BENCH_CAP_S    seconds Debian's daemon gets per connect phase at 10,000
 #                  clients (default 180 TLS off, 240 TLS on; ours gets 120)
 #   BENCH_OUT      keep the JSON results in this directory
+#   BENCH_QNETD_WORKERS  our daemon's -S workers values, one column each
+#                  (default "1 2": a column for workers=2 beside the single process)
 #   BENCH_WORKERS  generator processes, qnetd-bench --workers (default auto:
 #                  with TLS one per 2,000 clients, at most 8; see
 #                  docs/performance.md)
@@ -38,6 +40,7 @@ fi
 tls_modes=${BENCH_TLS:-off on}
 workers=${BENCH_WORKERS:-auto}
 daemons=${BENCH_DAEMONS:-ours debian}
+qnetd_workers=${BENCH_QNETD_WORKERS:-1 2}
 
 if [ ! -x "$bench" ]; then
 	echo "run.sh: $bench not built" >&2
@@ -93,9 +96,9 @@ if ! sh tests/bench/mkcerts.sh "$tmp/nssdb" >"$tmp/mkcerts.log" 2>&1; then
 	exit 2
 fi
 
-# run_one NAME BINARY CLIENTS TLS CAP
+# run_one NAME BINARY CLIENTS TLS CAP [EXTRA_DAEMON_ARGS]
 run_one() {
-	name=$1 bin=$2 clients=$3 tls=$4 cap=$5
+	name=$1 bin=$2 clients=$3 tls=$4 cap=$5 extra=${6:-}
 	port=$(free_port)
 	sflag=off
 	tlsopt=
@@ -105,9 +108,14 @@ run_one() {
 	fi
 	# Both daemons: as many descriptors as the hard limit allows, and a
 	# backlog that holds a whole burst (Debian's default of 10 loses clients).
+	# Ours keeps its vote memory in the run's directory, never in the
+	# machine's /var/lib/corosync-qnetd.
+	sd=
+	grep -q state_dir "$bin" && sd=",state_dir=$tmp/$name.state"
+	# shellcheck disable=SC2086 # extra: words on purpose
 	( ulimit -n "$(ulimit -Hn)"; exec $nice_cmd "$bin" -f -l 127.0.0.1 -p "$port" \
-		-s "$sflag" -c on \
-		-S "listen_backlog=4096,nss_db_dir=$tmp/nssdb/server,lock_file=$tmp/$name.pid,local_socket_file=$tmp/$name.sock" \
+		-s "$sflag" -c on $extra \
+		-S "listen_backlog=4096,nss_db_dir=$tmp/nssdb/server,lock_file=$tmp/$name.pid,local_socket_file=$tmp/$name.sock$sd" \
 		>"$out/$name.daemon.log" 2>&1 ) &
 	dpid=$!
 	if ! wait_listen "$port"; then
@@ -118,7 +126,7 @@ run_one() {
 		dpid=
 		return 1
 	fi
-	echo "== $name: $bin, $clients clients, TLS $tls (connect cap ${cap}s)"
+	echo "== $name: $bin $extra, $clients clients, TLS $tls (connect cap ${cap}s)"
 	# shellcheck disable=SC2086
 	$nice_cmd "$bench" --port "$port" --clusters $((clients / 2)) --nodes 2 $tlsopt \
 		--hb 2000 --server-pid "$dpid" --connect-timeout "$cap" --phase-timeout 30 \
@@ -159,10 +167,20 @@ for n in $sizes; do
 				echo "== $d-$n-tls$tls: $bin not built, skipped"
 				continue
 			fi
-			run_one "$d-$n-tls$tls" "$bin" "$n" "$tls" "$cap"
+			if [ "$d" != ours ]; then
+				run_one "$d-$n-tls$tls" "$bin" "$n" "$tls" "$cap"
+				continue
+			fi
+			for w in $qnetd_workers; do
+				if [ "$w" = 1 ]; then
+					run_one "ours-$n-tls$tls" "$bin" "$n" "$tls" "$cap"
+				else
+					run_one "ours_w$w-$n-tls$tls" "$bin" "$n" "$tls" "$cap" "-S workers=$w"
+				fi
+			done
 		done
 	done
 done
 echo "bench wall time: $(( $(date +%s) - start )) s"
 echo
-python3 tests/bench/table.py "$out" "$sizes" "$tls_modes"
+python3 tests/bench/table.py "$out" "$sizes" "$tls_modes" "$qnetd_workers"

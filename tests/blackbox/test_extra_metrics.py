@@ -65,6 +65,7 @@ def lifecycle(d, s):
     check(m.get("qnetd_clusters_connected") == 1, "one cluster")
     check(m.get('qnetd_cluster_clients{cluster="mc"}') == 2, "cluster mc has 2 clients")
     check(m.get('qnetd_cluster_votes{cluster="mc",vote="ack"}') == 2, "both ACK")
+    check(m.get('qnetd_cluster_partitions_acked{cluster="mc"}') == 1, "one partition holds the vote")
     acks = m.get('qnetd_votes_total{algorithm="ffsplit",result="ack"}', 0)
     check(acks >= 2, "ffsplit ACKs counted: %r" % acks)
     check(m.get("qnetd_connections_accepted_total") == 2, "2 accepted")
@@ -80,6 +81,8 @@ def lifecycle(d, s):
           "split: one ACK, one NACK: %r" % {k: v for k, v in m.items() if "cluster_votes" in k})
     check(m.get('qnetd_votes_total{algorithm="ffsplit",result="nack"}', 0) >= 1,
           "NACK counted")
+    check(m.get('qnetd_cluster_partitions_acked{cluster="mc"}') == 1,
+          "split: still one partition holds the vote")
 
     # leave
     c2.close()

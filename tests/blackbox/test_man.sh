@@ -23,7 +23,8 @@ T=$(mktemp -d /tmp/qnetd-man.XXXXXX) || exit 2
 trap 'rm -rf "$T"' EXIT
 trap 'exit 2' INT TERM
 
-for p in corosync-qnetd corosync-qnetd-tool corosync-qnetd-certutil; do
+for p in corosync-qnetd corosync-qnetd-tool corosync-qnetd-certutil \
+    corosync-qnetd-enroll corosync-qnetd-join; do
 	[ -f "$M/$p.8" ] || fail "man/$p.8 missing"
 	out=$(mandoc -Tlint -Wstyle "$M/$p.8" 2>&1)
 	[ -z "$out" ] || fail "mandoc -Tlint: $out"
@@ -83,7 +84,7 @@ check_options corosync-qnetd 46dfhvlpscmS
 check_exit_status corosync-qnetd
 
 # Every -S key, with its default as written in parentheses at the end of
-# its entry.  Keys of protocol.md 4.2 plus our own two; defaults of
+# its entry.  Keys of protocol.md 4.2 (upstream's and ours); defaults of
 # src/base/settings.c (listen_backlog differs from upstream's 10 on purpose).
 section "ADVANCED SETTINGS" "$T/corosync-qnetd.txt" | awk '
 	/^       [a-z_]+$/ { key = $1; next }
@@ -117,16 +118,19 @@ ipc_max_send_size|10485760
 keep_active_partition_tie_breaker|off
 handshake_timeout|30000
 accept_batch|64
+state_dir|/var/lib/corosync-qnetd
+workers|1
 metrics_address|empty: off
 event_hook|empty: off
 event_hook_timeout|10000
 event_hook_queue|256
 log_level_file|empty: none
 conflict_log_interval|60000
+state_dir|/var/lib/corosync-qnetd
 EOF
 grep -q '^dpd_interval	' "$T/keys" || fail "obsolete dpd_interval not mentioned"
 n=$(wc -l < "$T/keys")
-[ "$n" = 28 ] || fail "ADVANCED SETTINGS has $n keys, expected 28"
+[ "$n" = 29 ] || fail "ADVANCED SETTINGS has $n keys, expected 29"
 for s in TLS "RUNNING AS AN UNPRIVILEGED USER" FILES; do
 	section "$s" "$T/corosync-qnetd.txt" | grep -q . || fail "corosync-qnetd: no $s section"
 done
@@ -154,5 +158,19 @@ check_options corosync-qnetd-certutil "${letters}h"
 check_exit_status corosync-qnetd-certutil
 grep -q 'QNETD_CONFIG_DIR' "$T/corosync-qnetd-certutil.txt" ||
     fail "certutil: QNETD_CONFIG_DIR undocumented"
+# --- corosync-qnetd-enroll and corosync-qnetd-join -----------------------
+ref='corosync-qnetd-enroll [-46dfhv] [-l listen_addr] [-p listen_port] [-D nss_db_dir] [-S state_dir] [-j join_script] [-e event_hook] [-m max_connections] [-t request_timeout_ms] [-r max_failures]'
+check_synopsis corosync-qnetd-enroll "$(usage_of "$BUILD/corosync-qnetd-enroll" "$ref")"
+check_options corosync-qnetd-enroll 46dfhvlpDSjemtr
+check_exit_status corosync-qnetd-enroll
+ref='corosync-qnetd-join -a arbiter[:port] -C ca_sha256 -P sha256//key_pin -n cluster_name [-t token_file] [-N "node ..."] [-h]'
+# The script's -h: its first line is the usage.
+if [ -x "$BUILD/corosync-qnetd-join" ]; then
+	got=$("$BUILD/corosync-qnetd-join" -h 2>&1 | head -n 1 | sed 's/^usage: //' | squeeze)
+	[ "$got" = "$ref" ] || fail "corosync-qnetd-join -h '$got' != '$ref'"
+fi
+check_synopsis corosync-qnetd-join "$ref"
+check_options corosync-qnetd-join aCPntNh
+check_exit_status corosync-qnetd-join
 echo "man pages pass"
 exit 0

@@ -28,7 +28,7 @@ unshare --mount --net --pid --fork --mount-proc --propagation private sh -eu <<'
 fail() { echo "FAIL: $*"; echo "--- qnetd log"; cat "$work/qnetd.log" 2>/dev/null | tail -n 30;
 	echo "--- qdevice log"; tail -n 30 "$work/qdevice.log" 2>/dev/null; exit 1; }
 ip link set lo up
-for d in /etc/corosync /var/lib/corosync /var/log/corosync /run /dev/shm; do
+for d in /etc/corosync /var/lib/corosync /var/lib/corosync-qnetd /var/log/corosync /run /dev/shm; do
 	mkdir -p "$d"; mount -t tmpfs tmpfs "$d"
 done
 mkdir -p /run/corosync-qnetd /etc/corosync/qnetd
@@ -80,7 +80,10 @@ logging {
 	to_syslog: no
 }
 EOF
-"$QNETD_BIN" -f -d -s on >"$work/qnetd.log" 2>&1 &
+# Ours keeps its vote memory under $work, not in /var/lib/corosync-qnetd.
+sd=
+grep -q state_dir "$QNETD_BIN" && sd="-S state_dir=$work/state"
+"$QNETD_BIN" -f -d -s on $sd >"$work/qnetd.log" 2>&1 &
 sleep 1
 corosync -f >"$work/corosync.log" 2>&1 &
 for i in $(seq 1 50); do corosync-quorumtool -s >/dev/null 2>&1 && break; sleep 0.2; done

@@ -5,15 +5,16 @@
 # The arbiter is a resource group: IPaddr2 (the floating $ARB_IP every
 # cluster's qdevice points at) then ocf:heartbeat:corosync-qnetd.  Fencing:
 # fence_qinetns (this directory), which powers a test host off.  The
-# arbiter's whole state is on one directory mounted into both hosts at
-# /etc/corosync/qnetd: NSS database, serial, and (ours) -S state_dir (vote
-# memory).  The harness's own arbiter host "arb" made the CA there and signs
-# the clusters' requests, as an administrator's workstation would; it keeps
-# no address.
+# arbiter's whole state is on two directories mounted into both hosts:
+# /etc/corosync/qnetd (NSS database, serial) and /var/lib/corosync-qnetd
+# (ours: -S state_dir, the vote memory, registry, tokens, revoked list).  The
+# harness's own arbiter host "arb" made the CA there and signs the clusters'
+# requests, as an administrator's workstation would; it keeps no address.
 
 SCENARIOS_EXTRA="ha"
 HA_NODES="ha1 ha2"
 HA_STORE_IN=/etc/corosync/qnetd
+HA_STATE_IN=/var/lib/corosync-qnetd
 HA_SOCK=/run/corosync-qnetd/corosync-qnetd-qnetd.sock
 
 desc_ha="active/standby arbiter under Pacemaker (make interop-ha): fenced power-off, planned move, partition of the pair"
@@ -61,7 +62,8 @@ ha_setup()
 	ha_stack_start ha1 || return 1
 	ha_stack_start ha2 || return 1
 	certs_wait || return 1
-	chown -R coroqnetd:coroqnetd "$HA_STORE"
+	chown -R coroqnetd:coroqnetd "$HA_STORE" "$HA_STATE"
+	chmod 700 "$HA_STATE"
 	check "pacemaker: both arbiter hosts online" ha_wait_online ha1 2 90 || return 1
 	check "pacemaker: configuration loaded" ha_configure ha1 || return 1
 	check "pacemaker: IP and arbiter started" ha_wait_started ha1 "" 60 || return 1
@@ -165,6 +167,7 @@ ha_init()
 {
 	local d
 	HA_STORE=$W/arb/etc/qnetd
+	HA_STATE=$W/arb/state
 	HA_SBIN=$W/sbin
 	# quorum.device.timeout of the clusters: corosync-qdevice's default
 	# (10 s, heartbeat 8 s).  Our vote memory counts for 3 heartbeats after
@@ -174,7 +177,7 @@ ha_init()
 	HA_DTO=${HA_DTO:-10000}
 	ip -n "$QI-arb" addr flush dev eth0 || return 1
 	ip -n "$QI-arb" link set eth0 down
-	mkdir -p "$HA_SBIN" "$HA_STORE/state" || return 1
+	mkdir -p "$HA_SBIN" "$HA_STATE" || return 1
 	cp "$here/fence_qinetns" "$HA_SBIN/" || return 1
 	chmod 755 "$HA_SBIN/fence_qinetns"
 	d=$W
@@ -186,11 +189,12 @@ ha_init()
 	# Our daemon keeps its vote memory on the shared store (-S state_dir,
 	# when this build has it); Debian's has no such key.
 	if [ "$DAEMON" != debian ] && grep -qa 'state_dir' "$QNETD_BIN"; then
-		HA_OPTS="-S state_dir=$HA_STORE_IN/state"
+		HA_OPTS="-S state_dir=$HA_STATE_IN"
 	elif [ "$DAEMON" != debian ]; then
 		say "  note: $QNETD_BIN has no -S state_dir (vote memory): y's vote will move"
 	fi
-	say "  shared store $HA_STORE on $HA_STORE_IN; daemon options: ${HA_OPTS:-none}"
+	say "  shared store $HA_STORE on $HA_STORE_IN, $HA_STATE on $HA_STATE_IN;" \
+	    "daemon options: ${HA_OPTS:-none}"
 }
 
 # ha_map: the fence agent's host map (name, holder pid, address).

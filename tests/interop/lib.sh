@@ -72,11 +72,13 @@ net_init()
 }
 
 # host_add NAME [pcmk]: a network namespace on the bridge plus a mount-namespace
-# holder process whose /etc/corosync, /var/lib/corosync, /var/log/corosync are
-# private directories under $W/NAME and whose /run and /dev/shm are fresh tmpfs.
-# A pcmk host (an arbiter host under Pacemaker, scenario ha) also gets private
-# /var/lib/pacemaker and /var/log/pacemaker, the shared arbiter store
-# $HA_STORE on /etc/corosync/qnetd, and $HA_SBIN overlaid on /usr/sbin (where
+# holder process whose /etc/corosync, /var/lib/corosync, /var/log/corosync and
+# /var/lib/corosync-qnetd (the arbiter's registry, tokens and revoked list)
+# are private directories under $W/NAME and whose /run and /dev/shm are
+# fresh tmpfs.  A pcmk host (an arbiter host under Pacemaker, scenario ha)
+# also gets private /var/lib/pacemaker and /var/log/pacemaker, the shared
+# arbiter store $HA_STORE on /etc/corosync/qnetd and $HA_STATE on
+# /var/lib/corosync-qnetd, and $HA_SBIN overlaid on /usr/sbin (where
 # pacemaker-fenced looks for fence agents).
 host_add()
 {
@@ -95,7 +97,8 @@ host_add()
 	ip -n "$ns" addr add "$ip/24" dev eth0
 	ip -n "$ns" link set eth0 up
 	ip -n "$ns" link set lo up
-	mkdir -p "$W/$h/etc" "$W/$h/lib" "$W/$h/log"
+	mkdir -p "$W/$h/etc" "$W/$h/lib" "$W/$h/log" "$W/$h/state" /var/lib/corosync-qnetd
+	chmod 700 "$W/$h/state"
 	if [ "$kind" = pcmk ]; then
 		mkdir -p "$W/$h/etc/qnetd" "$W/$h/pcmk/cib" "$W/$h/pcmk/pengine" \
 		    "$W/$h/pcmk/blackbox" "$W/$h/pcmk/cores" "$W/$h/pcmklog"
@@ -109,16 +112,19 @@ host_add()
 		mount --bind "$1/etc" /etc/corosync
 		mount --bind "$1/lib" /var/lib/corosync
 		mount --bind "$1/log" /var/log/corosync
+		mount --bind "$1/state" /var/lib/corosync-qnetd
 		mount -t tmpfs -o mode=755 tmpfs /run
 		mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 		if [ "$2" = pcmk ]; then
 			mount --bind "$1/pcmk" /var/lib/pacemaker
 			mount --bind "$1/pcmklog" /var/log/pacemaker
 			mount --bind "$3" /etc/corosync/qnetd
+			mount --bind "$5" /var/lib/corosync-qnetd
 			mount -t overlay overlay -o "lowerdir=$4:/usr/sbin" /usr/sbin
 		fi
 		touch "$1/ready"
-		exec sleep 1000000' holder "$W/$h" "$kind" "${HA_STORE:-}" "${HA_SBIN:-}" &
+		exec sleep 1000000' holder "$W/$h" "$kind" "${HA_STORE:-}" "${HA_SBIN:-}" \
+	    "${HA_STATE:-}" &
 	HPID[$h]=$!
 	track_pid "${HPID[$h]}"
 	for i in $(seq 50); do
@@ -189,12 +195,16 @@ node_cert_import()
 # ---------------------------------------------------------------- arbiter
 
 # arb_start [daemon args...]: start the arbiter daemon in the foreground (it is
-# our child, so its pid is known) and wait until it listens on 5403.
+# our child, so its pid is known) and wait until it listens on 5403.  Ours
+# keeps its vote memory in the host's private /var/lib/corosync, never in the
+# machine's /var/lib/corosync-qnetd: a memory must not leak between scenarios.
 arb_start()
 {
 	local i
-	echo "=== start $(date +%T) $QNETD_BIN -f -d $*" >>"$W/arb/qnetd.log"
-	hx_bg arb "$W/arb/qnetd.log" "$QNETD_BIN" -f -d "$@"
+	[ "$DAEMON" = ours ] && set -- -S state_dir=/var/lib/corosync/qnetd-state "$@"
+	echo "=== start $(date +%T) $QNETD_BIN -f -d ${QNETD_EXTRA_ARGS:-} $*" >>"$W/arb/qnetd.log"
+	# shellcheck disable=SC2086 # QNETD_EXTRA_ARGS: words on purpose
+	hx_bg arb "$W/arb/qnetd.log" "$QNETD_BIN" -f -d ${QNETD_EXTRA_ARGS:-} "$@"
 	ARB_PID=$BG_PID
 	for i in $(seq 100); do
 		if hx arb ss -Hltn 'sport = :5403' 2>/dev/null | grep -q LISTEN; then

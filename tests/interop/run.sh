@@ -5,7 +5,9 @@
 #
 # Usage: tests/interop/run.sh [--daemon ours|debian|both] [--list] [--keep]
 #                             [SCENARIO...]
-# Environment: BUILD (default build), QNETD_BIN, QNETD_TOOL, QNETD_CERTUTIL.
+# Environment: BUILD (default build), QNETD_BIN, QNETD_TOOL, QNETD_CERTUTIL;
+# QNETD_ARGS: extra arguments for our daemon, not Debian's (e.g.
+# QNETD_ARGS="-S workers=2": the multi-process daemon).
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,8 +46,8 @@ QI=qi-$$
 
 if [ "${list:-0}" = 1 ]; then
 	for s in $SCENARIOS $SCENARIOS_EXTRA; do
-		d=desc_$s
-		printf '%-12s %s\n' "$s" "${!d}"
+		d=desc_${s//-/_}
+		printf '%-14s %s\n' "$s" "${!d}"
 	done
 	exit 0
 fi
@@ -79,8 +81,10 @@ pick_programs()
 		QNETD_BIN=/usr/bin/corosync-qnetd
 		QNETD_TOOL=/usr/bin/corosync-qnetd-tool
 		QNETD_CERTUTIL=/usr/bin/corosync-qnetd-certutil
+		QNETD_EXTRA_ARGS=
 		return
 	fi
+	QNETD_EXTRA_ARGS=${QNETD_ARGS:-}
 	QNETD_BIN=${USER_QNETD_BIN:-$BUILD/corosync-qnetd}
 	QNETD_TOOL=${USER_QNETD_TOOL:-$BUILD/corosync-qnetd-tool}
 	[ -x "$QNETD_TOOL" ] || QNETD_TOOL=/usr/bin/corosync-qnetd-tool
@@ -135,15 +139,15 @@ run_daemon()
 
 run_scenario()
 {
-	local s=$1 d t0 base why
-	d=desc_$s
+	local s=$1 d t0 base why fn=${1//-/_}
+	d=desc_$fn
 	SCEN_NAME=$s
 	SCEN_FAILED=0
 	base=$W/$DAEMON/$s
 	say "-- $s: ${!d}"
 	# skip_NAME prints why the scenario does not apply to this daemon:
 	# neither passed nor failed, and left out of the debian/ours comparison.
-	if declare -F "skip_$s" >/dev/null && why=$("skip_$s") && [ -n "$why" ]; then
+	if declare -F "skip_$fn" >/dev/null && why=$("skip_$fn") && [ -n "$why" ]; then
 		skipped_total=$((skipped_total + 1))
 		say "SKIP $s [$DAEMON]: $why"
 		printf '%s|*|SKIP|0\n' "$s" >>"$RES_FILE"
@@ -157,7 +161,7 @@ run_scenario()
 	: >"$W/netns"
 	log "setup"
 	if net_init && host_add arb && arb_cert_init; then
-		"scen_$s" || SCEN_FAILED=1
+		"scen_$fn" || SCEN_FAILED=1
 		# A daemon that crashed after the last step must not pass unseen.
 		if [ "$SCEN_FAILED" = 0 ] && [ -n "$ARB_PID" ]; then
 			check "arbiter still running at the end" arb_alive

