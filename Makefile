@@ -51,6 +51,9 @@ DEB_TEST_DEPS  := debhelper dpkg-dev systemd-container python3 clang corosync co
 DEB_TEST_DEPS  += resource-agents libxml2-utils
 # the Prometheus rules, dashboard and live-scrape tests
 DEB_TEST_DEPS  += python3-yaml prometheus
+# Only for make interop-ha (the arbiter under Pacemaker), which CI does not run:
+# make setup-ha installs them.
+DEB_HA_DEPS    := pacemaker pacemaker-cli-utils
 ifeq ($(filter clean style layers funclen help setup,$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pkg-config 2>/dev/null),)
 $(error pkg-config not found: apt-get install pkg-config)
@@ -103,7 +106,7 @@ PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/cor
 MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8 \
                man/corosync-qnetd-enroll.8 man/corosync-qnetd-join.8
 
-.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style layers funclen bench interop soak help deb \
+.PHONY: programs setup setup-ha run all check unit blackbox fuzz clean install uninstall style layers funclen bench interop interop-ha soak help deb \
 	check-workers interop-workers
 HELPERS     := $(BUILD)/corosync-qnetd-ca
 all: $(PROGRAMS) $(HELPERS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
@@ -159,6 +162,9 @@ setup:
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_BUILD_DEPS) $(DEB_RUN_DEPS) $(DEB_TEST_DEPS)
 
+setup-ha: setup
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_HA_DEPS)
+
 # Build, then run the daemon in the foreground with a private NSS db made by
 # our certutil under $(BUILD)/run (port 5403, status: see README).
 RUN_DIR := $(abspath $(BUILD))/run
@@ -194,6 +200,10 @@ bench: all
 
 interop: all
 	BUILD=$(BUILD) tests/interop/run.sh $(INTEROP_ARGS)
+
+# The active/standby arbiter under Pacemaker (docs/interop.md, docs/admin.md).
+interop-ha: all
+	BUILD=$(BUILD) tests/interop/run.sh $(INTEROP_ARGS) ha
 
 # Churn for SOAK_S seconds (tests/soak/soak.py); with SANITIZE=... the same
 # churn under the sanitizers, judged on their findings instead of RSS.

@@ -71,14 +71,18 @@ net_init()
 	ip -n "$BR_NS" link set br0 up
 }
 
-# host_add NAME: a network namespace on the bridge plus a mount-namespace holder
-# process whose /etc/corosync, /var/lib/corosync, /var/log/corosync and
+# host_add NAME [pcmk]: a network namespace on the bridge plus a mount-namespace
+# holder process whose /etc/corosync, /var/lib/corosync, /var/log/corosync and
 # /var/lib/corosync-qnetd (the arbiter's registry, tokens and revoked list)
 # are private directories under $W/NAME and whose /run and /dev/shm are
-# fresh tmpfs.
+# fresh tmpfs.  A pcmk host (an arbiter host under Pacemaker, scenario ha)
+# also gets private /var/lib/pacemaker and /var/log/pacemaker, the shared
+# arbiter store $HA_STORE on /etc/corosync/qnetd and $HA_STATE on
+# /var/lib/corosync-qnetd, and $HA_SBIN overlaid on /usr/sbin (where
+# pacemaker-fenced looks for fence agents).
 host_add()
 {
-	local h=$1 ns=$QI-$1 ip idx i
+	local h=$1 kind=${2:-} ns=$QI-$1 ip idx i
 	if [ "$h" = arb ]; then
 		ip=$ARB_IP
 	else
@@ -95,6 +99,13 @@ host_add()
 	ip -n "$ns" link set lo up
 	mkdir -p "$W/$h/etc" "$W/$h/lib" "$W/$h/log" "$W/$h/state" /var/lib/corosync-qnetd
 	chmod 700 "$W/$h/state"
+	if [ "$kind" = pcmk ]; then
+		mkdir -p "$W/$h/etc/qnetd" "$W/$h/pcmk/cib" "$W/$h/pcmk/pengine" \
+		    "$W/$h/pcmk/blackbox" "$W/$h/pcmk/cores" "$W/$h/pcmklog"
+		chown -R hacluster:haclient "$W/$h/pcmk" "$W/$h/pcmklog"
+		chmod 750 "$W/$h/pcmk"/*
+		chmod 770 "$W/$h/pcmklog"
+	fi
 	rm -f "$W/$h/ready"
 	unshare --mount --propagation private nsenter --net="/run/netns/$ns" sh -c '
 		set -e
@@ -104,8 +115,16 @@ host_add()
 		mount --bind "$1/state" /var/lib/corosync-qnetd
 		mount -t tmpfs -o mode=755 tmpfs /run
 		mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+		if [ "$2" = pcmk ]; then
+			mount --bind "$1/pcmk" /var/lib/pacemaker
+			mount --bind "$1/pcmklog" /var/log/pacemaker
+			mount --bind "$3" /etc/corosync/qnetd
+			mount --bind "$5" /var/lib/corosync-qnetd
+			mount -t overlay overlay -o "lowerdir=$4:/usr/sbin" /usr/sbin
+		fi
 		touch "$1/ready"
-		exec sleep 1000000' holder "$W/$h" &
+		exec sleep 1000000' holder "$W/$h" "$kind" "${HA_STORE:-}" "${HA_SBIN:-}" \
+	    "${HA_STATE:-}" &
 	HPID[$h]=$!
 	track_pid "${HPID[$h]}"
 	for i in $(seq 50); do
@@ -226,10 +245,11 @@ arb_tool()
 # ---------------------------------------------------------------- cluster nodes
 
 # cluster_conf CLUSTER: corosync.conf for every node of CLUSTER.
-# CLOPTS[CLUSTER] holds key=value words: algo, tb, kap, tls, votes, heur.
+# CLOPTS[CLUSTER] holds key=value words: algo, tb, kap, tls, votes, heur, dto
+# (quorum.device.timeout in ms, default 3000).
 cluster_conf()
 {
-	local cl=$1 h id=0 algo=ffsplit tb=lowest kap=off tls=on votes="" heur="" o
+	local cl=$1 h id=0 algo=ffsplit tb=lowest kap=off tls=on votes="" heur="" dto=3000 o
 	for o in ${CLOPTS[$cl]}; do
 		case $o in
 		algo=*) algo=${o#algo=};;
@@ -238,6 +258,7 @@ cluster_conf()
 		tls=*) tls=${o#tls=};;
 		votes=*) votes=${o#votes=};;
 		heur=*) heur=${o#heur=};;
+		dto=*) dto=${o#dto=};;
 		esac
 	done
 	{
@@ -265,7 +286,7 @@ quorum {
 	provider: corosync_votequorum
 	device {
 		model: net
-		timeout: 3000
+		timeout: $dto
 		sync_timeout: 5000
 EOF
 		[ -n "$votes" ] && printf '\t\tvotes: %s\n' "$votes"
@@ -511,12 +532,13 @@ expect_holds()
 
 # step "what" TIMEOUT HOLD EXPECTATIONS...: wait up to TIMEOUT seconds for the
 # expectations to hold, then require them to keep holding for HOLD seconds.
-# Prints the settle time (from the call to the first moment they held).
+# Prints the settle time (from the call, or from STEP_T0 when set, to the first
+# moment they held).
 step()
 {
 	local what=$1 timeout=$2 hold=$3 t0 t1 settle
 	shift 3
-	t0=$(now)
+	t0=${STEP_T0:-$(now)}
 	LAST_MISS=""
 	while :; do
 		if expect_holds "$@"; then

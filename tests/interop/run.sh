@@ -41,9 +41,11 @@ case $daemon_mode in ours|debian|both) ;; *) usage;; esac
 QI=qi-$$
 . "$here/lib.sh"
 . "$here/scenarios.sh"
+# Scenarios run only when named (SCENARIOS_EXTRA), e.g. ha (make interop-ha).
+. "$here/ha.sh"
 
 if [ "${list:-0}" = 1 ]; then
-	for s in $SCENARIOS; do
+	for s in $SCENARIOS $SCENARIOS_EXTRA; do
 		d=desc_${s//-/_}
 		printf '%-14s %s\n' "$s" "${!d}"
 	done
@@ -51,7 +53,10 @@ if [ "${list:-0}" = 1 ]; then
 fi
 [ -n "$want" ] || want=$SCENARIOS
 for s in $want; do
-	case " $SCENARIOS " in *" $s "*) ;; *) echo "unknown scenario: $s"; exit 2;; esac
+	case " $SCENARIOS $SCENARIOS_EXTRA " in
+	*" $s "*) ;;
+	*) echo "unknown scenario: $s"; exit 2;;
+	esac
 done
 
 if [ "$(id -u)" != 0 ]; then
