@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""table.py DIR SIZES TLS_MODES: one Markdown table from qnetd-bench JSON
-results named {ours,debian}-N-tls{off,on}.json, with the ratio ours/Debian."""
+"""table.py DIR SIZES TLS_MODES [KEYS]: one Markdown table from qnetd-bench
+JSON results named {ours,debian}-N-tls{off,on}.json (RSA server key) and
+{ours,debian}-N-tlson-ecdsa.json (ECDSA P-256 server key, KEYS "rsa ecdsa"),
+with the ratio ours/Debian."""
 import json
 import os
 import sys
@@ -83,12 +85,22 @@ def rows(r):
 
 def main():
     d, sizes, modes = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+    keys = sys.argv[4].split() if len(sys.argv) > 4 else ["rsa"]
+    # (TLS column, result name suffix): the TLS runs once per server key.
+    variants = []
+    for tls in modes:
+        if tls != "on":
+            variants.append((tls, "tls" + tls))
+            continue
+        for k in keys:
+            variants.append(("on" if k == "rsa" else "on, ECDSA", "tlson" +
+                             ("" if k == "rsa" else "-ecdsa")))
     print("| clients | TLS | metric | ours | Debian 3.0.3 | ours/Debian |")
     print("|---:|:---:|---|---:|---:|---:|")
     for n in sizes:
-        for tls in modes:
-            o = load(d, "ours-%s-tls%s" % (n, tls))
-            b = load(d, "debian-%s-tls%s" % (n, tls))
+        for tls, suffix in variants:
+            o = load(d, "ours-%s-%s" % (n, suffix))
+            b = load(d, "debian-%s-%s" % (n, suffix))
             if o is None and b is None:
                 continue
             ro = rows(o) if o else None
