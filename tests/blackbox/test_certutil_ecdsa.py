@@ -25,7 +25,9 @@ import extra_util as xu  # noqa: E402
 import qnetd_client as q  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BUILD = os.environ.get("QNETD_BUILD", os.path.join(HERE, "..", "..", "build"))
+BUILD = os.environ.get("BUILD", "build")
+if not os.path.isabs(BUILD):
+    BUILD = os.path.join(HERE, "..", "..", BUILD)
 CERTUTIL = os.path.join(BUILD, "corosync-qnetd-certutil")
 NICK = "QNetd Cert"
 failures = []
