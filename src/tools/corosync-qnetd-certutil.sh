@@ -213,6 +213,8 @@ new_ca()
 {
 	echo "Creating new CA"
 	next_serial
+	# key_args prints several words on purpose.
+	# shellcheck disable=SC2046
 	printf 'y\n0\ny\n\n' | certutil -S -n "$CA_NICKNAME" -s "$CA_SUBJECT" \
 	    -x -t "CT,," -m "$serial" -v "$VALIDITY_MONTHS" -d "$DB_DIR" \
 	    -z "$NOISE_FILE" -f "$PWD_FILE" $(key_args "$ca_key_type") \
@@ -235,6 +237,7 @@ export_ca()
 # Takes $serial; fails rather than dies, so that -R can roll back.
 make_server_cert()
 {
+	# shellcheck disable=SC2046
 	certutil -S -n "$SERVER_NICKNAME" -s "$SERVER_SUBJECT" \
 	    -c "$CA_NICKNAME" -t "u,u,u" -m "$serial" -v "$VALIDITY_MONTHS" \
 	    -d "$DB_DIR" -z "$NOISE_FILE" -f "$PWD_FILE" \
