@@ -7,7 +7,8 @@ serial).  A client whose certificate was signed before the re-key then
 connects to the daemon (after SIGHUP and after a restart), sees the
 P-256 server certificate and gets its vote, while a client connected
 before keeps its session and vote.  -i -k ecdsa -K ecdsa makes a P-256 CA
-and server key that the daemon serves.  Bad key types are refused."""
+and server key that the daemon serves.  Bad key types are refused, and a
+-R that fails (no CA key) puts the database back as it was."""
 
 import os
 import re
@@ -159,6 +160,23 @@ def rekey_case(top):
     check(arb.key_types()[NICK] == "rsa", "-R -k rsa goes back to RSA: " + out)
 
 
+def rollback_case(top):
+    """-R on a database without the CA's private key fails and leaves it as it was."""
+    arb = Arbiter(top, "nokey")
+    arb.tool("-i")
+    pwd = os.path.join(arb.db, "pwdfile.txt")
+    out = run("certutil", "-K", "-d", arb.db, "-f", pwd).stdout.decode()
+    ids = [line.split()[3] for line in out.splitlines() if line.endswith(":QNet CA")]
+    check(len(ids) == 1, "CA key id: %r" % out)
+    run("certutil", "-F", "-k", ids[0], "-d", arb.db, "-f", pwd)
+    before = arb.cert_der(NICK)
+    p = arb.tool("-R", ok=False)
+    check(p.returncode == 1 and b"the old one is kept" in p.stderr,
+          "-R without the CA key fails: %r %r" % (p.returncode, p.stderr))
+    check(arb.cert_der(NICK) == before and arb.key_types() == {NICK: "rsa"},
+          "the old certificate and key are back: %r" % arb.key_types())
+
+
 def ecdsa_init_case(top):
     arb = Arbiter(top, "init")
     arb.tool("-i", "-k", "ecdsa", "-K", "ecdsa")
@@ -186,6 +204,7 @@ def main():
     try:
         rekey_case(tmp)
         ecdsa_init_case(tmp)
+        rollback_case(tmp)
     finally:
         shutil.rmtree(tmp, True)
     if failures:
