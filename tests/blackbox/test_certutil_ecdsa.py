@@ -143,6 +143,7 @@ def rekey_case(top):
         d.proc.send_signal(signal.SIGHUP)
         xu.wait_for(lambda: "Server certificate for new TLS connections" in d.log(), 5.0,
                     "reload logged")
+        check("ECDSA 256-bit key" in d.log(), "reload logs the key type:\n" + d.log())
         b, der_b = connect(d, cert2, "ec2", 2)
         check(key_alg(der_b) == "ecdsa", "after SIGHUP a new client gets the P-256 key")
         check(der_b != server_before, "a new certificate")
