@@ -326,29 +326,30 @@ rekey_server()
 	    die 1 "Can't find the CA certificate \"$CA_NICKNAME\" in $DB_DIR"
 	make_noise_file
 	serial=$(ca_helper serial-next) || die 1 "Can't take a serial number"
+	# The copy holds the private keys: mktemp makes the directory 0700,
+	# and it goes whatever way the script ends.
 	backup=$(mktemp -d "${TMPDIR:-/tmp}/qnetd-rekey.XXXXXX") ||
 	    die 1 "Can't create a temporary directory"
+	trap 'rm -rf "$backup"' EXIT
+	trap 'exit 1' INT TERM HUP
 	for f in $files; do
-		cp -p "$DB_DIR/$f" "$backup/$f" || { rm -rf "$backup"; die 1 "Can't copy $DB_DIR/$f"; }
+		cp -p "$DB_DIR/$f" "$backup/$f" || die 1 "Can't copy $DB_DIR/$f"
 	done
 	echo "Re-keying server certificate \"$SERVER_NICKNAME\" ($server_key_type)"
 	# -F removes the certificate and its private key.
 	if certutil -L -d "$DB_DIR" -n "$SERVER_NICKNAME" > /dev/null 2>&1 &&
 	    ! certutil -F -d "$DB_DIR" -n "$SERVER_NICKNAME" -f "$PWD_FILE"; then
 		restore_db
-		rm -rf "$backup"
 		die 1 "Can't remove the old server certificate"
 	fi
 	if ! make_server_cert ||
 	    ! certutil -V -u V -d "$DB_DIR" -n "$SERVER_NICKNAME" > /dev/null; then
 		restore_db
-		rm -rf "$backup"
 		die 1 "Can't create the server certificate; the old one is kept"
 	fi
-	rm -rf "$backup"
 	echo "Server certificate re-keyed: $server_key_type key, serial $serial"
 	echo "Restart the daemon, or run 'systemctl kill -s HUP corosync-qnetd', to use it"
-	echo "Enrollment tokens issued before pin the old key: issue new ones (-t)"
+	echo "Enrollment tokens issued before carry the old key's pin: issue new ones (-t)"
 }
 
 need_db()
