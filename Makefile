@@ -7,6 +7,9 @@
 #   make soak [SOAK_S=1800] [SANITIZE=...]  churn, then check RSS, fds, findings
 #   make install DESTDIR=... PREFIX=/usr   (and make uninstall)
 #   make deb             the Debian package qnetd, in $(BUILD)/deb/
+#   make style layers funclen   the gates CI runs first: clang-format, the
+#                        layers' include rules (tests/style/layers.txt), and
+#                        no function in src/ over 80 lines
 
 PREFIX    ?= /usr
 BINDIR    ?= $(PREFIX)/bin
@@ -40,12 +43,13 @@ pkg_deb_libsystemd := libsystemd-dev
 DEB_BUILD_DEPS := build-essential pkg-config libnss3-dev libnspr4-dev libqb-dev libsystemd-dev
 DEB_RUN_DEPS   := libnss3-tools
 DEB_TEST_DEPS  := debhelper dpkg-dev systemd-container python3 clang corosync corosync-qdevice corosync-qnetd mandoc iproute2 \
-                  nftables procps psmisc openssl systemd util-linux curl python3-jsonschema
+                  nftables procps psmisc openssl systemd util-linux curl python3-jsonschema \
+                  clang-format valgrind
 # test_ocf_agent.sh (ocf-tester, the agent, xmllint)
 DEB_TEST_DEPS  += resource-agents libxml2-utils
 # the Prometheus rules, dashboard and live-scrape tests
 DEB_TEST_DEPS  += python3-yaml prometheus
-ifeq ($(filter clean style help setup,$(MAKECMDGOALS)),)
+ifeq ($(filter clean style layers funclen help setup,$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pkg-config 2>/dev/null),)
 $(error pkg-config not found: apt-get install pkg-config)
 endif
@@ -74,10 +78,12 @@ endif
 # (the library), daemon (main) and tools (the status and certificate tools).
 DAEMON_MAIN := src/daemon/main.c
 TOOL_SRCS   := $(wildcard src/tools/*.c)
+# corosync-qnetd-enroll, the enrollment service: its own program (src/enrolld/).
+ENROLLD_SRCS := $(wildcard src/enrolld/*.c)
 # corosync-qnetd-ca: the helper behind corosync-qnetd-certutil -s and its
 # enrollment commands (src/catool/ over the enroll library).
 CATOOL_SRCS := $(wildcard src/catool/*.c)
-LIB_SRCS    := $(filter-out $(DAEMON_MAIN) $(TOOL_SRCS) $(CATOOL_SRCS),$(wildcard src/*/*.c))
+LIB_SRCS    := $(filter-out $(DAEMON_MAIN) $(TOOL_SRCS) $(ENROLLD_SRCS) $(CATOOL_SRCS),$(wildcard src/*/*.c))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB         := $(BUILD)/libqnetd.a
 
@@ -90,10 +96,12 @@ FAULT_SO    := $(BUILD)/tests/failmalloc.so
 BENCH_SRCS  := $(wildcard tests/bench/*.c)
 BENCH_BIN   := $(if $(BENCH_SRCS),$(BUILD)/qnetd-bench)
 
-PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/corosync-qnetd-certutil
-MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8
+PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/corosync-qnetd-certutil \
+               $(BUILD)/corosync-qnetd-enroll $(BUILD)/corosync-qnetd-join
+MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8 \
+               man/corosync-qnetd-enroll.8 man/corosync-qnetd-join.8
 
-.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style bench interop soak help deb
+.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style layers funclen bench interop soak help deb
 HELPERS     := $(BUILD)/corosync-qnetd-ca
 all: $(PROGRAMS) $(HELPERS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
 
@@ -118,6 +126,16 @@ $(BUILD)/corosync-qnetd-ca: $(CATOOL_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 $(BUILD)/corosync-qnetd-certutil: src/tools/corosync-qnetd-certutil.sh
 	@mkdir -p $(dir $@)
 	sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@HELPERDIR@|$(HELPERDIR)|g' $< > $@ && chmod 755 $@
+
+$(BUILD)/corosync-qnetd-enroll: $(ENROLLD_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Where the service finds the join script it serves at /v1/join.sh.
+$(BUILD)/src/enrolld/main.o: CPPFLAGS += -DQNETD_JOIN_SCRIPT='"$(BINDIR)/corosync-qnetd-join"'
+
+$(BUILD)/corosync-qnetd-join: src/tools/corosync-qnetd-join.sh
+	@mkdir -p $(dir $@)
+	cp $< $@ && chmod 755 $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -183,7 +201,17 @@ soak: all
 style:
 	clang-format --dry-run --Werror src/*/*.c $(wildcard src/*/*.h) include/*/*.h
 
-# Debian's layout: programs in /usr/bin, the unit in /lib/systemd/system.
+# No include of a higher layer, no include circle (tests/style/layers.txt).
+layers:
+	python3 tests/style/layers.py .
+
+# No function in src/ longer than 80 lines.
+funclen:
+	python3 tests/style/funclen.py --max 80 src
+
+# Debian's layout: programs in /usr/bin, the units in /lib/systemd/system.
+# corosync-qnetd-join runs on cluster nodes; it ships here so that the
+# enrollment service can serve it (GET /v1/join.sh).
 # /etc/corosync/qnetd stays 0755 root:root as Debian has it: the daemon's
 # user must traverse it to reach nssdb/, which postinst (or the admin,
 # see corosync-qnetd(8)) gives to group coroqnetd.  An existing
@@ -196,21 +224,26 @@ install: $(PROGRAMS) $(HELPERS)
 	install -m 755 $(HELPERS) $(DESTDIR)$(HELPERDIR)/
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 systemd/corosync-qnetd.service $(DESTDIR)$(UNITDIR)/
+	install -m 644 systemd/corosync-qnetd-enroll.service $(DESTDIR)$(UNITDIR)/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/default/corosync-qnetd ] || \
 		install -m 644 systemd/corosync-qnetd.default \
 		$(DESTDIR)$(SYSCONFDIR)/default/corosync-qnetd
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/corosync-qnetd-enroll ] || \
+		install -m 644 systemd/corosync-qnetd-enroll.default \
+		$(DESTDIR)$(SYSCONFDIR)/default/corosync-qnetd-enroll
 	install -m 644 systemd/corosync-qnetd.sysusers \
 		$(DESTDIR)$(PREFIX)/lib/sysusers.d/corosync-qnetd.conf
 	install -m 644 systemd/corosync-qnetd.tmpfiles \
 		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/corosync-qnetd.conf
 	install -d -m 755 $(DESTDIR)$(SYSCONFDIR)/corosync/qnetd
 
-# Leaves the admin's files: /etc/default/corosync-qnetd and the NSS db.
+# Leaves the admin's files: /etc/default/corosync-qnetd{,-enroll} and the NSS db.
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS))) \
 		$(addprefix $(DESTDIR)$(HELPERDIR)/,$(notdir $(HELPERS))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MANPAGES))) \
 		$(DESTDIR)$(UNITDIR)/corosync-qnetd.service \
+		$(DESTDIR)$(UNITDIR)/corosync-qnetd-enroll.service \
 		$(DESTDIR)$(PREFIX)/lib/sysusers.d/corosync-qnetd.conf \
 		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/corosync-qnetd.conf
 

@@ -42,6 +42,40 @@ struct algo_env {
 void algo_env_set(const struct algo_env *env);
 const struct algo_env *algo_env_get(void);
 
+/*
+ * Vote memory (docs/compat.md, "Restart during a standing split"): per
+ * cluster, the partition that holds the vote, kept by the daemon across
+ * its own restarts.  The algorithms see plain data only; the disk part
+ * lives in the daemon.
+ */
+struct algo_recall {
+	const uint32_t *ids;    /* the remembered partition: ascending, distinct */
+	size_t n;               /* >= 1 */
+	uint32_t grace_left_ms; /* >= 1: the grace after the restart is not over */
+};
+
+struct algo_memory_env {
+	/*
+	 * 1 with *out filled while cluster has a partition remembered from
+	 * before the daemon's restart, for this algorithm, and its grace is
+	 * not over; else 0.  out->ids stays valid until the next call into
+	 * this env.
+	 */
+	int (*recall)(const struct qnetd_cluster *cluster, enum tlv_decision_algorithm algorithm,
+	    struct algo_recall *out);
+	/*
+	 * The partition holding cluster's vote is now ids (ascending,
+	 * distinct; n == 0: none).  It may be unchanged.  Memory only: the
+	 * caller never waits on a disk write.
+	 */
+	void (*note)(const struct qnetd_cluster *cluster, enum tlv_decision_algorithm algorithm,
+	    const uint32_t *ids, size_t n);
+};
+
+/* Install the vote memory (the pointer is kept); NULL, the default: none. */
+void algo_memory_env_set(const struct algo_memory_env *env);
+const struct algo_memory_env *algo_memory_env_get(void);
+
 struct algo_ops {
 	const char *name;
 	/* After INIT validation, before init_received is set. */

@@ -5,11 +5,10 @@
 #ifndef QNETD_LOG_H
 #define QNETD_LOG_H
 
+#include <stdint.h>
 #include <syslog.h>
 
 #include <qb/qblog.h>
-
-struct qnetd_client;
 
 /* Start logging.  foreground: also to stderr.  debug: 0 off, 1 on, 2 debug bumped to info in syslog. */
 void log_init(const char *ident, int foreground, int debug);
@@ -28,17 +27,6 @@ void log_printf(int prio, const char *fmt, ...) __attribute__((format(printf, 2,
 int log_enabled(int prio);
 
 /*
- * A line about a client: prefixed with its address and, once known,
- * cluster name and node id:  "client 127.0.0.1:5403 (cluster c1, node 2): ..."
- */
-#define log_client(prio, client, fmt, ...)                                          \
-	do {                                                                        \
-		if (log_enabled(prio))                                              \
-			log_printf((prio), "Client %s%s: " fmt, (client)->addr_str, \
-			    log_client_ctx(client), ##__VA_ARGS__);                 \
-	} while (0)
-
-/*
  * Routine lines about one client, which a storm of thousands of clients
  * would repeat thousands of times: INIT accepted, disconnected, vote
  * changed, error reply sent.  At most LOG_ROUTINE_BURST of them are
@@ -48,17 +36,22 @@ int log_enabled(int prio);
  */
 #define LOG_ROUTINE_BURST 100
 #define LOG_ROUTINE_WINDOW_MS 5000
-#define log_client_routine(prio, client, fmt, ...)                                  \
-	do {                                                                        \
-		if (log_routine_admit(prio))                                        \
-			log_printf((prio), "Client %s%s: " fmt, (client)->addr_str, \
-			    log_client_ctx(client), ##__VA_ARGS__);                 \
-	} while (0)
 
 /* 1 if a routine line of priority prio is to be written now, else 0 (counted if dropped). */
 int log_routine_admit(int prio);
 
-/* " (cluster NAME node ID)" once known, else "".  Static buffer: use within one log call. */
-const char *log_client_ctx(const struct qnetd_client *client);
+/*
+ * The summary line of the routine lines left out, if any (at the end of a
+ * window).  Also written by the next admitted line after the window and
+ * by log_fini().
+ */
+void log_routine_summary(void);
+
+/*
+ * arm(delay_ms): have log_routine_summary() called once after delay_ms
+ * (a no-op if already pending).  Given by the event loop (loop_init), so
+ * that logging needs nothing above it; NULL: no timer.
+ */
+void log_set_summary_timer(void (*arm)(uint64_t delay_ms));
 
 #endif

@@ -44,6 +44,12 @@ void wbuf_truncate(struct wbuf *wb, size_t len);
  * since the length was len, including one that failed.
  */
 void wbuf_rewind(struct wbuf *wb, size_t len);
+/*
+ * printf onto the end of the buffer, any length within the limit.  0, or
+ * -1 (and failed set, nothing appended) when that would pass the limit,
+ * memory ran out or the format failed.
+ */
+int wbuf_printf(struct wbuf *wb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Overwrite 2/4 bytes at off (which must lie inside len). */
 void wbuf_set_u16(struct wbuf *wb, size_t off, uint16_t v);
 void wbuf_set_u32(struct wbuf *wb, size_t off, uint32_t v);

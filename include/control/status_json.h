@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "codec/wbuf.h"
+#include "core/conflict.h"
 #include "core/instance.h"
 
 #define STATUS_JSON_SCHEMA_VERSION 1
@@ -27,6 +28,28 @@ enum status_json_what {
 typedef int (*status_json_tls_fn)(const struct qnetd_client *client, char *proto, size_t plen,
     char *cipher, size_t clen);
 void status_json_set_tls_fn(status_json_tls_fn fn);
+
+/*
+ * Identity conflicts (newest first; the count, *out set) and a client's
+ * certificate SHA-256 in hex (NULL: none), filled by the daemon's
+ * additions (extras/events.h); unset: no conflicts, no fingerprints.
+ */
+typedef size_t (*status_json_conflicts_fn)(const struct events_conflict **out);
+typedef const char *(*status_json_fingerprint_fn)(const struct qnetd_client *client);
+void status_json_set_events_fns(status_json_conflicts_fn conflicts,
+    status_json_fingerprint_fn fingerprint);
+
+/*
+ * The certificate a cluster's clients presented last (0, or -1: none) and
+ * the certificate-expiry warnings (fn called once per warning; returns
+ * their number), filled by the additions (extras/events.h,
+ * extras/expiry.h); unset: no cluster certificates, no warnings.
+ */
+typedef int (*status_json_cluster_cert_fn)(const struct qnetd_cluster *cl, struct events_cert *out);
+typedef size_t (*status_json_warnings_fn)(const struct qnetd_instance *instance, time_t now,
+    void (*fn)(void *arg, const char *text), void *arg);
+void status_json_set_cert_fns(status_json_cluster_cert_fn cluster_cert,
+    status_json_warnings_fn warnings);
 
 /*
  * One JSON document (and a newline) appended to out.  now: the time to

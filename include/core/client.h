@@ -11,6 +11,7 @@
 #include <sys/queue.h>
 #include <time.h>
 
+#include "base/log.h"
 #include "codec/node_list.h"
 #include "codec/tlv.h"
 
@@ -75,5 +76,27 @@ void client_state_destroy(struct qnetd_client *client);
 
 /* Remember that vote was sent (last_sent_vote, last ACK/NACK, change time). */
 void client_record_vote(struct qnetd_client *client, enum tlv_vote vote);
+
+/* " (cluster NAME, node ID)" once known, else "".  Static buffer: use within one log call. */
+const char *client_log_ctx(const struct qnetd_client *client);
+
+/*
+ * A line about a client: prefixed with its address and, once known,
+ * cluster name and node id:  "Client 127.0.0.1:5403 (cluster c1, node 2): ..."
+ */
+#define log_client(prio, client, fmt, ...)                                          \
+	do {                                                                        \
+		if (log_enabled(prio))                                              \
+			log_printf((prio), "Client %s%s: " fmt, (client)->addr_str, \
+			    client_log_ctx(client), ##__VA_ARGS__);                 \
+	} while (0)
+
+/* A routine line about a client, rate-limited (log_routine_admit, log.h). */
+#define log_client_routine(prio, client, fmt, ...)                                  \
+	do {                                                                        \
+		if (log_routine_admit(prio))                                        \
+			log_printf((prio), "Client %s%s: " fmt, (client)->addr_str, \
+			    client_log_ctx(client), ##__VA_ARGS__);                 \
+	} while (0)
 
 #endif

@@ -9,11 +9,25 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "base/keyed_hash.h"
 #include "core/client.h"
 
 TAILQ_HEAD(qnetd_client_list, qnetd_client);
 
 struct cluster_cursor;
+struct cluster_registry;
+struct qnetd_cluster;
+
+/*
+ * Told before a client or cluster is unlinked, and when the registry is
+ * destroyed, so that open listings stay valid.  Set by the first cursor
+ * (cluster_cursor.c): the registry itself knows nothing of cursors.
+ */
+struct cluster_registry_hooks {
+	void (*client_removed)(struct cluster_registry *reg, const struct qnetd_client *client);
+	void (*cluster_removed)(struct cluster_registry *reg, const struct qnetd_cluster *cluster);
+	void (*destroyed)(struct cluster_registry *reg);
+};
 
 struct qnetd_cluster {
 	char *name; /* owned, NUL-terminated */
@@ -23,16 +37,19 @@ struct qnetd_cluster {
 	void *algorithm_data; /* owned by the algorithm */
 	void (*algorithm_data_free)(
 	    struct qnetd_cluster *cluster); /* called when the cluster is freed, if set */
+	uint64_t hash;                      /* keyed_hash of the name under the registry's key */
 	struct qnetd_cluster *hash_next;
 	TAILQ_ENTRY(qnetd_cluster) entries; /* creation order */
 };
 
 struct cluster_registry {
+	struct keyed_hash_key hash_key; /* random per registry (per start) */
 	struct qnetd_cluster **buckets;
 	size_t nbuckets;
 	size_t count;
-	TAILQ_HEAD(, qnetd_cluster) clusters; /* creation order, for listings */
-	TAILQ_HEAD(, cluster_cursor) cursors; /* open listings (cluster_cursor.h) */
+	TAILQ_HEAD(, qnetd_cluster) clusters;       /* creation order, for listings */
+	TAILQ_HEAD(, cluster_cursor) cursors;       /* open listings (cluster_cursor.h) */
+	const struct cluster_registry_hooks *hooks; /* NULL until a cursor opens */
 };
 
 /* 0, or -1 on out of memory. */

@@ -3,9 +3,9 @@
  * creation order, each cluster's clients in node-id order) that stays
  * valid across event-loop turns while clusters and clients come and go.
  *
- * A cursor is registered with its registry; cluster.c calls
- * cluster_cursor_client_removed() / cluster_cursor_cluster_removed()
- * before it unlinks an element, and a cursor standing on that element is
+ * A cursor is registered with its registry; cluster.c calls the
+ * registry's hooks (struct cluster_registry_hooks, set by the first
+ * cursor) before it unlinks an element, and a cursor standing on it is
  * moved to its successor.  A cursor therefore never holds a freed
  * pointer, and a removal costs O(1) when no cursor is open, else
  * O(open cursors) (the IPC server opens at most one per connection,
@@ -62,12 +62,5 @@ enum cluster_cursor_item cluster_cursor_peek(const struct cluster_cursor *cur,
 void cluster_cursor_advance(struct cluster_cursor *cur);
 /* At a CLUSTER item: skip that cluster entirely (no clients, no end). */
 void cluster_cursor_skip_cluster(struct cluster_cursor *cur);
-
-/* Hooks for cluster.c, called before the element is unlinked from reg. */
-void cluster_cursor_client_removed(struct cluster_registry *reg, const struct qnetd_client *client);
-void cluster_cursor_cluster_removed(struct cluster_registry *reg,
-    const struct qnetd_cluster *cluster);
-/* cluster_registry_destroy(): every cursor of reg yields DONE and is unregistered. */
-void cluster_cursor_detach_all(struct cluster_registry *reg);
 
 #endif

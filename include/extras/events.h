@@ -14,6 +14,7 @@
 #include "base/settings.h"
 #include "codec/tlv.h"
 #include "core/client.h"
+#include "core/conflict.h"
 
 struct conn;
 
@@ -41,34 +42,10 @@ void events_cert_revoked(struct qnetd_client *client, const char *serial, int at
 /* INIT refused with DUPLICATE_NODE_ID for node_id. */
 void events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id);
 
-/* Identity conflicts seen, newest first (for the JSON status). */
-enum events_conflict_kind {
-	EVENTS_CONFLICT_CERTIFICATE,
-	EVENTS_CONFLICT_NODE_ID,
-};
-
-struct events_conflict {
-	enum events_conflict_kind kind;
-	char cluster[256];                /* printable ASCII */
-	uint32_t node_id;                 /* node id refused (NODE_ID) or of the new peer */
-	char peer_a[CLIENT_ADDR_STR_LEN]; /* connected first */
-	char peer_b[CLIENT_ADDR_STR_LEN]; /* the newcomer */
-	char fp_a[65], fp_b[65];          /* certificate SHA-256 (hex) for CERTIFICATE */
-	time_t first_seen, last_seen;
-	uint64_t count;
-};
-
-#define EVENTS_CONFLICTS_MAX 32
 /* Number of records (<= EVENTS_CONFLICTS_MAX); *out points at them, newest first. */
 size_t events_conflicts(const struct events_conflict **out);
 
 /* A verified client certificate, as the JSON status and metrics show it. */
-struct events_cert {
-	char serial[2 * 64 + 2]; /* hex, as the revoked file writes it */
-	char sha256[65];         /* hex */
-	time_t not_after;
-	time_t last_seen; /* when a client presented it (the handshake that verified it) */
-};
 
 struct qnetd_cluster;
 /*

@@ -1,7 +1,7 @@
 /*
  * extra.h - start, reload and stop the opt-in additions (docs/compat.md
  * "Additions"): metrics endpoint, event hook, loop-latency probe, log
- * level file, and the health check shared by IPC "health" and /healthz.
+ * level file.
  */
 #ifndef QNETD_EXTRA_H
 #define QNETD_EXTRA_H
@@ -20,12 +20,6 @@ void extra_fini(void);
  * stay connected.  0, or -1 when a part failed (the old value stays).
  */
 int extra_reload(const struct qnetd_settings *s);
-
-/*
- * 0 when the daemon serves (listener open, TLS ready when on, not
- * shutting down), with a one-line summary in why; -1 with the reason.
- */
-int extra_health(const struct qnetd_instance *instance, char *why, size_t len);
 
 /* Parse a level word ("debug", "info", "notice", "warning", "err"...).  -1 if unknown. */
 int extra_parse_log_level(const char *word);

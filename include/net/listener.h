@@ -1,14 +1,23 @@
 /*
  * listener.h - the TCP listening socket: bind per -l/-p/-4/-6, accept in
- * bounded batches, enforce -m, pause on descriptor exhaustion.
+ * bounded batches, enforce -m, pause on descriptor exhaustion (acceptor.h).
  */
 #ifndef QNETD_LISTENER_H
 #define QNETD_LISTENER_H
 
 #include "base/settings.h"
 
-/* Bind and listen.  0, or -1 after logging why. */
-int listener_init(const struct qnetd_settings *s);
+struct conn;
+
+/*
+ * A client connection was accepted: set up its session.  0, or -1 (out
+ * of memory: the listener schedules the connection's close).  Given by
+ * the daemon, so that this layer never calls the session layer above it.
+ */
+typedef int (*listener_accepted_fn)(struct conn *c);
+
+/* Bind and listen; accepted is called for each new client.  0, or -1 after logging why. */
+int listener_init(const struct qnetd_settings *s, listener_accepted_fn accepted);
 void listener_fini(void);
 
 /* "address:port" as corosync-qnetd-tool -s shows it ("*:5403" for the wildcard). */

@@ -9,6 +9,7 @@
 #include "algo/algo.h"
 
 static const struct algo_env *algo_env_current;
+static const struct algo_memory_env *algo_memory_env_current;
 
 void
 algo_env_set(const struct algo_env *env)
@@ -22,6 +23,20 @@ algo_env_get(void)
 {
 
 	return (algo_env_current);
+}
+
+void
+algo_memory_env_set(const struct algo_memory_env *env)
+{
+
+	algo_memory_env_current = env;
+}
+
+const struct algo_memory_env *
+algo_memory_env_get(void)
+{
+
+	return (algo_memory_env_current);
 }
 
 const struct algo_ops *

@@ -4,16 +4,25 @@
  * the other node is not re-voted when one leaves (upstream behaviour,
  * kept on purpose: the other node learns on its next membership).
  *
+ * Deliberate difference (docs/compat.md): after a restart of the daemon,
+ * the node that held ACK before it (the vote memory) wins a heuristics
+ * tie in place of the tie-breaker during a short grace, and the other
+ * node gets no ACK while the remembered one may still reconnect.
+ *
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include <stdlib.h>
 
 #include "algo/algo.h"
+#include "algo_recall.h"
+#include "algo_util.h"
 #include "base/log.h"
 
 struct twonode_client {
 	/* UNDEFINED until the first stored decision: marks a newcomer. */
 	enum tlv_vote last_result;
+	/* The answer waits for the grace (WAIT_FOR_REPLY); the timer decides. */
+	int withheld;
 };
 
 static enum tlv_vote
@@ -25,14 +34,28 @@ twonode_last_result(const struct qnetd_client *client)
 	return (d != NULL ? d->last_result : TLV_VOTE_UNDEFINED);
 }
 
+static int
+twonode_holds_ack(const struct qnetd_client *client)
+{
+
+	return (twonode_last_result(client) == TLV_VOTE_ACK);
+}
+
+/* Store the result; the vote memory learns when the ACK holders change. */
 static enum tlv_vote
 twonode_store(struct qnetd_client *client, enum tlv_vote vote)
 {
 	struct twonode_client *d;
+	enum tlv_vote old;
 
 	d = client->algorithm_data;
-	if (d != NULL)
-		d->last_result = vote;
+	if (d == NULL)
+		return (vote);
+	old = d->last_result;
+	d->last_result = vote;
+	if ((old == TLV_VOTE_ACK) != (vote == TLV_VOTE_ACK))
+		recall_note_holders(client->cluster, TLV_DECISION_ALGORITHM_2NODELMS,
+		    twonode_holds_ack, NULL);
 	return (vote);
 }
 
@@ -107,10 +130,37 @@ twonode_tie_break(const struct qnetd_client *client, uint32_t low, uint32_t high
 	}
 }
 
-static enum tlv_reply_error_code
-twonode_membership_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
-    const struct tlv_ring_id *ring_id, const struct node_list *nodes,
-    enum tlv_heuristics heuristics, enum tlv_vote *result_vote)
+/*
+ * The heuristics tie.  During the grace after a restart the node that
+ * held ACK before it wins, unless the other node holds ACK now.
+ */
+static enum tlv_vote
+twonode_tie(const struct qnetd_client *client, const struct tlv_ring_id *ring_id,
+    const struct algo_recall *r, uint32_t low, uint32_t high)
+{
+	const struct qnetd_client *o;
+	enum recall_side side;
+
+	if (r != NULL) {
+		side = recall_side(r, client, ring_id);
+		if (side == RECALL_THEIRS)
+			return (TLV_VOTE_NACK);
+		if (side == RECALL_OURS) {
+			TAILQ_FOREACH(o, &client->cluster->clients, cluster_entries)
+				if (o != client && !tlv_ring_id_eq(ring_id, &o->last_ring_id) &&
+				    twonode_holds_ack(o))
+					return (twonode_tie_break(client, low, high));
+			return (TLV_VOTE_ACK);
+		}
+	}
+	return (twonode_tie_break(client, low, high));
+}
+
+/* protocol.md 3.5 for one membership report; *store: keep the result. */
+static enum tlv_vote
+twonode_decide(const struct qnetd_client *client, const struct tlv_ring_id *ring_id,
+    const struct node_list *nodes, enum tlv_heuristics heuristics, const struct algo_recall *r,
+    int *store)
 {
 	const struct qnetd_client *o;
 	enum tlv_heuristics other_heuristics;
@@ -118,17 +168,14 @@ twonode_membership_node_list_received(struct qnetd_client *client, uint32_t msg_
 	size_t connected;
 	int cmp;
 
-	(void)msg_seq;
+	*store = 1;
 	if (twonode_is_blocked_newcomer(client, ring_id)) {
 		/* Not stored: the node stays a newcomer until it really decides. */
-		*result_vote = TLV_VOTE_NACK;
-		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
+		*store = 0;
+		return (TLV_VOTE_NACK);
 	}
-	if (nodes->count == 2) {
-		*result_vote = twonode_store(client, TLV_VOTE_ACK);
-		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
-	}
-
+	if (nodes->count == 2)
+		return (TLV_VOTE_ACK);
 	connected = 0;
 	low = UINT32_MAX;
 	high = 0;
@@ -143,29 +190,61 @@ twonode_membership_node_list_received(struct qnetd_client *client, uint32_t msg_
 		if (o != client)
 			other_heuristics = o->last_heuristics;
 	}
-	if (connected == 1) {
-		*result_vote = twonode_store(client, TLV_VOTE_ACK);
-		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
-	}
-
+	if (connected == 1)
+		return (TLV_VOTE_ACK);
 	cmp = tlv_heuristics_cmp(heuristics, other_heuristics);
 	if (cmp != 0)
-		*result_vote = twonode_store(client, cmp > 0 ? TLV_VOTE_ACK : TLV_VOTE_NACK);
-	else
-		*result_vote = twonode_store(client, twonode_tie_break(client, low, high));
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
+		return (cmp > 0 ? TLV_VOTE_ACK : TLV_VOTE_NACK);
+	return (twonode_tie(client, ring_id, r, low, high));
+}
+
+/*
+ * Decide, and during the grace after a restart hold back an ACK to a
+ * node that is not the remembered one while that one may still
+ * reconnect: the answer is WAIT_FOR_REPLY and the timer decides again
+ * when the grace ends.
+ */
+static enum tlv_vote
+twonode_run(struct qnetd_client *client, const struct tlv_ring_id *ring_id,
+    const struct node_list *nodes, enum tlv_heuristics heuristics)
+{
+	struct twonode_client *d;
+	struct algo_recall rec, *r;
+	enum recall_side side;
+	enum tlv_vote vote;
+	int store;
+
+	d = client->algorithm_data;
+	r = recall_get(client->cluster, TLV_DECISION_ALGORITHM_2NODELMS, &rec) ? &rec : NULL;
+	vote = twonode_decide(client, ring_id, nodes, heuristics, r, &store);
+	if (d != NULL && d->withheld) {
+		d->withheld = 0;
+		algo_env_get()->timer_abort(client);
+	}
+	if (vote == TLV_VOTE_ACK && r != NULL && d != NULL) {
+		side = recall_side(r, client, ring_id);
+		if (side != RECALL_OURS && side != RECALL_BOTH &&
+		    !recall_all_reported(r, client->cluster)) {
+			d->withheld = 1;
+			if (algo_env_get()->timer_schedule(client, r->grace_left_ms) != 0)
+				log_client(LOG_ERR, client,
+				    "2nodelms: can't schedule the algorithm timer");
+			log_client(LOG_DEBUG, client,
+			    "2nodelms: remembered node not back yet, waiting");
+			return (TLV_VOTE_WAIT_FOR_REPLY);
+		}
+	}
+	return (store ? twonode_store(client, vote) : vote);
 }
 
 static enum tlv_reply_error_code
-twonode_quorum_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
-    enum tlv_quorate quorate, const struct node_list *nodes, enum tlv_vote *result_vote)
+twonode_membership_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
+    const struct tlv_ring_id *ring_id, const struct node_list *nodes,
+    enum tlv_heuristics heuristics, enum tlv_vote *result_vote)
 {
 
-	(void)client;
 	(void)msg_seq;
-	(void)quorate;
-	(void)nodes;
-	*result_vote = TLV_VOTE_NO_CHANGE;
+	*result_vote = twonode_run(client, ring_id, nodes, heuristics);
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
@@ -173,7 +252,10 @@ static void
 twonode_client_disconnect(struct qnetd_client *client, int server_going_down)
 {
 
-	(void)server_going_down;
+	/* A shutdown keeps the memory as it was: it is what the restart needs. */
+	if (!server_going_down && twonode_holds_ack(client))
+		recall_note_holders(client->cluster, TLV_DECISION_ALGORITHM_2NODELMS,
+		    twonode_holds_ack, client);
 	free(client->algorithm_data);
 	client->algorithm_data = NULL;
 }
@@ -191,15 +273,6 @@ twonode_ask_for_vote_received(struct qnetd_client *client, uint32_t msg_seq,
 }
 
 static enum tlv_reply_error_code
-twonode_vote_info_reply_received(struct qnetd_client *client, uint32_t msg_seq)
-{
-
-	(void)client;
-	(void)msg_seq;
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
-}
-
-static enum tlv_reply_error_code
 twonode_heuristics_change_received(struct qnetd_client *client, uint32_t msg_seq,
     enum tlv_heuristics heuristics, enum tlv_vote *result_vote)
 {
@@ -211,15 +284,24 @@ twonode_heuristics_change_received(struct qnetd_client *client, uint32_t msg_seq
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
+/* Only a withheld answer arms the timer: decide again from the stored report. */
 static enum tlv_reply_error_code
 twonode_timer_callback(struct qnetd_client *client, int *reschedule_timer, int *send_vote,
     enum tlv_vote *result_vote)
 {
+	struct twonode_client *d;
 
-	(void)client;
-	(void)result_vote;
 	*reschedule_timer = 0;
 	*send_vote = 0;
+	*result_vote = TLV_VOTE_NO_CHANGE;
+	d = client->algorithm_data;
+	if (d == NULL || !d->withheld)
+		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
+	d->withheld = 0;
+	*result_vote = twonode_run(client, &client->last_ring_id,
+	    &client->last_membership_node_list, client->last_heuristics);
+	if (*result_vote == TLV_VOTE_ACK || *result_vote == TLV_VOTE_NACK)
+		*send_vote = 1;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
@@ -228,10 +310,10 @@ const struct algo_ops algo_2nodelms_ops = {
 	.client_init = twonode_client_init,
 	.config_node_list_received = twonode_config_node_list_received,
 	.membership_node_list_received = twonode_membership_node_list_received,
-	.quorum_node_list_received = twonode_quorum_node_list_received,
+	.quorum_node_list_received = algo_quorum_node_list_no_change,
 	.client_disconnect = twonode_client_disconnect,
 	.ask_for_vote_received = twonode_ask_for_vote_received,
-	.vote_info_reply_received = twonode_vote_info_reply_received,
+	.vote_info_reply_received = algo_vote_info_reply_ignored,
 	.heuristics_change_received = twonode_heuristics_change_received,
 	.timer_callback = twonode_timer_callback,
 };

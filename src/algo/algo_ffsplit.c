@@ -16,7 +16,11 @@
  *    client that had meanwhile become a winner, and the ACK was lost;
  *  - a VOTE_INFO that cannot be queued disconnects the client it was
  *    meant for, not the client that triggered the decision;
- *  - a client without a config list never crashes the tie-breaker.
+ *  - a client without a config list never crashes the tie-breaker;
+ *  - vote memory: the quorate partition that keep-active-partition uses
+ *    survives a restart of the daemon, and during a short grace after
+ *    it no other partition gets ACK while a remembered node may still
+ *    reconnect (with keep-active-partition on only).
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -24,6 +28,7 @@
 #include <string.h>
 
 #include "algo/algo.h"
+#include "algo_recall.h"
 #include "algo_util.h"
 #include "base/log.h"
 
@@ -43,6 +48,8 @@ enum ffsplit_client_state {
 struct ffsplit_cluster {
 	enum ffsplit_cluster_state state;
 	struct node_list quorate_partition; /* winner's membership, for KAP */
+	/* The client whose timer re-runs a decision withheld for the grace. */
+	struct qnetd_client *grace_timer_client;
 };
 
 /*
@@ -169,6 +176,32 @@ ffsplit_cluster_free(struct qnetd_cluster *cluster)
 	cluster->algorithm_data = NULL;
 }
 
+/*
+ * A cluster created while the partition it had before the daemon's
+ * restart is in its grace starts with that partition as the last
+ * quorate one, as if the daemon had never stopped.
+ */
+static void
+ffsplit_cluster_seed(struct qnetd_cluster *cluster, struct ffsplit_cluster *cd)
+{
+	struct algo_recall r;
+	size_t i;
+
+	if (!recall_get(cluster, TLV_DECISION_ALGORITHM_FFSPLIT, &r))
+		return;
+	for (i = 0; i < r.n; i++) {
+		if (node_list_add(&cd->quorate_partition, r.ids[i], 0, TLV_NODE_STATE_MEMBER) !=
+		    0) {
+			/* Out of memory: no memory, the normal rules. */
+			node_list_destroy(&cd->quorate_partition);
+			node_list_init(&cd->quorate_partition);
+			return;
+		}
+	}
+	log_msg(LOG_INFO, "ffsplit: cluster %s: remembered quorate partition of %zu node(s)",
+	    cluster->name, r.n);
+}
+
 static enum tlv_reply_error_code
 ffsplit_client_init(struct qnetd_client *client)
 {
@@ -186,6 +219,7 @@ ffsplit_client_init(struct qnetd_client *client)
 		}
 		cd->state = FFSPLIT_CLUSTER_WAITING_FOR_CHANGE;
 		node_list_init(&cd->quorate_partition);
+		ffsplit_cluster_seed(client->cluster, cd);
 		client->cluster->algorithm_data = cd;
 		client->cluster->algorithm_data_free = ffsplit_cluster_free;
 	}
@@ -523,10 +557,13 @@ ffsplit_partition_better(struct ffsplit_view *v, struct ffsplit_ent *cand,
 	return (ffsplit_is_preferred(cand));
 }
 
-/* The winning entry, or NULL when no partition qualifies.  -1 on OOM. */
+/*
+ * The winning entry, or NULL when no partition qualifies; *kap: every
+ * client enabled keep-active-partition.  -1 on OOM.
+ */
 static int
 ffsplit_select_partition(struct ffsplit_view *v, const struct ffsplit_cluster *cd,
-    const struct ffsplit_ent **winner)
+    const struct ffsplit_ent **winner, int *kap)
 {
 	struct ffsplit_select sel;
 	size_t i;
@@ -547,6 +584,7 @@ ffsplit_select_partition(struct ffsplit_view *v, const struct ffsplit_cluster *c
 	}
 	id_set_free(&sel.quorate);
 	*winner = sel.best;
+	*kap = sel.kap;
 	return (0);
 }
 
@@ -644,20 +682,108 @@ ffsplit_start_acks(struct qnetd_cluster *cluster, struct ffsplit_cluster *cd,
 	}
 }
 
+/*
+ * The grace after a restart (keep-active-partition on): a winner without
+ * a remembered node gets no ACK while a remembered node is not in the
+ * view, since it may still reconnect and then win the KAP step.  Once
+ * every remembered node reported (and lost), or the grace is over, the
+ * normal rules apply.  *r is filled when the grace runs.
+ */
+static int
+ffsplit_withhold(const struct ffsplit_view *v, const struct ffsplit_ent *winner, int kap,
+    const struct qnetd_cluster *cluster, struct algo_recall *r)
+{
+	const struct ffsplit_ent *e;
+	size_t i;
+
+	if (!kap || !recall_get(cluster, TLV_DECISION_ALGORITHM_FFSPLIT, r))
+		return (0);
+	if (winner != NULL) {
+		for (i = 0; i < winner->memb_set->n; i++)
+			if (recall_has(r, winner->memb_set->ids[i]))
+				return (0);
+	}
+	for (i = 0; i < r->n; i++) {
+		e = ffsplit_view_find(v, r->ids[i]);
+		if (e == NULL || e->leaving)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Arm (withheld) or drop the timer that decides again when the grace
+ * ends, on a client that stays: the trigger, else the first other one.
+ */
+static void
+ffsplit_grace_timer(const struct ffsplit_view *v, struct ffsplit_cluster *cd,
+    const struct ffsplit_input *in, const struct algo_recall *r, int withheld)
+{
+	const struct algo_env *env;
+	struct qnetd_client *c;
+	size_t i;
+
+	env = algo_env_get();
+	if (cd->grace_timer_client != NULL)
+		env->timer_abort(cd->grace_timer_client);
+	cd->grace_timer_client = NULL;
+	if (!withheld)
+		return;
+	c = in->leaving ? NULL : in->client;
+	for (i = 0; c == NULL && i < v->n; i++)
+		if (!v->e[i].leaving)
+			c = v->e[i].client;
+	if (c == NULL)
+		return;
+	if (env->timer_schedule(c, r->grace_left_ms) != 0) {
+		log_client(LOG_ERR, c, "ffsplit: can't schedule the algorithm timer");
+		return;
+	}
+	cd->grace_timer_client = c;
+}
+
+/* The new quorate partition (KAP's memory); the daemon's memory follows. */
+static int
+ffsplit_set_quorate(struct qnetd_cluster *cluster, struct ffsplit_cluster *cd,
+    const struct ffsplit_ent *winner)
+{
+	struct node_list copy;
+
+	node_list_init(&copy);
+	if (winner != NULL && node_list_clone(&copy, winner->membership) != 0)
+		return (-1);
+	node_list_move(&cd->quorate_partition, &copy);
+	if (winner != NULL)
+		recall_note(cluster, TLV_DECISION_ALGORITHM_FFSPLIT, winner->memb_set->ids,
+		    winner->memb_set->n);
+	else
+		recall_note(cluster, TLV_DECISION_ALGORITHM_FFSPLIT, NULL, 0);
+	return (0);
+}
+
 static enum tlv_reply_error_code
 ffsplit_decide(struct ffsplit_view *v, struct ffsplit_cluster *cd, const struct ffsplit_input *in)
 {
 	struct qnetd_cluster *cluster;
 	const struct ffsplit_ent *winner;
-	struct node_list copy;
+	struct algo_recall r;
+	int kap, withheld;
 
 	cluster = in->client->cluster;
-	if (ffsplit_select_partition(v, cd, &winner) != 0)
+	if (ffsplit_select_partition(v, cd, &winner, &kap) != 0)
 		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
-	node_list_init(&copy);
-	if (winner != NULL && node_list_clone(&copy, winner->membership) != 0)
+	withheld = ffsplit_withhold(v, winner, kap, cluster, &r);
+	if (withheld) {
+		/* Everyone NACK; the remembered partition stays the quorate one. */
+		log_msg(LOG_INFO,
+		    "ffsplit: cluster %s: remembered partition not back yet, "
+		    "no ACK for %u ms",
+		    cluster->name, (unsigned)r.grace_left_ms);
+		winner = NULL;
+	} else if (ffsplit_set_quorate(cluster, cd, winner) != 0) {
 		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
-	node_list_move(&cd->quorate_partition, &copy);
+	}
+	ffsplit_grace_timer(v, cd, in, &r, withheld);
 	log_msg(LOG_DEBUG, "ffsplit: cluster %s: %s", cluster->name,
 	    winner != NULL ? "quorate partition selected" : "no quorate partition");
 
@@ -805,28 +931,17 @@ ffsplit_membership_node_list_received(struct qnetd_client *client, uint32_t msg_
 	return (ffsplit_do(&in, result_vote));
 }
 
-static enum tlv_reply_error_code
-ffsplit_quorum_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
-    enum tlv_quorate quorate, const struct node_list *nodes, enum tlv_vote *result_vote)
-{
-
-	/* Informative only. */
-	(void)client;
-	(void)msg_seq;
-	(void)quorate;
-	(void)nodes;
-	*result_vote = TLV_VOTE_NO_CHANGE;
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
-}
-
 static void
 ffsplit_client_disconnect(struct qnetd_client *client, int server_going_down)
 {
+	struct ffsplit_cluster *cd;
 	struct ffsplit_input in;
 	enum tlv_vote ignored;
 
-	if (!server_going_down && client->cluster != NULL &&
-	    client->cluster->algorithm_data != NULL && client->algorithm_data != NULL) {
+	cd = client->cluster != NULL ? client->cluster->algorithm_data : NULL;
+	if (cd != NULL && cd->grace_timer_client == client)
+		cd->grace_timer_client = NULL;
+	if (!server_going_down && cd != NULL && client->algorithm_data != NULL) {
 		in.client = client;
 		in.leaving = 1;
 		in.ring_id = &client->last_ring_id;
@@ -903,16 +1018,36 @@ ffsplit_heuristics_change_received(struct qnetd_client *client, uint32_t msg_seq
 	return (ffsplit_do(&in, result_vote));
 }
 
+/*
+ * Only a decision withheld for the grace arms the timer: decide again
+ * from the stored lists (the VOTE_INFOs go out from the decision).
+ */
 static enum tlv_reply_error_code
 ffsplit_timer_callback(struct qnetd_client *client, int *reschedule_timer, int *send_vote,
     enum tlv_vote *result_vote)
 {
+	struct ffsplit_cluster *cd;
+	struct ffsplit_input in;
+	enum tlv_vote ignored;
 
-	(void)client;
-	(void)result_vote;
 	*reschedule_timer = 0;
 	*send_vote = 0;
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
+	*result_vote = TLV_VOTE_NO_CHANGE;
+	cd = client->cluster != NULL ? client->cluster->algorithm_data : NULL;
+	if (cd == NULL || cd->grace_timer_client != client || client->algorithm_data == NULL)
+		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
+	cd->grace_timer_client = NULL;
+	if (client->configuration_node_list.count == 0 ||
+	    client->last_membership_node_list.count == 0)
+		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
+	log_client(LOG_DEBUG, client, "ffsplit: grace over, deciding again");
+	in.client = client;
+	in.leaving = 0;
+	in.ring_id = &client->last_ring_id;
+	in.config = &client->configuration_node_list;
+	in.membership = &client->last_membership_node_list;
+	in.heuristics = client->last_heuristics;
+	return (ffsplit_do(&in, &ignored));
 }
 
 const struct algo_ops algo_ffsplit_ops = {
@@ -920,7 +1055,7 @@ const struct algo_ops algo_ffsplit_ops = {
 	.client_init = ffsplit_client_init,
 	.config_node_list_received = ffsplit_config_node_list_received,
 	.membership_node_list_received = ffsplit_membership_node_list_received,
-	.quorum_node_list_received = ffsplit_quorum_node_list_received,
+	.quorum_node_list_received = algo_quorum_node_list_no_change,
 	.client_disconnect = ffsplit_client_disconnect,
 	.ask_for_vote_received = ffsplit_ask_for_vote_received,
 	.vote_info_reply_received = ffsplit_vote_info_reply_received,

@@ -9,9 +9,12 @@
  * partition still disagree on the ring, the answer is WAIT_FOR_REPLY
  * and the algorithm timer retries every HB/4.
  *
- * Deliberate difference (docs/compat.md): with a node-id tie-breaker
+ * Deliberate differences (docs/compat.md): with a node-id tie-breaker
  * the whole partition of the configured node gets ACK, not only the
- * configured node itself.
+ * configured node itself; after a restart of the daemon, the partition
+ * that held ACK before it (the vote memory) wins ties in place of the
+ * tie-breaker during a short grace, and no other partition gets ACK
+ * while a remembered node may still reconnect.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -20,6 +23,7 @@
 #include <string.h>
 
 #include "algo/algo.h"
+#include "algo_recall.h"
 #include "algo_util.h"
 #include "base/log.h"
 
@@ -50,25 +54,52 @@ lms_last_result(const struct qnetd_client *client)
 	return (d != NULL ? d->last_result : TLV_VOTE_UNDEFINED);
 }
 
+static int
+lms_holds_ack(const struct qnetd_client *client)
+{
+
+	return (lms_last_result(client) == TLV_VOTE_ACK);
+}
+
+/* Store the result; the vote memory learns when the ACK holders change. */
 static enum tlv_vote
 lms_store(struct qnetd_client *client, enum tlv_vote vote)
 {
 	struct lms_client *d;
+	enum tlv_vote old;
 
 	d = client->algorithm_data;
-	if (d != NULL)
-		d->last_result = vote;
+	if (d == NULL)
+		return (vote);
+	old = d->last_result;
+	d->last_result = vote;
+	if ((old == TLV_VOTE_ACK) != (vote == TLV_VOTE_ACK))
+		recall_note_holders(client->cluster, TLV_DECISION_ALGORITHM_LMS, lms_holds_ack,
+		    NULL);
 	return (vote);
 }
 
 static void
-lms_schedule_retry(struct qnetd_client *client)
+lms_schedule_retry(struct qnetd_client *client, uint32_t ms)
 {
 	const struct algo_env *env;
 
 	env = algo_env_get();
-	if (env->timer_schedule(client, client->heartbeat_interval / 4) != 0)
+	if (env->timer_schedule(client, ms) != 0)
 		log_client(LOG_ERR, client, "lms: can't schedule the algorithm timer");
+}
+
+/* 1 if a client on a ring other than ring_id holds ACK. */
+static int
+lms_other_ring_holds(const struct qnetd_client *client, const struct tlv_ring_id *ring_id)
+{
+	const struct qnetd_client *o;
+
+	TAILQ_FOREACH(o, &client->cluster->clients, cluster_entries) {
+		if (o != client && !tlv_ring_id_eq(ring_id, &o->last_ring_id) && lms_holds_ack(o))
+			return (1);
+	}
+	return (0);
 }
 
 /*
@@ -284,9 +315,10 @@ lms_tie_break(const struct qnetd_client *client, const struct tlv_ring_id *ring_
 
 static enum tlv_vote
 lms_choose(const struct qnetd_client *client, const struct tlv_ring_id *ring_id,
-    const struct lms_partition *parts, long np)
+    const struct lms_partition *parts, long np, const struct algo_recall *r)
 {
 	const struct lms_partition *best;
+	enum recall_side side;
 	int unique;
 
 	best = lms_best(parts, np, 1, &unique);
@@ -296,7 +328,62 @@ lms_choose(const struct qnetd_client *client, const struct tlv_ring_id *ring_id,
 	best = lms_best(parts, np, 0, &unique);
 	if (unique)
 		return (tlv_ring_id_eq(&best->ring_id, ring_id) ? TLV_VOTE_ACK : TLV_VOTE_NACK);
+	if (r != NULL) {
+		/* The grace: the partition that held the vote wins the tie. */
+		side = recall_side(r, client, ring_id);
+		if (side == RECALL_OURS && !lms_other_ring_holds(client, ring_id))
+			return (TLV_VOTE_ACK);
+		if (side == RECALL_THEIRS)
+			return (TLV_VOTE_NACK);
+	}
 	return (lms_tie_break(client, ring_id));
+}
+
+/*
+ * The grace after a restart: a partition without a remembered node gets
+ * no ACK while a remembered node may still reconnect.  The answer waits;
+ * the timer asks again, at the latest when the grace ends.
+ */
+static int
+lms_withhold(const struct qnetd_client *client, const struct tlv_ring_id *ring_id,
+    const struct algo_recall *r)
+{
+	enum recall_side side;
+
+	side = recall_side(r, client, ring_id);
+	if (side == RECALL_OURS || side == RECALL_BOTH)
+		return (0);
+	return (!recall_all_reported(r, client->cluster));
+}
+
+static void
+lms_decide(struct qnetd_client *client, const struct tlv_ring_id *ring_id,
+    const struct lms_partition *parts, long np, enum tlv_vote *result_vote)
+{
+	struct algo_recall rec, *r;
+	enum tlv_vote vote;
+	uint32_t ms;
+
+	r = recall_get(client->cluster, TLV_DECISION_ALGORITHM_LMS, &rec) ? &rec : NULL;
+	if (np == 1) {
+		/* One partition: votequorum decides, not us. */
+		vote = TLV_VOTE_ACK;
+	} else if (lms_is_blocked_newcomer(client, ring_id)) {
+		/* Not stored, so the node stays a newcomer. */
+		*result_vote = TLV_VOTE_NACK;
+		return;
+	} else {
+		vote = lms_choose(client, ring_id, parts, np, r);
+	}
+	if (vote == TLV_VOTE_ACK && r != NULL && lms_withhold(client, ring_id, r)) {
+		/* Not stored either: the node stays a newcomer. */
+		ms = client->heartbeat_interval / 4;
+		lms_schedule_retry(client, ms < r->grace_left_ms ? ms : r->grace_left_ms);
+		log_client(LOG_DEBUG, client, "lms: remembered partition not back yet, waiting");
+		*result_vote = TLV_VOTE_WAIT_FOR_REPLY;
+		return;
+	}
+	*result_vote = lms_store(client, vote);
 }
 
 static enum tlv_reply_error_code
@@ -310,7 +397,7 @@ lms_do(struct qnetd_client *client, const struct tlv_ring_id *ring_id, enum tlv_
 	if (!lms_ring_ids_match(client, ring_id, &oom)) {
 		if (oom)
 			return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
-		lms_schedule_retry(client);
+		lms_schedule_retry(client, client->heartbeat_interval / 4);
 		*result_vote = lms_store(client, TLV_VOTE_WAIT_FOR_REPLY);
 		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 	}
@@ -318,16 +405,10 @@ lms_do(struct qnetd_client *client, const struct tlv_ring_id *ring_id, enum tlv_
 	if (np < 0)
 		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
 	if (np == 0) {
-		lms_schedule_retry(client);
+		lms_schedule_retry(client, client->heartbeat_interval / 4);
 		*result_vote = lms_store(client, TLV_VOTE_WAIT_FOR_REPLY);
-	} else if (np == 1) {
-		/* One partition: votequorum decides, not us. */
-		*result_vote = lms_store(client, TLV_VOTE_ACK);
-	} else if (lms_is_blocked_newcomer(client, ring_id)) {
-		/* Not stored, so the node stays a newcomer. */
-		*result_vote = TLV_VOTE_NACK;
 	} else {
-		*result_vote = lms_store(client, lms_choose(client, ring_id, parts, np));
+		lms_decide(client, ring_id, parts, np, result_vote);
 	}
 	free(parts);
 	log_client(LOG_DEBUG, client, "lms: %ld partition(s), vote %s", np,
@@ -390,7 +471,10 @@ static void
 lms_client_disconnect(struct qnetd_client *client, int server_going_down)
 {
 
-	(void)server_going_down;
+	/* A shutdown keeps the memory as it was: it is what the restart needs. */
+	if (!server_going_down && lms_holds_ack(client))
+		recall_note_holders(client->cluster, TLV_DECISION_ALGORITHM_LMS, lms_holds_ack,
+		    client);
 	free(client->algorithm_data);
 	client->algorithm_data = NULL;
 }
@@ -401,15 +485,6 @@ lms_ask_for_vote_received(struct qnetd_client *client, uint32_t msg_seq, enum tl
 
 	(void)msg_seq;
 	return (lms_do(client, &client->last_ring_id, result_vote));
-}
-
-static enum tlv_reply_error_code
-lms_vote_info_reply_received(struct qnetd_client *client, uint32_t msg_seq)
-{
-
-	(void)client;
-	(void)msg_seq;
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
 static enum tlv_reply_error_code
@@ -450,7 +525,7 @@ const struct algo_ops algo_lms_ops = {
 	.quorum_node_list_received = lms_quorum_node_list_received,
 	.client_disconnect = lms_client_disconnect,
 	.ask_for_vote_received = lms_ask_for_vote_received,
-	.vote_info_reply_received = lms_vote_info_reply_received,
+	.vote_info_reply_received = algo_vote_info_reply_ignored,
 	.heuristics_change_received = lms_heuristics_change_received,
 	.timer_callback = lms_timer_callback,
 };

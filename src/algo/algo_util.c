@@ -1,7 +1,8 @@
 /*
  * algo_util.c - sorted node-id sets and a client index, so that the
  * algorithms compare node lists in O(n log n) instead of O(n^2): a
- * hostile cluster may hold thousands of clients with ~2700-node lists.
+ * hostile cluster may hold thousands of clients with ~2700-node lists;
+ * and the do-nothing handlers that several algorithms share.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -146,4 +147,59 @@ client_index_find(const struct client_index *ci, uint32_t node_id)
 			hi = mid;
 	}
 	return (-1);
+}
+
+enum tlv_reply_error_code
+algo_config_node_list_no_change(struct qnetd_client *client, uint32_t msg_seq,
+    int config_version_set, uint64_t config_version, const struct node_list *nodes, int initial,
+    enum tlv_vote *result_vote)
+{
+	(void)client;
+	(void)msg_seq;
+	(void)config_version_set;
+	(void)config_version;
+	(void)nodes;
+	(void)initial;
+	*result_vote = TLV_VOTE_NO_CHANGE;
+	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
+}
+
+enum tlv_reply_error_code
+algo_quorum_node_list_no_change(struct qnetd_client *client, uint32_t msg_seq,
+    enum tlv_quorate quorate, const struct node_list *nodes, enum tlv_vote *result_vote)
+{
+	/* Informative only, in every algorithm but lms. */
+	(void)client;
+	(void)msg_seq;
+	(void)quorate;
+	(void)nodes;
+	*result_vote = TLV_VOTE_NO_CHANGE;
+	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
+}
+
+enum tlv_reply_error_code
+algo_vote_info_reply_ignored(struct qnetd_client *client, uint32_t msg_seq)
+{
+	(void)client;
+	(void)msg_seq;
+	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
+}
+
+enum tlv_reply_error_code
+algo_timer_none(struct qnetd_client *client, int *reschedule_timer, int *send_vote,
+    enum tlv_vote *result_vote)
+{
+	(void)client;
+	(void)result_vote;
+	*reschedule_timer = 0;
+	*send_vote = 0;
+	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
+}
+
+void
+algo_client_data_free(struct qnetd_client *client, int server_going_down)
+{
+	(void)server_going_down;
+	free(client->algorithm_data);
+	client->algorithm_data = NULL;
 }

@@ -5,12 +5,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <qb/qblog.h>
 
 #include "base/log.h"
-#include "core/client.h"
-#include "net/loop.h"
 
 /* One callsite per priority, registered up front: see log.h. */
 static struct qb_log_callsite *callsites[LOG_TRACE + 1];
@@ -39,11 +38,26 @@ log_enabled(int prio)
 
 static uint64_t routine_window_end;
 static unsigned routine_written, routine_dropped;
-static void routine_timer_cb(struct loop_timer *t);
-static struct loop_timer routine_timer = { .heap_index = SIZE_MAX, .cb = routine_timer_cb };
+static void (*summary_timer_arm)(uint64_t delay_ms);
 
-static void
-routine_summary(void)
+/* Monotonic milliseconds, the clock of the event loop's timers. */
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+void
+log_set_summary_timer(void (*arm)(uint64_t delay_ms))
+{
+	summary_timer_arm = arm;
+}
+
+void
+log_routine_summary(void)
 {
 	if (routine_dropped == 0)
 		return;
@@ -55,13 +69,6 @@ routine_summary(void)
 	routine_dropped = 0;
 }
 
-static void
-routine_timer_cb(struct loop_timer *t)
-{
-	(void)t;
-	routine_summary();
-}
-
 int
 log_routine_admit(int prio)
 {
@@ -71,9 +78,9 @@ log_routine_admit(int prio)
 		return (0);
 	if (log_enabled(LOG_DEBUG))
 		return (1);
-	now = loop_now_ms();
+	now = now_ms();
 	if (now >= routine_window_end) {
-		routine_summary();
+		log_routine_summary();
 		routine_window_end = now + LOG_ROUTINE_WINDOW_MS;
 		routine_written = 0;
 	}
@@ -81,8 +88,8 @@ log_routine_admit(int prio)
 		routine_written++;
 		return (1);
 	}
-	if (routine_dropped++ == 0 && !loop_timer_armed(&routine_timer))
-		loop_timer_arm(&routine_timer, routine_window_end - now);
+	if (routine_dropped++ == 0 && summary_timer_arm != NULL)
+		summary_timer_arm(routine_window_end - now);
 	return (0);
 }
 
@@ -139,38 +146,6 @@ log_init(const char *ident, int foreground, int debug)
 void
 log_fini(void)
 {
-	routine_summary();
+	log_routine_summary();
 	memset(callsites, 0, sizeof(callsites));
-}
-
-/* Peer-chosen names go into logs: keep them printable and short. */
-static void
-sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
-{
-	size_t i, n = srclen < dstlen - 1 ? srclen : dstlen - 1;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)src[i];
-
-		dst[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-	}
-	dst[n] = '\0';
-}
-
-const char *
-log_client_ctx(const struct qnetd_client *client)
-{
-	static char buf[320];
-	char name[201];
-
-	if (client->cluster_name == NULL) {
-		buf[0] = '\0';
-		return (buf);
-	}
-	sanitize(name, sizeof(name), client->cluster_name, client->cluster_name_len);
-	if (client->init_received)
-		snprintf(buf, sizeof(buf), " (cluster %s, node %u)", name, client->node_id);
-	else
-		snprintf(buf, sizeof(buf), " (cluster %s)", name);
-	return (buf);
 }

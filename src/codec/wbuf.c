@@ -3,6 +3,8 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,4 +175,35 @@ wbuf_rewind(struct wbuf *wb, size_t len)
 
 	wbuf_truncate(wb, len);
 	wb->failed = 0;
+}
+
+int
+wbuf_printf(struct wbuf *wb, const char *fmt, ...)
+{
+	char small[256];
+	char *p;
+	va_list ap;
+	int n, res;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		wb->failed = 1;
+		return (-1);
+	}
+	if ((size_t)n < sizeof(small))
+		return (wbuf_put(wb, small, (size_t)n));
+	/* A long line: format it again into a buffer of its size. */
+	p = malloc((size_t)n + 1);
+	if (p == NULL) {
+		wb->failed = 1;
+		return (-1);
+	}
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	res = wbuf_put(wb, p, (size_t)n);
+	free(p);
+	return (res);
 }

@@ -3,9 +3,8 @@
  *
  * Each connection goes READING -> WRITING -> closed.  Closing shuts the
  * descriptor and removes the watch at once, but the memory is only freed
- * from a zero-delay "reaper" timer: the loop may still hold an event for
- * the connection in the batch it is dispatching, and a timer callback
- * runs only after that batch.  All teardown is in conn_free().
+ * by the acceptor after the event batch that may still name the
+ * connection (acceptor.h).  All teardown is in conn_free().
  *
  * A list reply is streamed (ipc_cmd.h): one slice is formatted when the
  * request is answered and then one per writable event, each only once
@@ -14,7 +13,6 @@
  * daemon has; the loop serves everyone else between slices.  Closing
  * releases the stream, and with it its registry cursor, at once.
  */
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,7 +28,8 @@
 #include "control/ipc.h"
 #include "control/ipc_cmd.h"
 #include "core/instance.h"
-#include "extras/metrics.h"
+#include "core/metrics_counters.h"
+#include "net/acceptor.h"
 #include "net/loop.h"
 
 /* Upstream reads and writes in chunks of this size; the request limit is checked per chunk. */
@@ -57,31 +56,29 @@ struct ipc_conn {
 	size_t woff;               /* bytes of reply already sent */
 	struct ipc_stream *stream; /* the rest of a streamed reply; NULL: none */
 	int shutdown_requested;
-	TAILQ_ENTRY(ipc_conn) entries;
+	struct acceptor_link link; /* the acceptor's lists */
 };
-
-TAILQ_HEAD(ipc_conn_list, ipc_conn);
 
 static struct {
 	int initialized;
-	int fd; /* listener; -1 once closed */
 	char *path;
-	struct loop_watch watch;
-	struct loop_timer pause_timer; /* EMFILE back-off */
-	struct loop_timer reap_timer;
-	size_t max_clients; /* 0: unlimited */
+	struct acceptor acc;
 	size_t max_receive;
 	size_t max_send;
-	struct ipc_conn_list conns; /* open */
-	size_t nconns;
-	struct ipc_conn_list closed; /* waiting to be freed */
-} ipc = { .fd = -1 };
+} ipc;
 
 static void conn_io_cb(struct loop_watch *w, uint32_t revents);
 
-static void
-conn_free(struct ipc_conn *conn)
+static struct ipc_conn *
+conn_of_link(struct acceptor_link *l)
 {
+	return ((struct ipc_conn *)(void *)((char *)l - offsetof(struct ipc_conn, link)));
+}
+
+static void
+conn_free_cb(struct acceptor_link *l)
+{
+	struct ipc_conn *conn = conn_of_link(l);
 
 	loop_timer_disarm(&conn->idle_timer);
 	loop_watch_del(&conn->watch);
@@ -91,18 +88,6 @@ conn_free(struct ipc_conn *conn)
 	wbuf_destroy(&conn->reply);
 	free(conn->rbuf);
 	free(conn);
-}
-
-static void
-reap_cb(struct loop_timer *t)
-{
-	struct ipc_conn *conn;
-
-	(void)t;
-	while ((conn = TAILQ_FIRST(&ipc.closed)) != NULL) {
-		TAILQ_REMOVE(&ipc.closed, conn, entries);
-		conn_free(conn);
-	}
 }
 
 /* Close now, free later (see the top of the file).  Idempotent. */
@@ -119,12 +104,7 @@ conn_close(struct ipc_conn *conn)
 	conn->fd = -1;
 	ipc_stream_free(conn->stream);
 	conn->stream = NULL;
-	TAILQ_REMOVE(&ipc.conns, conn, entries);
-	ipc.nconns--;
-	TAILQ_INSERT_TAIL(&ipc.closed, conn, entries);
-	if (!loop_timer_armed(&ipc.reap_timer) && loop_timer_arm(&ipc.reap_timer, 0) != 0)
-		log_msg(LOG_ERR,
-		    "IPC: can't arm the reaper timer; connection memory kept until exit");
+	acceptor_conn_close(&ipc.acc, &conn->link);
 }
 
 static void
@@ -144,13 +124,11 @@ idle_cb(struct loop_timer *t)
 static void
 listener_close(void)
 {
+	int was_open = ipc.acc.fd != -1;
 
-	loop_timer_disarm(&ipc.pause_timer);
-	if (ipc.fd == -1)
+	acceptor_stop(&ipc.acc);
+	if (!was_open)
 		return;
-	loop_watch_del(&ipc.watch);
-	close(ipc.fd);
-	ipc.fd = -1;
 	if (ipc.path != NULL && unlink(ipc.path) != 0 && errno != ENOENT)
 		log_msg(LOG_WARNING, "IPC: can't unlink %s: %s", ipc.path, strerror(errno));
 }
@@ -225,6 +203,26 @@ conn_write(struct ipc_conn *conn, int filled)
 		log_msg(LOG_DEBUG, "IPC client requested shutdown");
 		listener_close();
 		instance_request_shutdown();
+	}
+}
+
+/* The metrics label of an IPC command. */
+static enum metrics_ipc_cmd
+metrics_ipc_cmd_of(enum ipc_cmd_type type)
+{
+	switch (type) {
+	case IPC_CMD_STATUS:
+		return (M_IPC_STATUS);
+	case IPC_CMD_LIST:
+		return (M_IPC_LIST);
+	case IPC_CMD_SHUTDOWN:
+		return (M_IPC_SHUTDOWN);
+	case IPC_CMD_JSON:
+		return (M_IPC_JSON);
+	case IPC_CMD_HEALTH:
+		return (M_IPC_HEALTH);
+	default:
+		return (M_IPC_OTHER);
 	}
 }
 
@@ -323,10 +321,11 @@ conn_io_cb(struct loop_watch *w, uint32_t revents)
 /* ---------------------------------------------------------------- accept */
 
 static void
-conn_new(int fd)
+accepted_cb(struct acceptor *a, int fd, const struct sockaddr_storage *peer)
 {
 	struct ipc_conn *conn;
 
+	(void)peer;
 	conn = calloc(1, sizeof(*conn));
 	if (conn == NULL) {
 		log_msg(LOG_ERR, "IPC: out of memory, closing a new connection");
@@ -338,8 +337,7 @@ conn_new(int fd)
 	wbuf_init(&conn->reply, ipc.max_send + 3);
 	loop_watch_init(&conn->watch, fd, conn_io_cb, conn);
 	loop_timer_init(&conn->idle_timer, idle_cb, conn);
-	TAILQ_INSERT_TAIL(&ipc.conns, conn, entries);
-	ipc.nconns++;
+	acceptor_conn_add(a, &conn->link);
 	if (loop_watch_add(&conn->watch, EPOLLIN) != 0 ||
 	    loop_timer_arm(&conn->idle_timer, IPC_IDLE_TIMEOUT_MS) != 0) {
 		log_msg(LOG_ERR, "IPC: can't watch a new connection");
@@ -347,47 +345,10 @@ conn_new(int fd)
 	}
 }
 
-static void
-pause_cb(struct loop_timer *t)
-{
-
-	(void)t;
-	if (ipc.fd != -1 && loop_watch_mod(&ipc.watch, EPOLLIN) != 0)
-		log_msg(LOG_ERR, "IPC: can't resume accepting");
-}
-
-static void
-listener_cb(struct loop_watch *w, uint32_t revents)
-{
-	int i, fd;
-
-	(void)w;
-	(void)revents;
-	for (i = 0; i < IPC_ACCEPT_BATCH && ipc.fd != -1; i++) {
-		fd = accept4(ipc.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				/* Level-triggered: without a pause this would spin. */
-				log_msg(LOG_ERR, "Can't accept local IPC connection: %s",
-				    strerror(errno));
-				if (loop_watch_mod(&ipc.watch, 0) == 0)
-					loop_timer_arm(&ipc.pause_timer, IPC_EMFILE_PAUSE_MS);
-			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED) {
-				log_msg(LOG_ERR, "Can't accept local IPC connection: %s",
-				    strerror(errno));
-			}
-			return;
-		}
-		if (ipc.max_clients != 0 && ipc.nconns >= ipc.max_clients) {
-			log_msg(LOG_ERR, "Maximum IPC clients reached. Not accepting connection");
-			close(fd);
-			continue;
-		}
-		conn_new(fd);
-	}
-}
+static const struct acceptor_ops acceptor_ops = {
+	.accepted_cb = accepted_cb,
+	.free_cb = conn_free_cb,
+};
 
 /* ---------------------------------------------------------------- init */
 
@@ -444,27 +405,26 @@ fail:
 int
 ipc_init(const struct qnetd_settings *s)
 {
-	int saved;
+	const struct acceptor_config cfg = {
+		.who = "IPC clients",
+		.batch = IPC_ACCEPT_BATCH,
+		.pause_ms = IPC_EMFILE_PAUSE_MS,
+		.max_conns = s->ipc_max_clients,
+		.log_peer = 0,
+	};
+	int saved, fd;
 
 	ipc_fini();
-	TAILQ_INIT(&ipc.conns);
-	TAILQ_INIT(&ipc.closed);
-	ipc.nconns = 0;
-	ipc.max_clients = s->ipc_max_clients;
+	acceptor_init(&ipc.acc, &cfg, &acceptor_ops, NULL);
 	ipc.max_receive = s->ipc_max_receive_size;
 	ipc.max_send = s->ipc_max_send_size;
-	loop_timer_init(&ipc.reap_timer, reap_cb, NULL);
-	loop_timer_init(&ipc.pause_timer, pause_cb, NULL);
 	ipc.initialized = 1;
 
 	ipc.path = strdup(s->local_socket_file);
 	if (ipc.path == NULL)
 		goto fail;
-	ipc.fd = listener_create(s);
-	if (ipc.fd == -1)
-		goto fail;
-	loop_watch_init(&ipc.watch, ipc.fd, listener_cb, NULL);
-	if (loop_watch_add(&ipc.watch, EPOLLIN) != 0)
+	fd = listener_create(s);
+	if (fd == -1 || acceptor_start(&ipc.acc, fd) != 0)
 		goto fail;
 
 	return (0);
@@ -472,10 +432,6 @@ ipc_init(const struct qnetd_settings *s)
 fail:
 	saved = errno;
 	log_msg(LOG_ERR, "Can't create unix socket %s: %s", s->local_socket_file, strerror(saved));
-	if (ipc.fd != -1) {
-		close(ipc.fd);
-		ipc.fd = -1;
-	}
 	free(ipc.path);
 	ipc.path = NULL;
 	ipc.initialized = 0;
@@ -486,14 +442,13 @@ fail:
 void
 ipc_fini(void)
 {
-	struct ipc_conn *conn;
+	struct acceptor_link *l;
 
 	if (!ipc.initialized)
 		return;
-	while ((conn = TAILQ_FIRST(&ipc.conns)) != NULL)
-		conn_close(conn);
-	loop_timer_disarm(&ipc.reap_timer);
-	reap_cb(&ipc.reap_timer);
+	while ((l = acceptor_conn_first(&ipc.acc)) != NULL)
+		conn_close(conn_of_link(l));
+	acceptor_reap(&ipc.acc);
 	listener_close();
 	free(ipc.path);
 	ipc.path = NULL;
@@ -503,6 +458,5 @@ ipc_fini(void)
 size_t
 ipc_connection_count(void)
 {
-
-	return (ipc.nconns);
+	return (acceptor_conn_count(&ipc.acc));
 }

@@ -14,13 +14,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "control/health.h"
 #include "control/ipc_cmd.h"
 #include "control/ipc_lex.h"
 #include "control/status_json.h"
 #include "core/cluster.h"
 #include "core/cluster_cursor.h"
-#include "extras/expiry.h"
-#include "extras/extra.h"
 
 static const char *
 tls_str(enum tlv_tls_supported tls)
@@ -38,92 +37,13 @@ tls_str(enum tlv_tls_supported tls)
 	return ("Unhandled tls supported state");
 }
 
-static const char *
-algorithm_str(enum tlv_decision_algorithm algo)
-{
-
-	switch (algo) {
-	case TLV_DECISION_ALGORITHM_TEST:
-		return ("Test");
-	case TLV_DECISION_ALGORITHM_FFSPLIT:
-		return ("Fifty-Fifty split");
-	case TLV_DECISION_ALGORITHM_2NODELMS:
-		return ("2 Node LMS");
-	case TLV_DECISION_ALGORITHM_LMS:
-		return ("LMS");
-	}
-
-	return ("Unknown algorithm");
-}
-
-static const char *
-heuristics_str(enum tlv_heuristics h)
-{
-
-	switch (h) {
-	case TLV_HEURISTICS_UNDEFINED:
-		return ("Undefined");
-	case TLV_HEURISTICS_PASS:
-		return ("Pass");
-	case TLV_HEURISTICS_FAIL:
-		return ("Fail");
-	}
-
-	return ("Unknown heuristics type");
-}
-
+/* The tool's text: the codec's, except for a vote never sent (as upstream's tool). */
 static const char *
 vote_str(enum tlv_vote vote)
 {
-
-	switch (vote) {
-	case TLV_VOTE_UNDEFINED:
-		break;
-	case TLV_VOTE_ACK:
-		return ("ACK");
-	case TLV_VOTE_NACK:
-		return ("NACK");
-	case TLV_VOTE_ASK_LATER:
-		return ("Ask later");
-	case TLV_VOTE_WAIT_FOR_REPLY:
-		return ("Wait for reply");
-	case TLV_VOTE_NO_CHANGE:
-		return ("No change");
-	}
-
-	return ("Unknown vote value");
-}
-
-/* printf into the buffer.  0, or -1 once its limit is hit. */
-static int __attribute__((format(printf, 2, 3))) put_fmt(struct wbuf *out, const char *fmt, ...)
-{
-	char small[256];
-	char *p;
-	va_list ap;
-	int n, res;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		out->failed = 1;
-		return (-1);
-	}
-	if ((size_t)n < sizeof(small))
-		return (wbuf_put(out, small, (size_t)n));
-
-	p = malloc((size_t)n + 1);
-	if (p == NULL) {
-		out->failed = 1;
-		return (-1);
-	}
-	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	res = wbuf_put(out, p, (size_t)n);
-	free(p);
-
-	return (res);
+	if (vote == TLV_VOTE_UNDEFINED)
+		return ("Unknown vote value");
+	return (tlv_vote_to_str(vote));
 }
 
 /* ---------------------------------------------------------------- parse */
@@ -243,16 +163,17 @@ ipc_cmd_status(const struct qnetd_instance *instance, int verbose, struct wbuf *
 	int cert_required;
 
 	cert_required = (s->tls != TLV_TLS_UNSUPPORTED && s->tls_client_cert_required);
-	put_fmt(out, "QNetd address:\t\t\t%s:%u\n", s->listen_addr != NULL ? s->listen_addr : "*",
-	    (unsigned)s->port);
-	put_fmt(out, "TLS:\t\t\t\t%s%s\n", tls_str(s->tls),
+	wbuf_printf(out, "QNetd address:\t\t\t%s:%u\n",
+	    s->listen_addr != NULL ? s->listen_addr : "*", (unsigned)s->port);
+	wbuf_printf(out, "TLS:\t\t\t\t%s%s\n", tls_str(s->tls),
 	    cert_required ? " (client certificate required)" : "");
-	put_fmt(out, "Connected clients:\t\t%zu\n", instance->client_count);
-	put_fmt(out, "Connected clusters:\t\t%zu\n", instance->clusters.count);
+	wbuf_printf(out, "Connected clients:\t\t%zu\n", instance->client_count);
+	wbuf_printf(out, "Connected clusters:\t\t%zu\n", instance->clusters.count);
 	if (verbose) {
 		if (s->max_clients != 0)
-			put_fmt(out, "Maximum allowed clients:\t%u\n", (unsigned)s->max_clients);
-		put_fmt(out, "Maximum send/receive size:\t%u/%u bytes\n",
+			wbuf_printf(out, "Maximum allowed clients:\t%u\n",
+			    (unsigned)s->max_clients);
+		wbuf_printf(out, "Maximum send/receive size:\t%u/%u bytes\n",
 		    (unsigned)s->max_client_send_size, (unsigned)s->max_client_receive_size);
 	}
 
@@ -267,34 +188,34 @@ put_node_list(struct wbuf *out, const char *title, const struct node_list *nl)
 {
 	size_t i;
 
-	put_fmt(out, "        %s:\t", title);
+	wbuf_printf(out, "        %s:\t", title);
 	for (i = 0; i < nl->count; i++) {
 		if (i != 0)
-			put_fmt(out, ", ");
-		put_fmt(out, "%u", (unsigned)nl->nodes[i].node_id);
+			wbuf_printf(out, ", ");
+		wbuf_printf(out, "%u", (unsigned)nl->nodes[i].node_id);
 		if (nl->nodes[i].data_center_id != 0)
-			put_fmt(out, " (%u)", (unsigned)nl->nodes[i].data_center_id);
+			wbuf_printf(out, " (%u)", (unsigned)nl->nodes[i].data_center_id);
 	}
-	put_fmt(out, "\n");
+	wbuf_printf(out, "\n");
 }
 
 static void
 put_tie_breaker(struct wbuf *out, const struct tlv_tie_breaker *tb)
 {
 
-	put_fmt(out, "    Tie-breaker:\t");
+	wbuf_printf(out, "    Tie-breaker:\t");
 	switch (tb->mode) {
 	case TLV_TIE_BREAKER_MODE_LOWEST:
-		put_fmt(out, "Node with lowest node ID");
+		wbuf_printf(out, "Node with lowest node ID");
 		break;
 	case TLV_TIE_BREAKER_MODE_HIGHEST:
-		put_fmt(out, "Node with highest node ID");
+		wbuf_printf(out, "Node with highest node ID");
 		break;
 	case TLV_TIE_BREAKER_MODE_NODE_ID:
-		put_fmt(out, "Node with node ID %u", (unsigned)tb->node_id);
+		wbuf_printf(out, "Node with node ID %u", (unsigned)tb->node_id);
 		break;
 	}
-	put_fmt(out, "\n");
+	wbuf_printf(out, "\n");
 }
 
 static void
@@ -303,44 +224,44 @@ put_heuristics(struct wbuf *out, const struct qnetd_client *c, int verbose)
 
 	if (c->last_heuristics == TLV_HEURISTICS_UNDEFINED && !verbose)
 		return;
-	put_fmt(out, "        Heuristics:\t\t%s", heuristics_str(c->last_heuristics));
+	wbuf_printf(out, "        Heuristics:\t\t%s", tlv_heuristics_to_str(c->last_heuristics));
 	if (verbose)
-		put_fmt(out, " (membership: %s, regular: %s)",
-		    heuristics_str(c->last_membership_heuristics),
-		    heuristics_str(c->last_regular_heuristics));
-	put_fmt(out, "\n");
+		wbuf_printf(out, " (membership: %s, regular: %s)",
+		    tlv_heuristics_to_str(c->last_membership_heuristics),
+		    tlv_heuristics_to_str(c->last_regular_heuristics));
+	wbuf_printf(out, "\n");
 }
 
 static void
 put_client(struct wbuf *out, const struct qnetd_client *c, int verbose)
 {
 
-	put_fmt(out, "    Node ID %u:\n", (unsigned)c->node_id);
-	put_fmt(out, "        Client address:\t\t%s\n", c->addr_str);
+	wbuf_printf(out, "    Node ID %u:\n", (unsigned)c->node_id);
+	wbuf_printf(out, "        Client address:\t\t%s\n", c->addr_str);
 	if (verbose)
-		put_fmt(out, "        HB interval:\t\t%ums\n", (unsigned)c->heartbeat_interval);
+		wbuf_printf(out, "        HB interval:\t\t%ums\n", (unsigned)c->heartbeat_interval);
 	if (c->config_version_set)
-		put_fmt(out, "        Configuration version:\t%llu\n",
+		wbuf_printf(out, "        Configuration version:\t%llu\n",
 		    (unsigned long long)c->config_version);
 	if (c->configuration_node_list.count != 0)
 		put_node_list(out, "Configured node list", &c->configuration_node_list);
 	if (verbose)
-		put_fmt(out, "        Ring ID:\t\t%x.%llx\n", (unsigned)c->last_ring_id.node_id,
+		wbuf_printf(out, "        Ring ID:\t\t%x.%llx\n", (unsigned)c->last_ring_id.node_id,
 		    (unsigned long long)c->last_ring_id.seq);
 	if (c->last_membership_node_list.count != 0)
 		put_node_list(out, "Membership node list", &c->last_membership_node_list);
 	put_heuristics(out, c, verbose);
 	if (verbose)
-		put_fmt(out, "        TLS active:\t\t%s%s\n", c->tls_started ? "Yes" : "No",
+		wbuf_printf(out, "        TLS active:\t\t%s%s\n", c->tls_started ? "Yes" : "No",
 		    (c->tls_started && c->tls_peer_certificate_verified)
 		        ? " (client certificate verified)"
 		        : "");
 	/* A vote is shown once one was sent; the last ACK/NACK once there was one. */
 	if (c->last_sent_vote != TLV_VOTE_UNDEFINED) {
-		put_fmt(out, "        Vote:\t\t\t%s", vote_str(c->last_sent_vote));
+		wbuf_printf(out, "        Vote:\t\t\t%s", vote_str(c->last_sent_vote));
 		if (c->last_sent_ack_nack_vote != TLV_VOTE_UNDEFINED)
-			put_fmt(out, " (%s)", vote_str(c->last_sent_ack_nack_vote));
-		put_fmt(out, "\n");
+			wbuf_printf(out, " (%s)", vote_str(c->last_sent_ack_nack_vote));
+		wbuf_printf(out, "\n");
 	}
 }
 
@@ -365,11 +286,12 @@ put_cluster_head(struct wbuf *out, const struct qnetd_cluster *cluster)
 {
 	const struct qnetd_client *first;
 
-	put_fmt(out, "Cluster \"%s\":\n", cluster->name);
+	wbuf_printf(out, "Cluster \"%s\":\n", cluster->name);
 	/* Algorithm and tie-breaker are the same for every client (INIT checks it). */
 	first = TAILQ_FIRST(&cluster->clients);
 	if (first != NULL) {
-		put_fmt(out, "    Algorithm:\t\t%s%s\n", algorithm_str(first->decision_algorithm),
+		wbuf_printf(out, "    Algorithm:\t\t%s%s\n",
+		    tlv_decision_algorithm_to_str(first->decision_algorithm),
 		    cluster_kap_active(cluster) ? " (KAP Tie-breaker)" : "");
 		put_tie_breaker(out, &first->tie_breaker);
 	}
@@ -611,9 +533,9 @@ reply_error(struct wbuf *out, size_t max_size, const char *msg, const char *arg)
 	if (len > max_size)
 		return (-1);
 	if (arg != NULL)
-		put_fmt(out, "Error\n%s'%s'\n", msg, arg);
+		wbuf_printf(out, "Error\n%s'%s'\n", msg, arg);
 	else
-		put_fmt(out, "Error\n%s\n", msg);
+		wbuf_printf(out, "Error\n%s\n", msg);
 
 	return (out->failed ? -1 : 0);
 }
@@ -624,10 +546,10 @@ reply_health(const struct qnetd_instance *instance, size_t max_size, struct wbuf
 {
 	char why[256];
 
-	if (extra_health(instance, why, sizeof(why)) != 0)
+	if (health_check(instance, why, sizeof(why)) != 0)
 		return (reply_error(out, max_size, why, NULL));
-	put_fmt(out, "%s\n", why);
-	expiry_warnings_text(instance, time(NULL), out);
+	wbuf_printf(out, "%s\n", why);
+	health_warnings_text(instance, time(NULL), out);
 
 	return (out->failed ? -1 : 0);
 }

@@ -12,34 +12,35 @@
 
 #include "control/status_json.h"
 #include "core/cluster.h"
-#include "extras/events.h"
-#include "extras/expiry.h"
-#include "extras/metrics.h"
+#include "core/metrics_counters.h"
 #include "net/listener.h"
 #include "net/tls_cert.h"
 
 static status_json_tls_fn tls_fn;
+static status_json_conflicts_fn conflicts_fn;
+static status_json_fingerprint_fn fingerprint_fn;
+static status_json_cluster_cert_fn cluster_cert_fn;
+static status_json_warnings_fn warnings_fn;
+
+void
+status_json_set_cert_fns(status_json_cluster_cert_fn cluster_cert, status_json_warnings_fn warnings)
+{
+	cluster_cert_fn = cluster_cert;
+	warnings_fn = warnings;
+}
+
+void
+status_json_set_events_fns(status_json_conflicts_fn conflicts,
+    status_json_fingerprint_fn fingerprint)
+{
+	conflicts_fn = conflicts;
+	fingerprint_fn = fingerprint;
+}
 
 void
 status_json_set_tls_fn(status_json_tls_fn fn)
 {
 	tls_fn = fn;
-}
-
-static void __attribute__((format(printf, 2, 3))) put(struct wbuf *out, const char *fmt, ...)
-{
-	char small[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(small)) {
-		out->failed = 1;
-		return;
-	}
-	wbuf_put(out, small, (size_t)n);
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
@@ -84,13 +85,13 @@ status_json_string(struct wbuf *out, const char *str, size_t len)
 		unsigned char ch = s[i];
 
 		if (ch == '"' || ch == '\\') {
-			put(out, "\\%c", ch);
+			wbuf_printf(out, "\\%c", ch);
 			i++;
 		} else if (ch < 0x20 || ch == 0x7f) {
-			put(out, "\\u%04x", ch);
+			wbuf_printf(out, "\\u%04x", ch);
 			i++;
 		} else if ((n = utf8_len(s + i, len - i)) == 0) {
-			put(out, "\\ufffd");
+			wbuf_printf(out, "\\ufffd");
 			i++;
 		} else {
 			wbuf_put(out, s + i, n);
@@ -111,7 +112,7 @@ key(struct wbuf *out, const char *k, int first)
 {
 	if (!first)
 		wbuf_put_u8(out, ',');
-	put(out, "\"%s\":", k);
+	wbuf_printf(out, "\"%s\":", k);
 }
 
 static void
@@ -119,7 +120,7 @@ key_str(struct wbuf *out, const char *k, const char *v, int first)
 {
 	key(out, k, first);
 	if (v == NULL)
-		put(out, "null");
+		wbuf_printf(out, "null");
 	else
 		str(out, v);
 }
@@ -128,14 +129,14 @@ static void
 key_u64(struct wbuf *out, const char *k, unsigned long long v, int first)
 {
 	key(out, k, first);
-	put(out, "%llu", v);
+	wbuf_printf(out, "%llu", v);
 }
 
 static void
 key_bool(struct wbuf *out, const char *k, int v, int first)
 {
 	key(out, k, first);
-	put(out, "%s", v ? "true" : "false");
+	wbuf_printf(out, "%s", v ? "true" : "false");
 }
 
 static void
@@ -143,9 +144,9 @@ key_time(struct wbuf *out, const char *k, time_t t, int first)
 {
 	key(out, k, first);
 	if (t == 0)
-		put(out, "null");
+		wbuf_printf(out, "null");
 	else
-		put(out, "%lld", (long long)t);
+		wbuf_printf(out, "%lld", (long long)t);
 }
 
 static const char *
@@ -182,7 +183,7 @@ static void
 put_conflicts(struct wbuf *out)
 {
 	const struct events_conflict *r;
-	size_t i, n = events_conflicts(&r);
+	size_t i, n = conflicts_fn != NULL ? conflicts_fn(&r) : 0;
 
 	key(out, "identity_conflicts", 0);
 	wbuf_put_u8(out, '[');
@@ -196,9 +197,9 @@ put_conflicts(struct wbuf *out)
 		key_str(out, "cluster", r[i].cluster, 0);
 		key(out, "node_id", 0);
 		if (r[i].kind == EVENTS_CONFLICT_NODE_ID)
-			put(out, "%u", (unsigned)r[i].node_id);
+			wbuf_printf(out, "%u", (unsigned)r[i].node_id);
 		else
-			put(out, "null");
+			wbuf_printf(out, "null");
 		key_str(out, "first_peer", r[i].peer_a, 0);
 		key_str(out, "second_peer", r[i].peer_b, 0);
 		key_str(out, "first_certificate_sha256", r[i].fp_a[0] ? r[i].fp_a : NULL, 0);
@@ -241,9 +242,9 @@ put_daemon(const struct qnetd_instance *instance, time_t now, struct wbuf *out)
 	wbuf_put_u8(out, '{');
 	key(out, "max_clients", 1);
 	if (s->max_clients != 0)
-		put(out, "%u", (unsigned)s->max_clients);
+		wbuf_printf(out, "%u", (unsigned)s->max_clients);
 	else
-		put(out, "null");
+		wbuf_printf(out, "null");
 	key_u64(out, "max_client_send_size", s->max_client_send_size, 0);
 	key_u64(out, "max_client_receive_size", s->max_client_receive_size, 0);
 	key_u64(out, "max_client_send_buffers", s->max_client_send_buffers, 0);
@@ -291,7 +292,8 @@ put_certificates(const struct qnetd_instance *instance, time_t now, struct wbuf 
 	wbuf_put_u8(out, '}');
 	key(out, "warnings", 0);
 	wbuf_put_u8(out, '[');
-	(void)expiry_warnings(instance, now, warning_cb, &w);
+	if (warnings_fn != NULL)
+		(void)warnings_fn(instance, now, warning_cb, &w);
 	wbuf_put_u8(out, ']');
 }
 
@@ -305,12 +307,12 @@ put_nodes(struct wbuf *out, const char *k, const struct node_list *nl)
 	key(out, k, 0);
 	wbuf_put_u8(out, '[');
 	for (i = 0; i < nl->count; i++) {
-		put(out, "%s{\"node_id\":%u,\"data_center_id\":", i ? "," : "",
+		wbuf_printf(out, "%s{\"node_id\":%u,\"data_center_id\":", i ? "," : "",
 		    (unsigned)nl->nodes[i].node_id);
 		if (nl->nodes[i].data_center_id != 0)
-			put(out, "%u}", (unsigned)nl->nodes[i].data_center_id);
+			wbuf_printf(out, "%u}", (unsigned)nl->nodes[i].data_center_id);
 		else
-			put(out, "null}");
+			wbuf_printf(out, "null}");
 	}
 	wbuf_put_u8(out, ']');
 }
@@ -330,7 +332,8 @@ put_tls(struct wbuf *out, const struct qnetd_client *c)
 	    c->tls_started && c->tls_peer_certificate_verified, 0);
 	key_str(out, "protocol", have ? proto : NULL, 0);
 	key_str(out, "cipher", have ? cipher : NULL, 0);
-	key_str(out, "client_certificate_sha256", events_client_fingerprint(c), 0);
+	key_str(out, "client_certificate_sha256", fingerprint_fn != NULL ? fingerprint_fn(c) : NULL,
+	    0);
 	wbuf_put_u8(out, '}');
 }
 
@@ -349,15 +352,15 @@ put_client(struct wbuf *out, const struct qnetd_client *c, int first)
 	key_u64(out, "heartbeat_interval_ms", c->heartbeat_interval, 0);
 	key(out, "config_version", 0);
 	if (c->config_version_set)
-		put(out, "%llu", (unsigned long long)c->config_version);
+		wbuf_printf(out, "%llu", (unsigned long long)c->config_version);
 	else
-		put(out, "null");
+		wbuf_printf(out, "null");
 	put_nodes(out, "configured_node_list", &c->configuration_node_list);
 	snprintf(ring, sizeof(ring), "%x.%llx", (unsigned)c->last_ring_id.node_id,
 	    (unsigned long long)c->last_ring_id.seq);
 	key(out, "ring_id", 0);
-	put(out, "{\"node_id\":%u,\"seq\":%llu,\"text\":\"%s\"}", (unsigned)c->last_ring_id.node_id,
-	    (unsigned long long)c->last_ring_id.seq, ring);
+	wbuf_printf(out, "{\"node_id\":%u,\"seq\":%llu,\"text\":\"%s\"}",
+	    (unsigned)c->last_ring_id.node_id, (unsigned long long)c->last_ring_id.seq, ring);
 	put_nodes(out, "membership_node_list", &c->last_membership_node_list);
 	put_nodes(out, "quorum_node_list", &c->last_quorum_node_list);
 	key(out, "heuristics", 0);
@@ -381,11 +384,12 @@ put_tie_breaker(struct wbuf *out, const struct tlv_tie_breaker *tb)
 	static const char *const modes[] = { "?", "lowest", "highest", "node_id" };
 
 	key(out, "tie_breaker", 0);
-	put(out, "{\"mode\":\"%s\",\"node_id\":", (unsigned)tb->mode <= 3 ? modes[tb->mode] : "?");
+	wbuf_printf(out,
+	    "{\"mode\":\"%s\",\"node_id\":", (unsigned)tb->mode <= 3 ? modes[tb->mode] : "?");
 	if (tb->mode == TLV_TIE_BREAKER_MODE_NODE_ID)
-		put(out, "%u}", (unsigned)tb->node_id);
+		wbuf_printf(out, "%u}", (unsigned)tb->node_id);
 	else
-		put(out, "null}");
+		wbuf_printf(out, "null}");
 }
 
 void
@@ -411,7 +415,7 @@ status_json_cluster_start(struct wbuf *out, const struct qnetd_cluster *cl, int 
 		key_bool(out, "kap_tie_breaker", kap, 0);
 		put_tie_breaker(out, &head->tie_breaker);
 	}
-	if (events_cluster_certificate(cl, &cert) == 0) {
+	if (cluster_cert_fn != NULL && cluster_cert_fn(cl, &cert) == 0) {
 		key(out, "certificate", 0);
 		wbuf_put_u8(out, '{');
 		key_str(out, "serial", cert.serial, 1);
@@ -444,7 +448,8 @@ status_json_head(const struct qnetd_instance *instance, enum status_json_what wh
     struct wbuf *out)
 {
 
-	put(out, "{\"schema\":\"qnetd-status\",\"schema_version\":%d", STATUS_JSON_SCHEMA_VERSION);
+	wbuf_printf(out, "{\"schema\":\"qnetd-status\",\"schema_version\":%d",
+	    STATUS_JSON_SCHEMA_VERSION);
 	if (what & STATUS_JSON_STATUS) {
 		put_daemon(instance, now, out);
 		put_certificates(instance, now, out);
@@ -461,7 +466,7 @@ status_json_tail(enum status_json_what what, struct wbuf *out)
 
 	if (what & STATUS_JSON_LIST)
 		wbuf_put_u8(out, ']');
-	put(out, "}\n");
+	wbuf_printf(out, "}\n");
 }
 
 int

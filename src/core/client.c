@@ -4,10 +4,12 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/text.h"
 #include "core/client.h"
 
 void
@@ -48,4 +50,23 @@ client_record_vote(struct qnetd_client *client, enum tlv_vote vote)
 	client->last_sent_vote = vote;
 	if (vote == TLV_VOTE_ACK || vote == TLV_VOTE_NACK)
 		client->last_sent_ack_nack_vote = vote;
+}
+
+const char *
+client_log_ctx(const struct qnetd_client *client)
+{
+	static char buf[320];
+	char name[201];
+
+	if (client->cluster_name == NULL) {
+		buf[0] = '\0';
+		return (buf);
+	}
+	/* Peer-chosen names go into logs: keep them printable and short. */
+	text_printable(name, sizeof(name), client->cluster_name, client->cluster_name_len);
+	if (client->init_received)
+		snprintf(buf, sizeof(buf), " (cluster %s, node %u)", name, client->node_id);
+	else
+		snprintf(buf, sizeof(buf), " (cluster %s)", name);
+	return (buf);
 }

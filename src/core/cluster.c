@@ -12,36 +12,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/keyed_hash.h"
 #include "core/cluster.h"
-#include "core/cluster_cursor.h"
 
 #define CLUSTER_REGISTRY_MIN_BUCKETS 64
 
 static uint64_t
-cluster_name_hash(const char *name, size_t len)
+cluster_hash(const struct cluster_registry *reg, const char *name, size_t len)
 {
-	uint64_t h;
-	size_t i;
-
-	h = 0xcbf29ce484222325ULL;
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)name[i];
-		h *= 0x100000001b3ULL;
-	}
-	return (h);
+	/* Keyed: a peer that picks cluster names cannot pick their bucket. */
+	return (keyed_hash(&reg->hash_key, name, len));
 }
 
 static size_t
-cluster_bucket(const struct cluster_registry *reg, const char *name, size_t len)
+cluster_bucket(const struct cluster_registry *reg, uint64_t hash)
 {
+	return ((size_t)(hash & (reg->nbuckets - 1)));
+}
 
-	return ((size_t)(cluster_name_hash(name, len) & (reg->nbuckets - 1)));
+/* The cluster named name whose hash is hash, or NULL. */
+static struct qnetd_cluster *
+find_hashed(const struct cluster_registry *reg, const char *name, size_t name_len, uint64_t hash)
+{
+	struct qnetd_cluster *cluster;
+
+	if (reg->nbuckets == 0)
+		return (NULL);
+	for (cluster = reg->buckets[cluster_bucket(reg, hash)]; cluster != NULL;
+	     cluster = cluster->hash_next) {
+		if (cluster->name_len == name_len && memcmp(cluster->name, name, name_len) == 0)
+			return (cluster);
+	}
+	return (NULL);
 }
 
 int
 cluster_registry_init(struct cluster_registry *reg)
 {
 
+	/* A weak key (no randomness at all) still works; it is only guessable. */
+	(void)keyed_hash_key_random(&reg->hash_key);
 	reg->buckets = calloc(CLUSTER_REGISTRY_MIN_BUCKETS, sizeof(*reg->buckets));
 	if (reg->buckets == NULL)
 		return (-1);
@@ -49,6 +59,7 @@ cluster_registry_init(struct cluster_registry *reg)
 	reg->count = 0;
 	TAILQ_INIT(&reg->clusters);
 	TAILQ_INIT(&reg->cursors);
+	reg->hooks = NULL;
 	return (0);
 }
 
@@ -67,7 +78,8 @@ cluster_registry_destroy(struct cluster_registry *reg)
 {
 	struct qnetd_cluster *cluster;
 
-	cluster_cursor_detach_all(reg);
+	if (reg->hooks != NULL)
+		reg->hooks->destroyed(reg);
 	while ((cluster = TAILQ_FIRST(&reg->clusters)) != NULL) {
 		TAILQ_REMOVE(&reg->clusters, cluster, entries);
 		cluster_free(cluster);
@@ -81,16 +93,9 @@ cluster_registry_destroy(struct cluster_registry *reg)
 struct qnetd_cluster *
 cluster_registry_find(const struct cluster_registry *reg, const char *name, size_t name_len)
 {
-	struct qnetd_cluster *cluster;
-
 	if (reg->nbuckets == 0)
 		return (NULL);
-	for (cluster = reg->buckets[cluster_bucket(reg, name, name_len)]; cluster != NULL;
-	     cluster = cluster->hash_next) {
-		if (cluster->name_len == name_len && memcmp(cluster->name, name, name_len) == 0)
-			return (cluster);
-	}
-	return (NULL);
+	return (find_hashed(reg, name, name_len, cluster_hash(reg, name, name_len)));
 }
 
 /* Doubling keeps chains short; failing to grow only costs speed. */
@@ -110,14 +115,14 @@ cluster_registry_grow(struct cluster_registry *reg)
 	reg->buckets = nb;
 	reg->nbuckets = n;
 	TAILQ_FOREACH(cluster, &reg->clusters, entries) {
-		b = cluster_bucket(reg, cluster->name, cluster->name_len);
+		b = cluster_bucket(reg, cluster->hash);
 		cluster->hash_next = nb[b];
 		nb[b] = cluster;
 	}
 }
 
 static struct qnetd_cluster *
-cluster_new(struct cluster_registry *reg, const char *name, size_t name_len)
+cluster_new(struct cluster_registry *reg, const char *name, size_t name_len, uint64_t hash)
 {
 	struct qnetd_cluster *cluster;
 	size_t b;
@@ -136,7 +141,8 @@ cluster_new(struct cluster_registry *reg, const char *name, size_t name_len)
 	cluster->name_len = name_len;
 	TAILQ_INIT(&cluster->clients);
 
-	b = cluster_bucket(reg, name, name_len);
+	cluster->hash = hash;
+	b = cluster_bucket(reg, hash);
 	cluster->hash_next = reg->buckets[b];
 	reg->buckets[b] = cluster;
 	TAILQ_INSERT_TAIL(&reg->clusters, cluster, entries);
@@ -151,12 +157,13 @@ cluster_unlink(struct cluster_registry *reg, struct qnetd_cluster *cluster)
 {
 	struct qnetd_cluster **pp;
 
-	pp = &reg->buckets[cluster_bucket(reg, cluster->name, cluster->name_len)];
+	pp = &reg->buckets[cluster_bucket(reg, cluster->hash)];
 	while (*pp != NULL && *pp != cluster)
 		pp = &(*pp)->hash_next;
 	if (*pp != NULL)
 		*pp = cluster->hash_next;
-	cluster_cursor_cluster_removed(reg, cluster);
+	if (reg->hooks != NULL)
+		reg->hooks->cluster_removed(reg, cluster);
 	TAILQ_REMOVE(&reg->clusters, cluster, entries);
 	reg->count--;
 }
@@ -184,11 +191,13 @@ cluster_registry_add_client(struct cluster_registry *reg, struct qnetd_client *c
 {
 	struct qnetd_cluster *cluster;
 	const char *name;
+	uint64_t hash;
 
 	name = client->cluster_name != NULL ? client->cluster_name : "";
-	cluster = cluster_registry_find(reg, name, client->cluster_name_len);
+	hash = cluster_hash(reg, name, client->cluster_name_len);
+	cluster = find_hashed(reg, name, client->cluster_name_len, hash);
 	if (cluster == NULL) {
-		cluster = cluster_new(reg, name, client->cluster_name_len);
+		cluster = cluster_new(reg, name, client->cluster_name_len, hash);
 		if (cluster == NULL)
 			return (NULL);
 	}
@@ -206,7 +215,8 @@ cluster_registry_del_client(struct cluster_registry *reg, struct qnetd_client *c
 	cluster = client->cluster;
 	if (cluster == NULL)
 		return;
-	cluster_cursor_client_removed(reg, client);
+	if (reg->hooks != NULL)
+		reg->hooks->client_removed(reg, client);
 	TAILQ_REMOVE(&cluster->clients, client, cluster_entries);
 	cluster->client_count--;
 	client->cluster = NULL;

@@ -2,7 +2,8 @@
  * cluster_cursor.c - registry positions that survive removals (see
  * cluster_cursor.h).
  *
- * The registry keeps the open cursors in a list; the removal hooks walk
+ * The registry keeps the open cursors in a list and calls the hooks set
+ * here (cluster.h) before each removal; the removal hooks walk
  * it and move any cursor standing on the element being unlinked to that
  * element's successor, which is still reachable because the hooks run
  * before the unlink.  There is no per-element reference count, so
@@ -14,10 +15,21 @@
 
 #include "core/cluster_cursor.h"
 
+static void client_removed(struct cluster_registry *reg, const struct qnetd_client *client);
+static void cluster_removed(struct cluster_registry *reg, const struct qnetd_cluster *cluster);
+static void detach_all(struct cluster_registry *reg);
+
+static const struct cluster_registry_hooks cursor_hooks = {
+	.client_removed = client_removed,
+	.cluster_removed = cluster_removed,
+	.destroyed = detach_all,
+};
+
 void
 cluster_cursor_init(struct cluster_cursor *cur, struct cluster_registry *reg)
 {
 
+	reg->hooks = &cursor_hooks;
 	cur->reg = reg;
 	cur->state = CLUSTER_CURSOR_AT_START;
 	cur->cluster = TAILQ_FIRST(&reg->clusters);
@@ -103,8 +115,9 @@ cluster_cursor_skip_cluster(struct cluster_cursor *cur)
 		cur->cluster = TAILQ_NEXT(cur->cluster, entries);
 }
 
-void
-cluster_cursor_client_removed(struct cluster_registry *reg, const struct qnetd_client *client)
+/* Before client is unlinked: a cursor on it moves to its successor. */
+static void
+client_removed(struct cluster_registry *reg, const struct qnetd_client *client)
 {
 	struct cluster_cursor *cur;
 
@@ -114,8 +127,9 @@ cluster_cursor_client_removed(struct cluster_registry *reg, const struct qnetd_c
 	}
 }
 
-void
-cluster_cursor_cluster_removed(struct cluster_registry *reg, const struct qnetd_cluster *cluster)
+/* Before cluster is unlinked: a cursor on it owes its end, then moves on. */
+static void
+cluster_removed(struct cluster_registry *reg, const struct qnetd_cluster *cluster)
 {
 	struct cluster_cursor *cur;
 
@@ -130,8 +144,9 @@ cluster_cursor_cluster_removed(struct cluster_registry *reg, const struct qnetd_
 	}
 }
 
-void
-cluster_cursor_detach_all(struct cluster_registry *reg)
+/* The registry goes: every cursor yields DONE and is unregistered. */
+static void
+detach_all(struct cluster_registry *reg)
 {
 	struct cluster_cursor *cur;
 

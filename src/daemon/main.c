@@ -27,6 +27,7 @@
 #include "control/ipc.h"
 #include "core/instance.h"
 #include "extras/extra.h"
+#include "extras/vote_keeper.h"
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
@@ -290,9 +291,11 @@ run(struct qnetd_settings *s)
 		goto out;
 	conn_module_init();
 	session_module_init();
+	/* Before the listener: the first client must find the memory. */
+	vote_keeper_init(s, VOTE_KEEPER_FILE, NULL, NULL);
 	if (ipc_init(s) != 0)
 		goto out_clusters;
-	if (listener_init(s) != 0)
+	if (listener_init(s, session_client_accepted) != 0)
 		goto out_ipc;
 	if (extra_init(s) != 0)
 		goto out_listener;
@@ -313,6 +316,8 @@ out_listener:
 out_ipc:
 	ipc_fini();
 	conn_close_all();
+	/* After the clients: a shutdown leaves the memory as it was. */
+	vote_keeper_fini();
 out_clusters:
 	cluster_registry_destroy(&qnetd_instance.clusters);
 out:

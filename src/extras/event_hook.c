@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/text.h"
+#include "core/metrics_counters.h"
 #include "extras/event_hook.h"
-#include "extras/metrics.h"
 #include "net/loop.h"
 
 #define VALUE_MAX 256
@@ -69,7 +70,7 @@ event_free(struct hook_event *e)
 static char *
 env_entry(const char *name, const char *value)
 {
-	size_t nl = strlen(name), vl = value ? strlen(value) : 0, i;
+	size_t nl = strlen(name), vl = value ? strlen(value) : 0;
 	char *s;
 
 	if (vl > VALUE_MAX)
@@ -79,12 +80,7 @@ env_entry(const char *name, const char *value)
 		return (NULL);
 	memcpy(s, name, nl);
 	s[nl] = '=';
-	for (i = 0; i < vl; i++) {
-		unsigned char ch = (unsigned char)value[i];
-
-		s[nl + 1 + i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-	}
-	s[nl + 1 + vl] = '\0';
+	text_printable(s + nl + 1, vl + 1, value != NULL ? value : "", vl);
 	return (s);
 }
 

@@ -11,11 +11,12 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/text.h"
 #include "core/cluster.h"
 #include "core/instance.h"
+#include "core/metrics_counters.h"
 #include "extras/event_hook.h"
 #include "extras/events.h"
-#include "extras/metrics.h"
 #include "net/conn.h"
 #include "net/loop.h"
 #include "net/tls.h"
@@ -66,25 +67,12 @@ static void emit_node(const char *event, const struct qnetd_client *client, int 
     uint32_t node_id, const char *vote, const char *reason, const char *extra_name,
     const char *extra_value);
 
-static void
-printable(char *dst, size_t dstlen, const char *src, size_t srclen)
-{
-	size_t i, n = srclen < dstlen - 1 ? srclen : dstlen - 1;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)src[i];
-
-		dst[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-	}
-	dst[n] = '\0';
-}
-
 static const char *
 cluster_of(const struct qnetd_client *client, char *buf, size_t len)
 {
 	if (client->cluster_name == NULL)
 		return (NULL);
-	printable(buf, len, client->cluster_name, client->cluster_name_len);
+	text_printable(buf, len, client->cluster_name, client->cluster_name_len);
 	return (buf);
 }
 

@@ -10,11 +10,13 @@
 #include <qb/qblog.h>
 
 #include "base/log.h"
+#include "control/health.h"
 #include "control/status_json.h"
+#include "core/metrics_counters.h"
 #include "extras/event_hook.h"
 #include "extras/events.h"
+#include "extras/expiry.h"
 #include "extras/extra.h"
-#include "extras/metrics.h"
 #include "extras/metrics_http.h"
 #include "extras/revocation.h"
 #include "net/conn.h"
@@ -122,6 +124,9 @@ extra_init(const struct qnetd_settings *s)
 {
 	foreground = s->foreground;
 	status_json_set_tls_fn(tls_info);
+	status_json_set_events_fns(events_conflicts, events_client_fingerprint);
+	status_json_set_cert_fns(events_cluster_certificate, expiry_warnings);
+	health_set_warnings_fn(expiry_warnings_text);
 	events_init(s);
 	revocation_init(s);
 	if (s->log_level_file != NULL && load_log_level(s->log_level_file) != 0)
@@ -170,30 +175,4 @@ extra_reload(const struct qnetd_settings *s)
 	}
 	metrics_inc(res == 0 ? M_RELOADS : M_RELOAD_FAILURES);
 	return (res);
-}
-
-int
-extra_health(const struct qnetd_instance *instance, char *why, size_t len)
-{
-	const struct qnetd_settings *s = instance->settings;
-
-	if (s == NULL) {
-		snprintf(why, len, "not started");
-		return (-1);
-	}
-	if (instance->shutting_down) {
-		snprintf(why, len, "shutting down");
-		return (-1);
-	}
-	if (!listener_is_open()) {
-		snprintf(why, len, "listener on %s is not accepting", listener_display_addr());
-		return (-1);
-	}
-	if (s->tls != TLV_TLS_UNSUPPORTED && !tls_available()) {
-		snprintf(why, len, "TLS is on but no server certificate is loaded");
-		return (-1);
-	}
-	snprintf(why, len, "healthy: listening on %s, %zu clients, %zu clusters",
-	    listener_display_addr(), instance->client_count, instance->clusters.count);
-	return (0);
 }

@@ -1,5 +1,5 @@
 /*
- * metrics.c - counters and their Prometheus text form (see metrics.h).
+ * metrics.c - the Prometheus text form of the counters (see metrics.h).
  *
  * Names follow Prometheus conventions: qnetd_ prefix, _total for
  * counters, base units (seconds) in the name.  Label values that come
@@ -11,29 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "control/ipc_cmd.h"
 #include "core/cluster.h"
 #include "extras/events.h"
 #include "extras/metrics.h"
 #include "net/tls_cert.h"
-
-#define TLS_REASONS_MAX 16
-#define ERROR_CODES 20
-
-static uint64_t counters[M_COUNTER_COUNT];
-static uint64_t protocol_errors[ERROR_CODES + 1]; /* last slot: unknown codes */
-static uint64_t votes[TLV_DECISION_ALGORITHM_COUNT][6];
-static uint64_t ipc_requests[M_IPC_COUNT];
-static struct {
-	char name[48];
-	uint64_t count;
-} tls_failures[TLS_REASONS_MAX + 1]; /* last slot: "other" */
-
-/* Event-loop lag histogram, in ms. */
-static const uint64_t lag_bounds_ms[] = { 1, 5, 10, 50, 100, 500, 1000, 5000 };
-#define LAG_BUCKETS (sizeof(lag_bounds_ms) / sizeof(lag_bounds_ms[0]))
-static uint64_t lag_buckets[LAG_BUCKETS];
-static uint64_t lag_count, lag_sum_ms, lag_max_ms;
 
 static const char *const counter_info[M_COUNTER_COUNT][2] = {
 	[M_CONNECTIONS_ACCEPTED] = { "qnetd_connections_accepted_total",
@@ -90,125 +71,12 @@ static const char *const vote_names[6] = {
 	"no_change",
 };
 
-void
-metrics_inc(enum metrics_counter c)
-{
-	if ((unsigned)c < M_COUNTER_COUNT)
-		counters[c]++;
-}
-
-uint64_t
-metrics_get(enum metrics_counter c)
-{
-	return ((unsigned)c < M_COUNTER_COUNT ? counters[c] : 0);
-}
-
-void
-metrics_protocol_error(enum tlv_reply_error_code code)
-{
-	protocol_errors[(unsigned)code < ERROR_CODES ? (unsigned)code : ERROR_CODES]++;
-}
-
-void
-metrics_vote(enum tlv_decision_algorithm algo, enum tlv_vote vote)
-{
-	if ((unsigned)algo < TLV_DECISION_ALGORITHM_COUNT && (unsigned)vote < 6)
-		votes[algo][vote]++;
-}
-
-void
-metrics_tls_failure(const char *reason)
-{
-	size_t i;
-
-	for (i = 0; i < TLS_REASONS_MAX; i++) {
-		if (tls_failures[i].name[0] == '\0') {
-			snprintf(tls_failures[i].name, sizeof(tls_failures[i].name), "%s", reason);
-			tls_failures[i].count++;
-			return;
-		}
-		if (strncmp(tls_failures[i].name, reason, sizeof(tls_failures[i].name) - 1) == 0) {
-			tls_failures[i].count++;
-			return;
-		}
-	}
-	/* A bounded label set: a peer cannot grow the exposition. */
-	tls_failures[TLS_REASONS_MAX].count++;
-}
-
-void
-metrics_ipc_request(enum metrics_ipc_cmd cmd)
-{
-	ipc_requests[(unsigned)cmd < M_IPC_COUNT ? cmd : M_IPC_OTHER]++;
-}
-
-enum metrics_ipc_cmd
-metrics_ipc_cmd_of(int type)
-{
-	switch (type) {
-	case IPC_CMD_STATUS:
-		return (M_IPC_STATUS);
-	case IPC_CMD_LIST:
-		return (M_IPC_LIST);
-	case IPC_CMD_SHUTDOWN:
-		return (M_IPC_SHUTDOWN);
-	case IPC_CMD_JSON:
-		return (M_IPC_JSON);
-	case IPC_CMD_HEALTH:
-		return (M_IPC_HEALTH);
-	default:
-		return (M_IPC_OTHER);
-	}
-}
-
-void
-metrics_loop_lag(uint64_t ms)
-{
-	size_t i;
-
-	for (i = 0; i < LAG_BUCKETS; i++)
-		if (ms <= lag_bounds_ms[i])
-			lag_buckets[i]++;
-	lag_count++;
-	lag_sum_ms += ms;
-	if (ms > lag_max_ms)
-		lag_max_ms = ms;
-}
-
-void
-metrics_reset(void)
-{
-	memset(counters, 0, sizeof(counters));
-	memset(protocol_errors, 0, sizeof(protocol_errors));
-	memset(votes, 0, sizeof(votes));
-	memset(ipc_requests, 0, sizeof(ipc_requests));
-	memset(tls_failures, 0, sizeof(tls_failures));
-	memset(lag_buckets, 0, sizeof(lag_buckets));
-	lag_count = lag_sum_ms = lag_max_ms = 0;
-}
-
 /* ---- formatting ---- */
-
-static void __attribute__((format(printf, 2, 3))) put(struct wbuf *out, const char *fmt, ...)
-{
-	char small[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(small)) {
-		out->failed = 1; /* every line here is short; never truncate silently */
-		return;
-	}
-	wbuf_put(out, small, (size_t)n);
-}
 
 static void
 head(struct wbuf *out, const char *name, const char *type, const char *help)
 {
-	put(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	wbuf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* Printable ASCII, with \ " and newline escaped as the text format wants. */
@@ -236,66 +104,72 @@ label_value(char *dst, size_t dstlen, const char *src, size_t srclen)
 static void
 format_counters(struct wbuf *out)
 {
+	const struct metrics_counters *m = metrics_counters();
 	size_t i, j;
 
 	for (i = 0; i < M_COUNTER_COUNT; i++) {
 		head(out, counter_info[i][0], "counter", counter_info[i][1]);
-		put(out, "%s %llu\n", counter_info[i][0], (unsigned long long)counters[i]);
+		wbuf_printf(out, "%s %llu\n", counter_info[i][0],
+		    (unsigned long long)m->counters[i]);
 	}
 	head(out, "qnetd_tls_handshake_failures_total", "counter",
 	    "TLS handshakes that failed, by NSS error.");
-	for (i = 0; i <= TLS_REASONS_MAX; i++) {
-		const char *name = i < TLS_REASONS_MAX ? tls_failures[i].name : "other";
+	for (i = 0; i <= METRICS_TLS_REASONS_MAX; i++) {
+		const char *name = i < METRICS_TLS_REASONS_MAX ? m->tls_failures[i].name : "other";
 
-		if (tls_failures[i].count == 0)
+		if (m->tls_failures[i].count == 0)
 			continue;
-		put(out, "qnetd_tls_handshake_failures_total{reason=\"%s\"} %llu\n", name,
-		    (unsigned long long)tls_failures[i].count);
+		wbuf_printf(out, "qnetd_tls_handshake_failures_total{reason=\"%s\"} %llu\n", name,
+		    (unsigned long long)m->tls_failures[i].count);
 	}
 	head(out, "qnetd_protocol_errors_total", "counter",
 	    "Error replies sent to clients, by protocol error code.");
-	for (i = 0; i <= ERROR_CODES; i++) {
-		if (protocol_errors[i] == 0)
+	for (i = 0; i <= METRICS_ERROR_CODES; i++) {
+		if (m->protocol_errors[i] == 0)
 			continue;
-		if (i < ERROR_CODES)
-			put(out, "qnetd_protocol_errors_total{code=\"%zu\",error=\"%s\"} %llu\n", i,
+		if (i < METRICS_ERROR_CODES)
+			wbuf_printf(out,
+			    "qnetd_protocol_errors_total{code=\"%zu\",error=\"%s\"} %llu\n", i,
 			    tlv_reply_error_code_to_str((enum tlv_reply_error_code)i),
-			    (unsigned long long)protocol_errors[i]);
+			    (unsigned long long)m->protocol_errors[i]);
 		else
-			put(out,
+			wbuf_printf(out,
 			    "qnetd_protocol_errors_total{code=\"other\",error=\"other\"} %llu\n",
-			    (unsigned long long)protocol_errors[i]);
+			    (unsigned long long)m->protocol_errors[i]);
 	}
 	head(out, "qnetd_votes_total", "counter",
 	    "Votes sent to clients (replies and VOTE_INFO), by algorithm and result.");
 	for (i = 0; i < TLV_DECISION_ALGORITHM_COUNT; i++)
 		for (j = 1; j < 6; j++)
-			put(out, "qnetd_votes_total{algorithm=\"%s\",result=\"%s\"} %llu\n",
-			    algo_names[i], vote_names[j], (unsigned long long)votes[i][j]);
+			wbuf_printf(out, "qnetd_votes_total{algorithm=\"%s\",result=\"%s\"} %llu\n",
+			    algo_names[i], vote_names[j], (unsigned long long)m->votes[i][j]);
 	head(out, "qnetd_ipc_requests_total", "counter",
 	    "Requests on the local IPC socket, by command.");
 	for (i = 0; i < M_IPC_COUNT; i++)
-		put(out, "qnetd_ipc_requests_total{command=\"%s\"} %llu\n", ipc_cmd_names[i],
-		    (unsigned long long)ipc_requests[i]);
+		wbuf_printf(out, "qnetd_ipc_requests_total{command=\"%s\"} %llu\n",
+		    ipc_cmd_names[i], (unsigned long long)m->ipc_requests[i]);
 }
 
 static void
 format_lag(struct wbuf *out)
 {
+	const struct metrics_counters *m = metrics_counters();
 	size_t i;
 
 	head(out, "qnetd_event_loop_lag_seconds", "histogram",
 	    "How late a periodic timer fired: time the event loop was busy elsewhere.");
-	for (i = 0; i < LAG_BUCKETS; i++)
-		put(out, "qnetd_event_loop_lag_seconds_bucket{le=\"%g\"} %llu\n",
-		    (double)lag_bounds_ms[i] / 1000.0, (unsigned long long)lag_buckets[i]);
-	put(out, "qnetd_event_loop_lag_seconds_bucket{le=\"+Inf\"} %llu\n",
-	    (unsigned long long)lag_count);
-	put(out, "qnetd_event_loop_lag_seconds_sum %.3f\n", (double)lag_sum_ms / 1000.0);
-	put(out, "qnetd_event_loop_lag_seconds_count %llu\n", (unsigned long long)lag_count);
+	for (i = 0; i < METRICS_LAG_BUCKETS; i++)
+		wbuf_printf(out, "qnetd_event_loop_lag_seconds_bucket{le=\"%g\"} %llu\n",
+		    (double)metrics_lag_bounds_ms[i] / 1000.0,
+		    (unsigned long long)m->lag_buckets[i]);
+	wbuf_printf(out, "qnetd_event_loop_lag_seconds_bucket{le=\"+Inf\"} %llu\n",
+	    (unsigned long long)m->lag_count);
+	wbuf_printf(out, "qnetd_event_loop_lag_seconds_sum %.3f\n", (double)m->lag_sum_ms / 1000.0);
+	wbuf_printf(out, "qnetd_event_loop_lag_seconds_count %llu\n",
+	    (unsigned long long)m->lag_count);
 	head(out, "qnetd_event_loop_lag_max_seconds", "gauge",
 	    "Largest event-loop lag seen since start.");
-	put(out, "qnetd_event_loop_lag_max_seconds %.3f\n", (double)lag_max_ms / 1000.0);
+	wbuf_printf(out, "qnetd_event_loop_lag_max_seconds %.3f\n", (double)m->lag_max_ms / 1000.0);
 }
 
 size_t
@@ -333,7 +207,7 @@ format_cluster_partitions(const struct qnetd_instance *instance, struct wbuf *ou
 	    "was ACK: 1 when one partition holds the vote, 0 when none does.");
 	TAILQ_FOREACH(cl, &instance->clusters.clusters, entries) {
 		label_value(name, sizeof(name), cl->name, cl->name_len);
-		put(out, "qnetd_cluster_partitions_acked{cluster=\"%s\"} %zu\n", name,
+		wbuf_printf(out, "qnetd_cluster_partitions_acked{cluster=\"%s\"} %zu\n", name,
 		    metrics_acked_partitions(cl));
 	}
 }
@@ -348,7 +222,8 @@ format_clusters(const struct qnetd_instance *instance, struct wbuf *out)
 	head(out, "qnetd_cluster_clients", "gauge", "Initialised clients of each cluster.");
 	TAILQ_FOREACH(cl, &instance->clusters.clusters, entries) {
 		label_value(name, sizeof(name), cl->name, cl->name_len);
-		put(out, "qnetd_cluster_clients{cluster=\"%s\"} %zu\n", name, cl->client_count);
+		wbuf_printf(out, "qnetd_cluster_clients{cluster=\"%s\"} %zu\n", name,
+		    cl->client_count);
 	}
 	head(out, "qnetd_cluster_votes", "gauge",
 	    "Clients of each cluster by their last ACK/NACK vote (none: no ACK/NACK yet).");
@@ -364,9 +239,12 @@ format_clusters(const struct qnetd_instance *instance, struct wbuf *out)
 				none++;
 		}
 		label_value(name, sizeof(name), cl->name, cl->name_len);
-		put(out, "qnetd_cluster_votes{cluster=\"%s\",vote=\"ack\"} %zu\n", name, ack);
-		put(out, "qnetd_cluster_votes{cluster=\"%s\",vote=\"nack\"} %zu\n", name, nack);
-		put(out, "qnetd_cluster_votes{cluster=\"%s\",vote=\"none\"} %zu\n", name, none);
+		wbuf_printf(out, "qnetd_cluster_votes{cluster=\"%s\",vote=\"ack\"} %zu\n", name,
+		    ack);
+		wbuf_printf(out, "qnetd_cluster_votes{cluster=\"%s\",vote=\"nack\"} %zu\n", name,
+		    nack);
+		wbuf_printf(out, "qnetd_cluster_votes{cluster=\"%s\",vote=\"none\"} %zu\n", name,
+		    none);
 	}
 }
 
@@ -380,10 +258,11 @@ format_certificates(const struct qnetd_instance *instance, struct wbuf *out)
 	head(out, "qnetd_certificate_expiry_timestamp_seconds", "gauge",
 	    "Not-after of the CA and of the server certificate, seconds since the epoch.");
 	if (tls_cert_ca_not_after() != 0)
-		put(out, "qnetd_certificate_expiry_timestamp_seconds{certificate=\"ca\"} %lld\n",
+		wbuf_printf(out,
+		    "qnetd_certificate_expiry_timestamp_seconds{certificate=\"ca\"} %lld\n",
 		    (long long)tls_cert_ca_not_after());
 	if (tls_cert_server_not_after() != 0)
-		put(out,
+		wbuf_printf(out,
 		    "qnetd_certificate_expiry_timestamp_seconds{certificate=\"server\"} %lld\n",
 		    (long long)tls_cert_server_not_after());
 	head(out, "qnetd_cluster_certificate_expiry_timestamp_seconds", "gauge",
@@ -392,7 +271,7 @@ format_certificates(const struct qnetd_instance *instance, struct wbuf *out)
 		if (events_cluster_certificate(cl, &cert) != 0)
 			continue;
 		label_value(name, sizeof(name), cl->name, cl->name_len);
-		put(out,
+		wbuf_printf(out,
 		    "qnetd_cluster_certificate_expiry_timestamp_seconds{cluster=\"%s\"} %lld\n",
 		    name, (long long)cert.not_after);
 	}
@@ -402,14 +281,14 @@ int
 metrics_format(const struct qnetd_instance *instance, struct wbuf *out)
 {
 	head(out, "qnetd_build_info", "gauge", "Version of this daemon (value is 1).");
-	put(out, "qnetd_build_info{version=\"%s\"} 1\n", QNETD_VERSION);
+	wbuf_printf(out, "qnetd_build_info{version=\"%s\"} 1\n", QNETD_VERSION);
 	head(out, "qnetd_start_time_seconds", "gauge", "Start time, seconds since the epoch.");
-	put(out, "qnetd_start_time_seconds %lld\n", (long long)instance->started_at);
+	wbuf_printf(out, "qnetd_start_time_seconds %lld\n", (long long)instance->started_at);
 	head(out, "qnetd_clients_connected", "gauge",
 	    "TCP clients connected (initialised or not).");
-	put(out, "qnetd_clients_connected %zu\n", instance->client_count);
+	wbuf_printf(out, "qnetd_clients_connected %zu\n", instance->client_count);
 	head(out, "qnetd_clusters_connected", "gauge", "Clusters with at least one client.");
-	put(out, "qnetd_clusters_connected %zu\n", instance->clusters.count);
+	wbuf_printf(out, "qnetd_clusters_connected %zu\n", instance->clusters.count);
 	format_counters(out);
 	format_lag(out);
 	format_clusters(instance, out);

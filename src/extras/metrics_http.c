@@ -2,16 +2,15 @@
  * metrics_http.c - the Prometheus endpoint (see metrics_http.h).
  *
  * Each connection: read until the end of the request head (or the size
- * limit), answer, close.  Nothing is kept alive.  Memory is freed from a
- * zero-delay timer, after the event batch that may still name the
- * connection, as ipc.c does.
+ * limit), answer, close.  Nothing is kept alive.  Accepting, the cap and
+ * freeing after the event batch are the acceptor's (acceptor.h).
  */
 #include <errno.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,11 +19,12 @@
 
 #include "base/log.h"
 #include "codec/wbuf.h"
+#include "control/health.h"
 #include "core/instance.h"
 #include "extras/expiry.h"
-#include "extras/extra.h"
 #include "extras/metrics.h"
 #include "extras/metrics_http.h"
+#include "net/acceptor.h"
 #include "net/loop.h"
 
 #define REPLY_LIMIT (64u * 1024 * 1024)
@@ -40,18 +40,20 @@ struct http_conn {
 	size_t rlen;
 	struct wbuf reply;
 	size_t woff;
-	TAILQ_ENTRY(http_conn) entries;
+	struct acceptor_link link; /* the acceptor's lists */
 };
 
 static struct {
-	int fd;
+	int started;
 	char *unix_path;
-	struct loop_watch watch;
-	struct loop_timer reap;
-	struct loop_timer pause; /* EMFILE back-off */
-	TAILQ_HEAD(, http_conn) conns, closed;
-	size_t nconns;
-} h = { .fd = -1 };
+	struct acceptor acc;
+} h;
+
+static struct http_conn *
+conn_of_link(struct acceptor_link *l)
+{
+	return ((struct http_conn *)(void *)((char *)l - offsetof(struct http_conn, link)));
+}
 
 static void
 conn_close(struct http_conn *c)
@@ -63,24 +65,16 @@ conn_close(struct http_conn *c)
 	loop_timer_disarm(&c->timer);
 	close(c->fd);
 	c->fd = -1;
-	TAILQ_REMOVE(&h.conns, c, entries);
-	h.nconns--;
-	TAILQ_INSERT_TAIL(&h.closed, c, entries);
-	if (!loop_timer_armed(&h.reap))
-		loop_timer_arm(&h.reap, 0);
+	acceptor_conn_close(&h.acc, &c->link);
 }
 
 static void
-reap_cb(struct loop_timer *t)
+free_cb(struct acceptor_link *l)
 {
-	struct http_conn *c;
+	struct http_conn *c = conn_of_link(l);
 
-	(void)t;
-	while ((c = TAILQ_FIRST(&h.closed)) != NULL) {
-		TAILQ_REMOVE(&h.closed, c, entries);
-		wbuf_destroy(&c->reply);
-		free(c);
-	}
+	wbuf_destroy(&c->reply);
+	free(c);
 }
 
 static void
@@ -128,7 +122,7 @@ answer(struct http_conn *c)
 			    (const char *)body.data, body.len);
 		wbuf_destroy(&body);
 	} else if (strcmp(path, "/healthz") == 0) {
-		int ok = extra_health(&qnetd_instance, why, sizeof(why)) == 0;
+		int ok = health_check(&qnetd_instance, why, sizeof(why)) == 0;
 
 		/* Warnings go in the body only: a probe must not fail on one. */
 		wbuf_init(&body, REPLY_LIMIT);
@@ -213,46 +207,30 @@ conn_cb(struct loop_watch *w, uint32_t revents)
 }
 
 static void
-pause_cb(struct loop_timer *t)
+accepted_cb(struct acceptor *a, int fd, const struct sockaddr_storage *peer)
 {
-	(void)t;
-	if (h.fd >= 0)
-		loop_watch_mod(&h.watch, EPOLLIN);
-}
+	struct http_conn *c;
 
-static void
-accept_cb(struct loop_watch *w, uint32_t revents)
-{
-	int i;
-
-	(void)revents;
-	for (i = 0; i < 8; i++) {
-		struct http_conn *c;
-		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			/* Level-triggered: without a pause this would spin. */
-			if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			        errno == ENOMEM) &&
-			    loop_watch_mod(&h.watch, 0) == 0)
-				loop_timer_arm(&h.pause, EMFILE_PAUSE_MS);
-			return;
-		}
-		if (h.nconns >= METRICS_HTTP_MAX_CONNS || (c = calloc(1, sizeof(*c))) == NULL) {
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		wbuf_init(&c->reply, REPLY_LIMIT);
-		loop_watch_init(&c->watch, fd, conn_cb, c);
-		loop_timer_init(&c->timer, timeout_cb, c);
-		TAILQ_INSERT_TAIL(&h.conns, c, entries);
-		h.nconns++;
-		if (loop_watch_add(&c->watch, EPOLLIN) != 0 ||
-		    loop_timer_arm(&c->timer, METRICS_HTTP_TIMEOUT_MS) != 0)
-			conn_close(c);
+	(void)peer;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		close(fd);
+		return;
 	}
+	c->fd = fd;
+	wbuf_init(&c->reply, REPLY_LIMIT);
+	loop_watch_init(&c->watch, fd, conn_cb, c);
+	loop_timer_init(&c->timer, timeout_cb, c);
+	acceptor_conn_add(a, &c->link);
+	if (loop_watch_add(&c->watch, EPOLLIN) != 0 ||
+	    loop_timer_arm(&c->timer, METRICS_HTTP_TIMEOUT_MS) != 0)
+		conn_close(c);
 }
+
+static const struct acceptor_ops acceptor_ops = {
+	.accepted_cb = accepted_cb,
+	.free_cb = free_cb,
+};
 
 static int
 listen_unix(const char *path)
@@ -330,30 +308,31 @@ listen_tcp(const char *address)
 int
 metrics_http_init(const char *address)
 {
-	TAILQ_INIT(&h.conns);
-	TAILQ_INIT(&h.closed);
-	loop_timer_init(&h.reap, reap_cb, NULL);
-	loop_timer_init(&h.pause, pause_cb, NULL);
+	const struct acceptor_config cfg = {
+		.who = "metrics clients",
+		.batch = 8,
+		.pause_ms = EMFILE_PAUSE_MS,
+		.max_conns = METRICS_HTTP_MAX_CONNS,
+		.log_peer = 0,
+	};
+	int fd;
+
+	acceptor_init(&h.acc, &cfg, &acceptor_ops, NULL);
 	if (strncmp(address, "unix:", 5) == 0) {
 		h.unix_path = strdup(address + 5);
 		if (h.unix_path == NULL)
 			return (-1);
-		h.fd = listen_unix(h.unix_path);
+		fd = listen_unix(h.unix_path);
 	} else {
-		h.fd = listen_tcp(address);
+		fd = listen_tcp(address);
 	}
-	if (h.fd < 0) {
+	if (fd < 0 || acceptor_start(&h.acc, fd) != 0) {
 		log_msg(LOG_ERR, "Can't listen for metrics on %s: %s", address, strerror(errno));
 		free(h.unix_path);
 		h.unix_path = NULL;
 		return (-1);
 	}
-	loop_watch_init(&h.watch, h.fd, accept_cb, NULL);
-	if (loop_watch_add(&h.watch, EPOLLIN) != 0) {
-		log_msg(LOG_ERR, "Can't watch the metrics socket: %s", strerror(errno));
-		metrics_http_fini();
-		return (-1);
-	}
+	h.started = 1;
 	log_msg(LOG_INFO, "Serving metrics on %s (GET /metrics, /healthz)", address);
 	return (0);
 }
@@ -361,18 +340,15 @@ metrics_http_init(const char *address)
 void
 metrics_http_fini(void)
 {
-	struct http_conn *c;
+	struct acceptor_link *l;
 
-	if (h.fd < 0)
+	if (!h.started)
 		return;
-	while ((c = TAILQ_FIRST(&h.conns)) != NULL)
-		conn_close(c);
-	loop_timer_disarm(&h.reap);
-	loop_timer_disarm(&h.pause);
-	reap_cb(&h.reap);
-	loop_watch_del(&h.watch);
-	close(h.fd);
-	h.fd = -1;
+	h.started = 0;
+	while ((l = acceptor_conn_first(&h.acc)) != NULL)
+		conn_close(conn_of_link(l));
+	acceptor_reap(&h.acc);
+	acceptor_stop(&h.acc);
 	if (h.unix_path != NULL) {
 		(void)unlink(h.unix_path);
 		free(h.unix_path);

@@ -1,7 +1,7 @@
 /*
- * listener.c - accept clients.  Drains the accept queue in bounded
- * batches; on EMFILE/ENFILE stops watching the socket for a moment
- * instead of spinning (upstream logs ~9,000 lines a second there).
+ * listener.c - the client socket: bind per -l/-p/-4/-6 and hand each
+ * accepted socket, as a struct conn, to the session layer.  Batches, the
+ * EMFILE pause and the -m cap are the acceptor's (acceptor.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,96 +16,34 @@
 
 #include "base/log.h"
 #include "core/instance.h"
-#include "extras/metrics.h"
+#include "core/metrics_counters.h"
+#include "net/acceptor.h"
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
-#include "session/session.h"
 
 #define EMFILE_PAUSE_MS 200
-#define LIMIT_LOG_INTERVAL_MS 10000
 
-static int listen_fd = -1;
-static struct loop_watch listen_watch;
-static struct loop_timer resume_timer;
-static uint64_t last_fd_log_ms, last_max_log_ms;
-static unsigned long refused_since_log;
+static struct acceptor acceptor;
+static listener_accepted_fn accepted_fn;
 
-static void
-format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
+static size_t
+count_cb(struct acceptor *a)
 {
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		port = ntohs(sin->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		port = ntohs(sin6->sin6_port);
-	}
-	/* upstream's form: no brackets around IPv6 */
-	snprintf(buf, len, "%s:%u", host, port);
+	(void)a;
+	return (qnetd_instance.client_count);
 }
 
 static void
-resume_cb(struct loop_timer *t)
+accepted_cb(struct acceptor *a, int fd, const struct sockaddr_storage *ss)
 {
-	(void)t;
-	loop_watch_mod(&listen_watch, EPOLLIN);
-}
-
-static void
-pause_accepting(void)
-{
-	uint64_t now = loop_now_ms();
-
-	loop_watch_mod(&listen_watch, 0);
-	loop_timer_arm(&resume_timer, EMFILE_PAUSE_MS);
-	if (now - last_fd_log_ms >= LIMIT_LOG_INTERVAL_MS) {
-		last_fd_log_ms = now;
-		log_msg(LOG_ERR,
-		    "Out of file descriptors (%s) with %zu clients: pausing accept "
-		    "for %ums. Raise LimitNOFILE / ulimit -n.",
-		    strerror(errno), qnetd_instance.client_count, EMFILE_PAUSE_MS);
-	}
-}
-
-static void
-refuse_max_clients(int fd, const char *addr)
-{
-	uint64_t now = loop_now_ms();
-
-	close(fd);
-	refused_since_log++;
-	if (now - last_max_log_ms >= 1000) {
-		log_msg(LOG_ERR,
-		    "Maximum clients reached. Not accepting connection from %s "
-		    "(%lu refused since the last such line)",
-		    addr, refused_since_log);
-		last_max_log_ms = now;
-		refused_since_log = 0;
-	}
-}
-
-static void
-accept_one(int fd, const struct sockaddr_storage *ss)
-{
-	const struct qnetd_settings *s = qnetd_instance.settings;
 	char addr[CLIENT_ADDR_STR_LEN];
 	struct conn *c;
 	int one = 1;
 	static uint64_t next_id;
 
-	format_addr(ss, addr, sizeof(addr));
-	if (s->max_clients != 0 && qnetd_instance.client_count >= s->max_clients) {
-		refuse_max_clients(fd, addr);
-		return;
-	}
+	(void)a;
+	acceptor_format_addr(ss, addr, sizeof(addr));
 	/* Replies are small and latency matters: don't wait for the peer's ACK. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c = conn_new(fd, addr);
@@ -117,38 +55,17 @@ accept_one(int fd, const struct sockaddr_storage *ss)
 	metrics_inc(M_CONNECTIONS_ACCEPTED);
 	c->client.id = ++next_id;
 	c->client.connected_at = time(NULL);
-	if (session_client_accepted(c) != 0) {
+	if (accepted_fn(c) != 0) {
 		conn_schedule_close(c, "out of memory");
 		return;
 	}
 	log_msg(LOG_DEBUG, "New client connected: %s", addr);
 }
 
-static void
-listen_cb(struct loop_watch *w, uint32_t revents)
-{
-	const struct qnetd_settings *s = qnetd_instance.settings;
-	uint32_t i;
-
-	(void)revents;
-	for (i = 0; i < s->accept_batch; i++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		int fd = accept4(w->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM)
-				pause_accepting();
-			else if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_msg(LOG_ERR, "accept failed: %s", strerror(errno));
-			return;
-		}
-		accept_one(fd, &ss);
-	}
-}
+static const struct acceptor_ops acceptor_ops = {
+	.accepted_cb = accepted_cb,
+	.count_cb = count_cb,
+};
 
 static char display_addr[300];
 
@@ -178,12 +95,21 @@ bind_listen(const struct addrinfo *ai, const struct qnetd_settings *s)
 }
 
 int
-listener_init(const struct qnetd_settings *s)
+listener_init(const struct qnetd_settings *s, listener_accepted_fn accepted)
 {
+	const struct acceptor_config cfg = {
+		.who = "clients",
+		.batch = s->accept_batch,
+		.pause_ms = EMFILE_PAUSE_MS,
+		.max_conns = s->max_clients,
+		.log_peer = 1,
+	};
 	struct addrinfo hints, *res = NULL, *ai;
 	char port[8];
-	int rc, err = 0;
+	int rc, err = 0, listen_fd = -1;
 
+	accepted_fn = accepted;
+	acceptor_init(&acceptor, &cfg, &acceptor_ops, NULL);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_family = s->address_family;
@@ -214,9 +140,7 @@ listener_init(const struct qnetd_settings *s)
 	}
 	snprintf(display_addr, sizeof(display_addr), "%s:%u", s->listen_addr ? s->listen_addr : "*",
 	    (unsigned)s->port);
-	loop_watch_init(&listen_watch, listen_fd, listen_cb, NULL);
-	loop_timer_init(&resume_timer, resume_cb, NULL);
-	if (loop_watch_add(&listen_watch, EPOLLIN) != 0) {
+	if (acceptor_start(&acceptor, listen_fd) != 0) {
 		log_msg(LOG_CRIT, "Can't watch the listening socket: %s", strerror(errno));
 		return (-1);
 	}
@@ -227,16 +151,11 @@ listener_init(const struct qnetd_settings *s)
 int
 listener_is_open(void)
 {
-	return (listen_fd >= 0 && listen_watch.added);
+	return (acceptor_is_open(&acceptor));
 }
 
 void
 listener_fini(void)
 {
-	if (listen_fd < 0)
-		return;
-	loop_watch_del(&listen_watch);
-	loop_timer_disarm(&resume_timer);
-	close(listen_fd);
-	listen_fd = -1;
+	acceptor_stop(&acceptor);
 }

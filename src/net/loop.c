@@ -308,6 +308,23 @@ loop_signal_add(int sig, void (*cb)(int sig))
 
 /* ---- lifecycle ---- */
 
+/* The routine-line summary of log.c, timed here: logging sits below the loop. */
+static struct loop_timer log_summary_timer;
+
+static void
+log_summary_cb(struct loop_timer *t)
+{
+	(void)t;
+	log_routine_summary();
+}
+
+static void
+log_summary_arm(uint64_t delay_ms)
+{
+	if (!loop_timer_armed(&log_summary_timer))
+		loop_timer_arm(&log_summary_timer, delay_ms);
+}
+
 int
 loop_init(void)
 {
@@ -316,12 +333,15 @@ loop_init(void)
 		log_msg(LOG_CRIT, "Can't create epoll set: %s", strerror(errno));
 		return (-1);
 	}
+	loop_timer_init(&log_summary_timer, log_summary_cb, NULL);
+	log_set_summary_timer(log_summary_arm);
 	return (0);
 }
 
 void
 loop_fini(void)
 {
+	log_set_summary_timer(NULL);
 	if (sfd >= 0) {
 		loop_watch_del(&sfd_watch);
 		close(sfd);

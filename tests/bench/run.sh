@@ -118,9 +118,13 @@ run_one() {
 	fi
 	# Both daemons: as many descriptors as the hard limit allows, and a
 	# backlog that holds a whole burst (Debian's default of 10 loses clients).
+	# Ours keeps its vote memory in the run's directory, never in the
+	# machine's /var/lib/corosync-qnetd.
+	sd=
+	grep -q state_dir "$bin" && sd=",state_dir=$tmp/$name.state"
 	( ulimit -n "$(ulimit -Hn)"; exec $nice_cmd "$bin" -f -l 127.0.0.1 -p "$port" \
 		-s "$sflag" -c on \
-		-S "listen_backlog=4096,nss_db_dir=$db/server,lock_file=$tmp/$name.pid,local_socket_file=$tmp/$name.sock" \
+		-S "listen_backlog=4096,nss_db_dir=$db/server,lock_file=$tmp/$name.pid,local_socket_file=$tmp/$name.sock$sd" \
 		>"$out/$name.daemon.log" 2>&1 ) &
 	dpid=$!
 	if ! wait_listen "$port"; then

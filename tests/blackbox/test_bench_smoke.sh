@@ -37,7 +37,7 @@ print(s.getsockname()[1])'
 run_case() {
 	port=$(port_free)
 	"$bin" -f -l 127.0.0.1 -p "$port" -s "$1" \
-		-S "nss_db_dir=$tmp/db/server,lock_file=$tmp/q.pid,local_socket_file=$tmp/q.sock" \
+		-S "nss_db_dir=$tmp/db/server,lock_file=$tmp/q.pid,local_socket_file=$tmp/q.sock,state_dir=$tmp/state" \
 		>"$tmp/daemon-$1.log" 2>&1 &
 	dpid=$!
 	i=0

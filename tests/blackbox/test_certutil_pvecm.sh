@@ -280,8 +280,10 @@ echo "enrolment checks passed"
 	openssl pkcs12 -in "$T/node.p12" -passin pass: -nocerts -nodes
 } > "$T/node.pem" 2> "$T/p12.err" || fail "cannot read the node p12"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sd=
+grep -q state_dir "$QNETD_BIN" && sd=",state_dir=$T/state"
 "$QNETD_BIN" -f -d -l 127.0.0.1 -p "$port" \
-    -S "lock_file=$T/qnetd.pid,local_socket_file=$T/qnetd.sock" \
+    -S "lock_file=$T/qnetd.pid,local_socket_file=$T/qnetd.sock$sd" \
     > "$T/qnetd.log" 2>&1 &
 daemon_pid=$!
 i=0

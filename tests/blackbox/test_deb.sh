@@ -101,9 +101,17 @@ ours_installed() {
 	[ "$(status_of qnetd)" = "install ok installed" ] || fail "qnetd not installed"
 	for f in /usr/bin/corosync-qnetd /usr/bin/corosync-qnetd-tool \
 	    /usr/bin/corosync-qnetd-certutil /lib/systemd/system/corosync-qnetd.service \
-	    /etc/default/corosync-qnetd /usr/share/man/man8/corosync-qnetd.8.gz; do
+	    /etc/default/corosync-qnetd /usr/share/man/man8/corosync-qnetd.8.gz \
+	    /usr/bin/corosync-qnetd-enroll /usr/bin/corosync-qnetd-join \
+	    /lib/systemd/system/corosync-qnetd-enroll.service \
+	    /etc/default/corosync-qnetd-enroll \
+	    /usr/share/man/man8/corosync-qnetd-enroll.8.gz \
+	    /usr/share/man/man8/corosync-qnetd-join.8.gz; do
 		[ -e "$f" ] || fail "$f not installed"
 	done
+	# The enrollment service is opt-in: installed, never enabled.
+	[ -e /etc/systemd/system/multi-user.target.wants/corosync-qnetd-enroll.service ] &&
+	    fail "corosync-qnetd-enroll.service enabled by the package"
 	grep -q QNETD_CONFIG_DIR /usr/bin/corosync-qnetd-certutil ||
 	    fail "corosync-qnetd-certutil is not ours"
 }
@@ -264,6 +272,40 @@ grep -q "Supported (client certificate required)" "$T/ct-status.txt" ||
 user=$(in_ct systemctl show -p MainPID --value corosync-qnetd.service)
 user=$(in_ct ps -o user= -p "$user")
 [ "$user" = coroqnetd ] || fail "service runs as '$user'"
+
+# The opt-in enrollment service: the one-time set-up of
+# corosync-qnetd-enroll(8), then the sandboxed unit must come up as
+# coroqnetd and sign for a token (the join script runs in the same copy).
+echo "--- F. corosync-qnetd-enroll.service: set-up as documented, a token enrols"
+[ "$(in_ct systemctl is-enabled corosync-qnetd-enroll.service 2> /dev/null)" = disabled ] ||
+    fail "corosync-qnetd-enroll.service is not installed disabled"
+in_ct sh -ec 'cd /etc/corosync/qnetd/nssdb
+	chgrp coroqnetd . cert9.db key4.db serial.txt
+	chmod g+rw . cert9.db key4.db serial.txt' || fail "set-up commands of the man page"
+if ! in_ct systemctl start corosync-qnetd-enroll.service; then
+	in_ct journalctl --no-pager -b -u corosync-qnetd-enroll.service | tail -n 20
+	fail "corosync-qnetd-enroll.service did not start"
+fi
+pid=$(in_ct systemctl show -p MainPID --value corosync-qnetd-enroll.service)
+[ "$(in_ct ps -o user= -p "$pid")" = coroqnetd ] || fail "enrollment service not coroqnetd"
+in_ct corosync-qnetd-certutil -t -n debenrol -a 127.0.0.1 > "$T/token.out" 2>&1 ||
+    { cat "$T/token.out"; fail "certutil -t"; }
+ca=$(grep -Eo -- '-C [0-9a-f]{64}' "$T/token.out" | sed 's/^-C //')
+pin=$(grep -Eo -- '-P sha256//[A-Za-z0-9+/=]+' "$T/token.out" | sed 's/^-P //')
+grep -Eo '[0-9a-f]{16}[.][A-Za-z0-9_-]{43}' "$T/token.out" > "$T/token"
+in_ct corosync-qnetd-join -a 127.0.0.1 -C "$ca" -P "$pin" -n debenrol < "$T/token" \
+    > "$T/join.out" 2>&1 || {
+	cat "$T/join.out"
+	in_ct journalctl --no-pager -b -u corosync-qnetd-enroll.service | tail -n 20
+	fail "corosync-qnetd-join against the packaged service"
+}
+in_ct test -f /etc/corosync/qdevice/net/nssdb/qdevice-net-node.p12 || fail "no .p12 on the node"
+in_ct corosync-qnetd-certutil -l | grep -q debenrol || fail "registry lacks debenrol"
+in_ct systemctl stop corosync-qnetd-enroll.service
+res=$(in_ct systemctl show -p Result --value corosync-qnetd-enroll.service)
+[ "$res" = success ] || fail "enrollment service stop result '$res'"
+echo "packaged enrollment service enrols under systemd"
+
 in_ct systemctl stop corosync-qnetd.service
 res=$(in_ct systemctl show -p Result --value corosync-qnetd.service)
 [ "$res" = success ] || fail "service stop result '$res'"

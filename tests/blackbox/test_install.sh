@@ -12,7 +12,8 @@ BUILD=${BUILD:-build}
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 
-for p in corosync-qnetd corosync-qnetd-tool corosync-qnetd-certutil; do
+for p in corosync-qnetd corosync-qnetd-tool corosync-qnetd-certutil \
+    corosync-qnetd-enroll corosync-qnetd-join; do
 	[ -x "$top/$BUILD/$p" ] || [ -x "$BUILD/$p" ] || skip "$BUILD/$p not built (run make)"
 done
 T=$(mktemp -d /tmp/qnetd-install.XXXXXX) || exit 2
@@ -32,6 +33,12 @@ done <<'EOF'
 755 /usr/bin/corosync-qnetd
 755 /usr/bin/corosync-qnetd-tool
 755 /usr/bin/corosync-qnetd-certutil
+755 /usr/bin/corosync-qnetd-enroll
+755 /usr/bin/corosync-qnetd-join
+644 /usr/share/man/man8/corosync-qnetd-enroll.8
+644 /usr/share/man/man8/corosync-qnetd-join.8
+644 /lib/systemd/system/corosync-qnetd-enroll.service
+644 /etc/default/corosync-qnetd-enroll
 755 /usr/libexec/corosync-qnetd/corosync-qnetd-ca
 644 /usr/share/man/man8/corosync-qnetd.8
 644 /usr/share/man/man8/corosync-qnetd-tool.8
@@ -75,8 +82,8 @@ grep -q -- '-s req' "$D/etc/default/corosync-qnetd" ||
 
 make -s -C "$top" uninstall DESTDIR="$D" BUILD="$BUILD" > "$T/uninstall.log" 2>&1 ||
     { cat "$T/uninstall.log"; fail "make uninstall"; }
-left=$(cd "$D" && find . -type f | sort)
-[ "$left" = "./etc/default/corosync-qnetd" ] ||
+left=$(cd "$D" && find . -type f | sort | tr '\n' ' ')
+[ "$left" = "./etc/default/corosync-qnetd ./etc/default/corosync-qnetd-enroll " ] ||
     fail "make uninstall left: $left"
 echo "install layout passes"
 exit 0

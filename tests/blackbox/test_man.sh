@@ -23,7 +23,8 @@ T=$(mktemp -d /tmp/qnetd-man.XXXXXX) || exit 2
 trap 'rm -rf "$T"' EXIT
 trap 'exit 2' INT TERM
 
-for p in corosync-qnetd corosync-qnetd-tool corosync-qnetd-certutil; do
+for p in corosync-qnetd corosync-qnetd-tool corosync-qnetd-certutil \
+    corosync-qnetd-enroll corosync-qnetd-join; do
 	[ -f "$M/$p.8" ] || fail "man/$p.8 missing"
 	out=$(mandoc -Tlint -Wstyle "$M/$p.8" 2>&1)
 	[ -z "$out" ] || fail "mandoc -Tlint: $out"
@@ -117,6 +118,7 @@ ipc_max_send_size|10485760
 keep_active_partition_tie_breaker|off
 handshake_timeout|30000
 accept_batch|64
+state_dir|/var/lib/corosync-qnetd
 metrics_address|empty: off
 event_hook|empty: off
 event_hook_timeout|10000
@@ -155,5 +157,19 @@ check_options corosync-qnetd-certutil "${letters}h"
 check_exit_status corosync-qnetd-certutil
 grep -q 'QNETD_CONFIG_DIR' "$T/corosync-qnetd-certutil.txt" ||
     fail "certutil: QNETD_CONFIG_DIR undocumented"
+# --- corosync-qnetd-enroll and corosync-qnetd-join -----------------------
+ref='corosync-qnetd-enroll [-46dfhv] [-l listen_addr] [-p listen_port] [-D nss_db_dir] [-S state_dir] [-j join_script] [-e event_hook] [-m max_connections] [-t request_timeout_ms] [-r max_failures]'
+check_synopsis corosync-qnetd-enroll "$(usage_of "$BUILD/corosync-qnetd-enroll" "$ref")"
+check_options corosync-qnetd-enroll 46dfhvlpDSjemtr
+check_exit_status corosync-qnetd-enroll
+ref='corosync-qnetd-join -a arbiter[:port] -C ca_sha256 -P sha256//key_pin -n cluster_name [-t token_file] [-N "node ..."] [-h]'
+# The script's -h: its first line is the usage.
+if [ -x "$BUILD/corosync-qnetd-join" ]; then
+	got=$("$BUILD/corosync-qnetd-join" -h 2>&1 | head -n 1 | sed 's/^usage: //' | squeeze)
+	[ "$got" = "$ref" ] || fail "corosync-qnetd-join -h '$got' != '$ref'"
+fi
+check_synopsis corosync-qnetd-join "$ref"
+check_options corosync-qnetd-join aCPntNh
+check_exit_status corosync-qnetd-join
 echo "man pages pass"
 exit 0

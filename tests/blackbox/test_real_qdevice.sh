@@ -80,7 +80,10 @@ logging {
 	to_syslog: no
 }
 EOF
-"$QNETD_BIN" -f -d -s on >"$work/qnetd.log" 2>&1 &
+# Ours keeps its vote memory under $work, not in /var/lib/corosync-qnetd.
+sd=
+grep -q state_dir "$QNETD_BIN" && sd="-S state_dir=$work/state"
+"$QNETD_BIN" -f -d -s on $sd >"$work/qnetd.log" 2>&1 &
 sleep 1
 corosync -f >"$work/corosync.log" 2>&1 &
 for i in $(seq 1 50); do corosync-quorumtool -s >/dev/null 2>&1 && break; sleep 0.2; done

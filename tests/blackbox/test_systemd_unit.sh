@@ -47,6 +47,7 @@ for line in 'Type=notify' 'User=coroqnetd' \
     'EnvironmentFile=-/etc/default/corosync-qnetd' \
     'ExecStart=/usr/bin/corosync-qnetd -f $COROSYNC_QNETD_OPTIONS' \
     'RuntimeDirectory=corosync-qnetd' 'RuntimeDirectoryMode=0770' \
+    'StateDirectory=corosync-qnetd' 'StateDirectoryMode=0700' \
     'ConditionKernelCommandLine=!nocluster' 'WantedBy=multi-user.target' \
     'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' \
     'PrivateTmp=yes' 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' \
@@ -76,6 +77,44 @@ else
 	echo "systemd-analyze security --offline unsupported, score not checked"
 fi
 
+# The enrollment service's unit: verify (man pages may not be installed
+# here, so not looked up), the contract of corosync-qnetd-enroll(8), the
+# same sandbox and score as the daemon's, and every directive explained.
+E=$T/corosync-qnetd-enroll.service
+printf '#!/bin/sh\n' > "$T/corosync-qnetd-enroll" && chmod 755 "$T/corosync-qnetd-enroll"
+sed "s|^ExecStart=/usr/bin/corosync-qnetd-enroll |ExecStart=$T/corosync-qnetd-enroll |" \
+    "$S/corosync-qnetd-enroll.service" > "$E"
+out=$(systemd-analyze verify --man=no "$E" 2>&1)
+rc=$?
+[ "$rc" = 0 ] && [ -z "$out" ] || fail "enroll unit: systemd-analyze verify exit $rc: $out"
+for line in 'Type=notify' 'User=coroqnetd' 'Group=coroqnetd' \
+    'EnvironmentFile=-/etc/default/corosync-qnetd-enroll' \
+    'ExecStart=/usr/bin/corosync-qnetd-enroll -f $COROSYNC_QNETD_ENROLL_OPTIONS' \
+    'StateDirectory=corosync-qnetd' 'StateDirectoryMode=0700' \
+    'ReadWritePaths=/etc/corosync/qnetd/nssdb' \
+    'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' \
+    'PrivateTmp=yes' 'CapabilityBoundingSet=' 'MemoryDenyWriteExecute=yes' \
+    'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' \
+    'SystemCallFilter=@system-service' 'WantedBy=multi-user.target'; do
+	grep -qxF "$line" "$S/corosync-qnetd-enroll.service" || fail "enroll unit lacks: $line"
+done
+awk '/^[A-Za-z]+=/ { if (prev !~ /^#/ && prev !~ /^[A-Za-z]+=/) {
+	print FILENAME ":" NR ": uncommented " $0; bad = 1 } }
+    { prev = $0 } END { exit bad }' "$S/corosync-qnetd-enroll.service" ||
+    fail "enroll unit: directive without a comment"
+if systemd-analyze security --help 2>/dev/null | grep -q -- '--offline'; then
+	systemd-analyze security --offline=true --threshold=20 "$E" \
+	    > "$T/security-enroll.txt" 2>&1 || {
+		tail -n 5 "$T/security-enroll.txt"
+		fail "enroll unit: exposure level above 2.0"
+	}
+	tail -n 1 "$T/security-enroll.txt"
+fi
+sh -n "$S/corosync-qnetd-enroll.default" || fail "enroll default file is not valid sh"
+opts=$(COROSYNC_QNETD_ENROLL_OPTIONS="unset"; . "$S/corosync-qnetd-enroll.default" &&
+    printf '%s' "$COROSYNC_QNETD_ENROLL_OPTIONS") || fail "enroll default file fails"
+[ -z "$opts" ] || fail "default COROSYNC_QNETD_ENROLL_OPTIONS is '$opts'"
+
 # sysusers and tmpfiles, applied to a scratch root.
 R=$T/root
 mkdir -p "$R/etc" "$R/usr/lib/sysusers.d" "$R/usr/lib/tmpfiles.d"
@@ -96,6 +135,9 @@ if command -v systemd-sysusers > /dev/null 2>&1; then
 		st=$(stat -c '%a %u' "$R/run/corosync-qnetd") ||
 		    fail "tmpfiles made no /run/corosync-qnetd"
 		[ "$st" = "770 $uid" ] || fail "/run/corosync-qnetd is '$st'"
+		st=$(stat -c '%a %u' "$R/var/lib/corosync-qnetd") ||
+		    fail "tmpfiles made no /var/lib/corosync-qnetd"
+		[ "$st" = "700 $uid" ] || fail "/var/lib/corosync-qnetd is '$st'"
 	fi
 else
 	echo "systemd-sysusers not installed, sysusers/tmpfiles not applied"

@@ -176,10 +176,13 @@ node_cert_import()
 # ---------------------------------------------------------------- arbiter
 
 # arb_start [daemon args...]: start the arbiter daemon in the foreground (it is
-# our child, so its pid is known) and wait until it listens on 5403.
+# our child, so its pid is known) and wait until it listens on 5403.  Ours
+# keeps its vote memory in the host's private /var/lib/corosync, never in the
+# machine's /var/lib/corosync-qnetd: a memory must not leak between scenarios.
 arb_start()
 {
 	local i
+	[ "$DAEMON" = ours ] && set -- -S state_dir=/var/lib/corosync/qnetd-state "$@"
 	echo "=== start $(date +%T) $QNETD_BIN -f -d $*" >>"$W/arb/qnetd.log"
 	hx_bg arb "$W/arb/qnetd.log" "$QNETD_BIN" -f -d "$@"
 	ARB_PID=$BG_PID

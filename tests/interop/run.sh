@@ -42,8 +42,8 @@ QI=qi-$$
 
 if [ "${list:-0}" = 1 ]; then
 	for s in $SCENARIOS; do
-		d=desc_$s
-		printf '%-12s %s\n' "$s" "${!d}"
+		d=desc_${s//-/_}
+		printf '%-14s %s\n' "$s" "${!d}"
 	done
 	exit 0
 fi
@@ -130,15 +130,15 @@ run_daemon()
 
 run_scenario()
 {
-	local s=$1 d t0 base why
-	d=desc_$s
+	local s=$1 d t0 base why fn=${1//-/_}
+	d=desc_$fn
 	SCEN_NAME=$s
 	SCEN_FAILED=0
 	base=$W/$DAEMON/$s
 	say "-- $s: ${!d}"
 	# skip_NAME prints why the scenario does not apply to this daemon:
 	# neither passed nor failed, and left out of the debian/ours comparison.
-	if declare -F "skip_$s" >/dev/null && why=$("skip_$s") && [ -n "$why" ]; then
+	if declare -F "skip_$fn" >/dev/null && why=$("skip_$fn") && [ -n "$why" ]; then
 		skipped_total=$((skipped_total + 1))
 		say "SKIP $s [$DAEMON]: $why"
 		printf '%s|*|SKIP|0\n' "$s" >>"$RES_FILE"
@@ -152,7 +152,7 @@ run_scenario()
 	: >"$W/netns"
 	log "setup"
 	if net_init && host_add arb && arb_cert_init; then
-		"scen_$s" || SCEN_FAILED=1
+		"scen_$fn" || SCEN_FAILED=1
 		# A daemon that crashed after the last step must not pass unseen.
 		if [ "$SCEN_FAILED" = 0 ] && [ -n "$ARB_PID" ]; then
 			check "arbiter still running at the end" arb_alive

@@ -6,7 +6,7 @@
 T=30
 H=1.5
 
-SCENARIOS="ffsplit2 lms3 ffsplit4 tiebreaker kap heuristics tlsoff tlsreq multi observe revoke ecdsa"
+SCENARIOS="ffsplit2 lms3 ffsplit4 tiebreaker kap heuristics tlsoff tlsreq multi observe revoke restart-split enroll ecdsa"
 
 desc_ffsplit2="2-node ffsplit: tie-breaker on link cut, power-off, arbiter stop/start"
 scen_ffsplit2()
@@ -280,6 +280,163 @@ scen_revoke()
 	check "qdevice-tool on r1: not connected" qdtool_lacks r1 "State:.*Connected" || return 1
 }
 
+desc_enroll="enrolment by token only (no ssh, no file from the arbiter): corosync-qnetd-enroll signs, qdevice gets its vote under -s req -c on; then revoked, the cluster cannot reconnect, another keeps its vote"
+skip_enroll()
+{
+	if [ "$DAEMON" = debian ]; then
+		echo "the enrollment service and revocation are ours"
+	elif [ ! -x "$BUILD/corosync-qnetd-enroll" ] || [ ! -x "$BUILD/corosync-qnetd-join" ]; then
+		echo "corosync-qnetd-enroll or corosync-qnetd-join not built"
+	elif ! command -v curl >/dev/null 2>&1; then
+		echo "curl not installed"
+	elif ! "$QNETD_CERTUTIL" -h 2>&1 | grep -qi token; then
+		echo "$QNETD_CERTUTIL has no token command (enroll-ca not merged)"
+	fi
+}
+scen_enroll()
+{
+	local st=$W/arb/etc/qi-state tok=$W/enroll.token h ca pin rc=0
+	mkdir -m 0700 -p "$st" || return 1
+	# Every signer (certutil -s for cluster k, the service for n) shares
+	# this state directory and its CA lock; /etc/corosync is the arbiter
+	# host's private directory.
+	export QNETD_STATE_DIR=/etc/corosync/qi-state
+	arb_start -s req -c on -S state_dir=/etc/corosync/qi-state || rc=1
+	[ "$rc" = 0 ] && enroll_service_start || rc=1
+	# Cluster k: certificates the pvecm way (certutil -s), unchanged.
+	[ "$rc" = 0 ] && cluster_add k 2 "algo=ffsplit tb=lowest votes=1" || rc=1
+	# Cluster n: hosts and corosync.conf only; no certificate, no CA.
+	[ "$rc" = 0 ] && cluster_hosts n 2 "algo=ffsplit tb=lowest votes=1" || rc=1
+	[ "$rc" = 0 ] && enroll_token n "$tok" || rc=1
+	[ "$rc" = 0 ] || { unset QNETD_STATE_DIR; return 1; }
+	ca=$ENROLL_CA
+	pin=$ENROLL_PIN
+	# n1 fetches the join script over the pinned TLS, then enrols with the
+	# token on standard input; its output says what n2 must do.
+	check "n1 fetches join.sh over the pinned key" hx n1 curl -fsS -k --pinnedpubkey "$pin" \
+	    -o /run/qnetd-join.sh "https://$ARB_IP:5443/v1/join.sh" || return 1
+	check "n1 refuses a wrong key pin (nothing sent)" enroll_join_refused n1 "$ca" \
+	    "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" "$tok" || return 1
+	check "n1 enrols with the token alone" enroll_join n1 "$ca" "$pin" "$tok" || return 1
+	check "n1 again: re-running is safe" enroll_join n1 "$ca" "$pin" "$tok" || return 1
+	check "join printed the quorum.device stanza" grep -q "host: $ARB_IP" "$W/n1/join.out" ||
+	    return 1
+	# n2: the two files copied from n1 (cluster node to cluster node, as the
+	# script prints), then the two commands it prints.
+	mkdir -p "$W/n2/etc/xfer"
+	cp "$W/n1/etc/qdevice/net/nssdb/qnetd-cacert.crt" \
+	    "$W/n1/etc/qdevice/net/nssdb/qdevice-net-node.p12" "$W/n2/etc/xfer/" || return 1
+	check "n2 imports the CA and the .p12 from n1" enroll_import n2 || return 1
+	check "arbiter log: the service signed for n" grep -q "200 certificate for cluster n" \
+	    "$W/arb/enroll.log" || return 1
+	nodes_start n1 n2 k1 k2 || return 1
+	step "both clusters up with the vote over TLS: 3/3, A,V,NMW" 60 $H \
+	    n1:T=3 n2:T=3 n1:F=A,V,NMW n2:F=A,V,NMW k1:T=3 k2:T=3 k1:F=A,V,NMW k2:F=A,V,NMW ||
+	    return 1
+	check "arbiter lists n's two nodes with TLS" arb_lists n 2 "TLS active:.*Yes" || return 1
+	check "n's certificate is from the service" grep -Eq \
+	    "^[0-9a-f]+ n [0-9a-f]{64} [0-9]+ [0-9]+ service 0$" "$st/registry" || return 1
+	enroll_revoke n || return 1
+	kill -HUP "$ARB_PID"
+	step "n revoked: its nodes lose the qdevice vote, k keeps it" $T $H \
+	    n1:T=2 n2:T=2 n1:F=A,NV,NMW n2:F=A,NV,NMW k1:T=3 k2:T=3 k1:F=A,V,NMW k2:F=A,V,NMW ||
+	    return 1
+	step "n stays refused while k keeps the vote" 10 5 \
+	    n1:T=2 n2:T=2 n1:F=A,NV,NMW k1:T=3 k2:T=3 k1:F=A,V,NMW || return 1
+	check "arbiter log: n refused on reconnect" grep -q \
+	    "(cluster n) is revoked: TLS handshake refused" "$W/arb/qnetd.log" || return 1
+	check "arbiter lists only cluster k" arb_clusters 1 || return 1
+	check "enrollment service still running" kill -0 "$ENROLL_PID" || return 1
+	kill -TERM "$ENROLL_PID"
+	unset QNETD_STATE_DIR
+}
+
+# enroll_service_start: corosync-qnetd-enroll in the arbiter host, port 5443,
+# on the arbiter's database and state directory.  Sets ENROLL_PID.
+enroll_service_start()
+{
+	local i
+	hx_bg arb "$W/arb/enroll.log" "$BUILD/corosync-qnetd-enroll" -f -d \
+	    -D /etc/corosync/qnetd/nssdb -S /etc/corosync/qi-state -j "$BUILD/corosync-qnetd-join"
+	ENROLL_PID=$BG_PID
+	for i in $(seq 100); do
+		grep -q "Enrollment service ready" "$W/arb/enroll.log" 2>/dev/null && return 0
+		kill -0 "$ENROLL_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	say "  enrollment service did not start (see $W/arb/enroll.log)"
+	return 1
+}
+
+# cluster_hosts CLUSTER N "options": cluster_add without any certificate.
+cluster_hosts()
+{
+	local cl=$1 n=$2 i
+	CLOPTS[$cl]=$3
+	CLNODES[$cl]=""
+	for i in $(seq "$n"); do
+		host_add "$cl$i" || return 1
+		CLNODES[$cl]="${CLNODES[$cl]} $cl$i"
+		HCL[$cl$i]=$cl
+	done
+	cluster_conf "$cl"
+}
+
+# enroll_token CLUSTER FILE: a token for CLUSTER from the arbiter's
+# certificate tool, into FILE (0600); ENROLL_CA and ENROLL_PIN from the
+# join command it prints.
+enroll_token()
+{
+	local out=$W/arb/token.out
+	( umask 077; hx arb "$QNETD_CERTUTIL" -t -n "$1" -a "$ARB_IP" >"$out" 2>&1 ) || {
+		say "  token command failed:"; sed 's/^/    | /' "$out"; return 1; }
+	grep -Eo '[0-9a-f]{16}\.[A-Za-z0-9_-]{43}' "$out" | head -n 1 >"$2"
+	chmod 600 "$2"
+	ENROLL_CA=$(grep -Eo -- '-C [0-9a-fA-F:]{64,95}' "$out" | head -n 1 | sed 's/^-C //')
+	ENROLL_PIN=$(grep -Eo -- '-P sha256//[A-Za-z0-9+/=]+' "$out" | head -n 1 | sed 's/^-P //')
+	if [ ! -s "$2" ] || [ -z "$ENROLL_CA" ] || [ -z "$ENROLL_PIN" ]; then
+		say "  no token, -C or -P in the token command's output:"
+		sed 's/^/    | /' "$out"
+		return 1
+	fi
+	log "token issued for $1 (CA $ENROLL_CA, pin $ENROLL_PIN)"
+}
+
+# enroll_join HOST CA PIN TOKENFILE: the fetched script, token on stdin.
+enroll_join()
+{
+	hx "$1" sh /run/qnetd-join.sh -a "$ARB_IP:5443" -C "$2" -P "$3" -n "${HCL[$1]}" \
+	    <"$4" >"$W/$1/join.out" 2>&1
+	local rc=$?
+	cat "$W/$1/join.out" >>"$W/$1/certutil.log"
+	[ "$rc" = 0 ] || sed 's/^/      | /' "$W/$1/join.out"
+	return $rc
+}
+
+# enroll_import HOST: the commands corosync-qnetd-join prints for the other nodes.
+enroll_import()
+{
+	hx "$1" sh -ec "corosync-qdevice-net-certutil -i -c /etc/corosync/xfer/qnetd-cacert.crt
+	    corosync-qdevice-net-certutil -m -c /etc/corosync/xfer/qdevice-net-node.p12" \
+	    >>"$W/$1/certutil.log" 2>&1
+}
+
+enroll_join_refused()
+{
+	hx "$1" sh /run/qnetd-join.sh -a "$ARB_IP:5443" -C "$2" -P "$3" -n "${HCL[$1]}" \
+	    <"$4" >"$W/$1/join-refused.out" 2>&1 && return 1
+	grep -q REFUSED "$W/$1/join-refused.out" && [ ! -e "$W/$1/etc/qdevice/net/nssdb" ]
+}
+
+# enroll_revoke CLUSTER: the certificate tool revokes the cluster's certificate.
+enroll_revoke()
+{
+	hx arb "$QNETD_CERTUTIL" -r "$1" >>"$W/arb/certutil.log" 2>&1 || {
+		say "  revoke command failed (see $W/arb/certutil.log)"; return 1; }
+	grep -q " $1\$" "$W/arb/etc/qi-state/revoked" || {
+		say "  $1 not in the revoked list"; return 1; }
+}
+
 desc_ecdsa="ECDSA server key: after enrollment the arbiter's server certificate is re-keyed to P-256 under the same CA (our certutil -R); the cluster, certificates unchanged, reconnects with TLS and gets its vote"
 scen_ecdsa()
 {
@@ -287,23 +444,23 @@ scen_ecdsa()
 	# database it re-keys is the same format.
 	local rekey=$BUILD/corosync-qnetd-certutil
 	arb_start || return 1
-	cluster_add k 2 "algo=ffsplit tb=lowest votes=1" || return 1
-	nodes_start k1 k2 || return 1
+	cluster_add y 2 "algo=ffsplit tb=lowest votes=1" || return 1
+	nodes_start y1 y2 || return 1
 	step "both up with the RSA server key: 3/3 votes, A,V,NMW" 60 $H \
-	    k1:T=3 k2:T=3 k1:F=A,V,NMW k2:F=A,V,NMW || return 1
+	    y1:T=3 y2:T=3 y1:F=A,V,NMW y2:F=A,V,NMW || return 1
 	check "server key is RSA before the re-key" server_key_is rsa || return 1
 	arb_stop TERM
-	step "arbiter stopped: A,NV,NMW" $T $H k1:T=2 k2:T=2 k1:F=A,NV,NMW || return 1
+	step "arbiter stopped: A,NV,NMW" $T $H y1:T=2 y2:T=2 y1:F=A,NV,NMW || return 1
 	hx arb "$rekey" -R >>"$W/arb/certutil.log" 2>&1 || return 1
 	check "server key is EC P-256 after certutil -R" server_key_is ec || return 1
 	check "CA certificate unchanged" cmp -s "$W/xfer/qnetd-cacert.crt" \
 	    "$W/arb/etc/qnetd/nssdb/qnetd-cacert.crt" || return 1
 	arb_start || return 1
 	step "arbiter back with the P-256 key: votes return, A,V,NMW" $T $H \
-	    k1:T=3 k2:T=3 k1:F=A,V,NMW k2:F=A,V,NMW || return 1
-	check "qdevice-tool: connected, TLS active" qdtool_has k1 "State:.*Connected" \
+	    y1:T=3 y2:T=3 y1:F=A,V,NMW y2:F=A,V,NMW || return 1
+	check "qdevice-tool: connected, TLS active" qdtool_has y1 "State:.*Connected" \
 	    "TLS active:.*Yes" || return 1
-	check "arbiter lists both nodes, TLS on" arb_lists k 2 "TLS active:.*Yes" || return 1
+	check "arbiter lists both nodes, TLS on" arb_lists y 2 "TLS active:.*Yes" || return 1
 }
 
 # server_key_is rsa|ec: the key type of "QNetd Cert" in the arbiter's database.
@@ -439,4 +596,112 @@ arb_clusters()
 	say "      qnetd-tool -l: want $1 clusters, got $n:"
 	sed 's/^/        | /' <<<"$out"
 	return 1
+}
+
+# ---------------------------------------------------------------- restart-split
+
+RS_RESTARTS=${RS_RESTARTS:-3}
+
+desc_restart_split="arbiter restarted ${RS_RESTARTS}x during a standing split (ffsplit KAP on/off, lms, 2nodelms): the vote stays"
+scen_restart_split()
+{
+	local k cl
+	declare -gA RS_HOLDER=()
+	arb_start || return 1
+	cluster_add p 2 "algo=ffsplit tb=lowest kap=on votes=1" || return 1
+	cluster_add s 2 "algo=ffsplit tb=lowest kap=off votes=1" || return 1
+	cluster_add t 2 "algo=lms tb=lowest votes=1" || return 1
+	cluster_add u 2 "algo=2nodelms tb=lowest votes=1" || return 1
+	nodes_start p1 p2 s1 s2 t1 t2 u1 u2 || return 1
+	step "all up: 4 clusters quorate, 3/3 votes" 60 $H \
+	    p1:T=3 p2:T=3 s1:T=3 s2:T=3 t1:T=3 t2:T=3 u1:T=3 u2:T=3 || return 1
+	for cl in p s t u; do
+		node_kill "${cl}1"
+	done
+	step "node 1 down: node 2 alone holds the vote" $T $H \
+	    p2:Q=Yes p2:T=2 s2:Q=Yes s2:T=2 t2:Q=Yes t2:T=2 u2:Q=Yes u2:T=2 || return 1
+	# Node 1 comes back unable to see node 2: a 1/1 tie.
+	for cl in p s t u; do
+		cut "${cl}1" "${cl}2"
+	done
+	nodes_start p1 s1 t1 u1 || return 1
+	step "node 1 back behind a cut: KAP, lms, 2nodelms keep node 2; KAP off: node 1" 45 4 \
+	    p1:Q=No p1:T=1 p2:Q=Yes p2:T=2 s1:Q=Yes s1:T=2 s2:Q=No s2:T=1 \
+	    t1:Q=No t1:T=1 t2:Q=Yes t2:T=2 u1:Q=No u1:T=1 u2:Q=Yes u2:T=2 || return 1
+	RS_HOLDER=([p]=2 [s]=1 [t]=2 [u]=2)
+	for k in $(seq "$RS_RESTARTS"); do
+		arb_stop TERM
+		arb_start || return 1
+		rs_watch "$k" || return 1
+	done
+}
+
+# rs_watch K: after restart K, watch the four clusters for 30 s at most:
+# until each one's holder has its vote back and the state held 6 s (longer
+# than our grace: 2 heartbeats of 2.4 s), noting whether the other node was
+# ever quorate on the way.  Ours must keep every vote where it was; Debian's
+# outcome is recorded (MOVED or stayed), not judged.
+rs_watch()
+{
+	local k=$1 t0 cl h o st sh so done_at="" all rc=0
+	declare -A moved=() final=()
+	t0=$(now)
+	while :; do
+		all=1
+		for cl in p s t u; do
+			h=${RS_HOLDER[$cl]}
+			o=$((3 - h))
+			so=$(qstate "$cl$o")
+			sh=$(qstate "$cl$h")
+			case " $so " in *" Q=Yes "*) moved[$cl]=1;; esac
+			case " $sh " in
+			*" Q=Yes "*" T=2 "*) final[$cl]=$h;;
+			*) final[$cl]=""; all=0;;
+			esac
+			case " $so " in *" Q=Yes "*) final[$cl]=$o; all=0;; esac
+		done
+		if [ "$all" = 1 ]; then
+			[ -n "$done_at" ] || done_at=$(now)
+			awk -v a="$done_at" -v b="$(now)" 'BEGIN { exit !(b - a >= 6) }' && break
+		else
+			done_at=""
+		fi
+		awk -v a="$t0" -v b="$(now)" 'BEGIN { exit !(b - a >= 30) }' && break
+		sleep 0.3
+	done
+	for cl in p s t u; do
+		h=${RS_HOLDER[$cl]}
+		if [ -z "${moved[$cl]:-}" ] && [ "${final[$cl]:-}" = "$h" ]; then
+			st=stayed
+		elif [ "${final[$cl]:-}" = "$h" ]; then
+			st="MOVED (node $((3 - h)) was quorate), then back"
+		elif [ -n "${final[$cl]:-}" ]; then
+			st="MOVED to node ${final[$cl]}"
+		else
+			st="MOVED (no node quorate at the end)"
+		fi
+		rs_result "restart $k: ${CLOPTS[$cl]%% votes=1}: the vote stays where it was" \
+		    "$st (node $h held it)" "$(elapsed "$t0")" || rc=1
+		# Debian's may have moved it: the next restart starts from there.
+		[ -n "${final[$cl]:-}" ] && RS_HOLDER[$cl]=${final[$cl]}
+	done
+	return $rc
+}
+
+# rs_result WHAT OUTCOME SECS: ours fails unless the vote stayed; Debian's
+# outcome is printed and kept in the results (ok or MOVED), never a failure.
+rs_result()
+{
+	local what=$1 st=$2 secs=$3 res
+	res=MOVED
+	case $st in stayed*) res=ok;; esac
+	if [ "$DAEMON" = ours ]; then
+		[ "$res" = ok ] || say "      $st"
+		record "$what" "$([ "$res" = ok ] && echo ok || echo FAIL)" "$secs"
+		return
+	fi
+	printf '  %-4s %-58s %6ss\n        debian: %s (recorded, not judged)\n' "rec" "$what" \
+	    "$secs" "$st"
+	log "STEP $SCEN_NAME | $what | $st | $secs"
+	printf '%s|%s|%s|%s\n' "$SCEN_NAME" "$what" "$res" "$secs" >>"$RES_FILE"
 }

@@ -2,8 +2,8 @@
 
 The binary is $QNETD_BIN, default $BUILD/corosync-qnetd (BUILD defaults to
 "build", relative to the repository top).  Every daemon gets 127.0.0.1, a
-free port, -f, and its own lock file, IPC socket and stderr log in a
-private temp dir.  Only the pid we started is ever signalled.
+free port, -f, and its own lock file, IPC socket, stderr log and (ours)
+state directory in a private temp dir.  Only the pid we started is ever signalled.
 """
 
 import atexit
@@ -36,6 +36,21 @@ def tool_bin():
     """corosync-qnetd-tool used to talk IPC with the daemon: $QNETD_TOOL,
     else Debian's (the reference client tests the daemon's IPC side)."""
     return os.environ.get("QNETD_TOOL") or "/usr/bin/corosync-qnetd-tool"
+
+
+_OURS = {}
+
+
+def is_ours(binary):
+    """Our daemon (it knows -S state_dir), not Debian's: a byte search of
+    the program, cached per path."""
+    if binary not in _OURS:
+        try:
+            with open(binary, "rb") as f:
+                _OURS[binary] = b"state_dir" in f.read()
+        except OSError:
+            _OURS[binary] = False
+    return _OURS[binary]
 
 
 def skip(reason):
@@ -113,6 +128,10 @@ class Daemon:
 
     def argv(self):
         s = {"lock_file": self.lock_path, "local_socket_file": self.sock_path}
+        if is_ours(self.binary):
+            # Never the shared /var/lib/corosync-qnetd: a memory left by
+            # another test's daemon would change this one's votes.
+            s["state_dir"] = os.path.join(self.dir, "state")
         if self.tls != "off":
             if self.pki is None:
                 raise DaemonError("TLS mode %s needs a PKI" % self.tls)

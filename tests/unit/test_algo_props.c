@@ -49,6 +49,17 @@
  * Reverting the missing-config fix crashes this test, as Debian's
  * 3.0.3 crashes.
  *
+ * Restarts of the daemon: a third of the sequences start as a restarted
+ * daemon whose vote memory (include/algo/algo.h, algo_memory_env)
+ * remembers a random set of nodes, and after a third of the settle
+ * points the daemon restarts: every client is dropped as at a shutdown
+ * and the memory remembers what the algorithm noted last, then the nodes
+ * reconnect in random order.  The grace ends at a random step and always
+ * before the next settle point, whose drain fires the timers that decide
+ * again.  Safety is checked at every step as above, during the grace
+ * too; the liveness checks run after it.  Every note must be ascending
+ * and distinct.
+ *
  * Length: argv[1] sequences, argv[2] steps, or QNETD_PROPS_SEQUENCES,
  * QNETD_PROPS_STEPS, QNETD_PROPS_SEED; QNETD_PROPS_ONLY=i replays one
  * sequence.
@@ -130,6 +141,14 @@ struct sim {
 	int fail_sends;			/* inject VOTE_INFO queueing failures */
 	int hostile;			/* clients break the usual message order */
 	int failed;
+	/* the vote memory of a restarted daemon (a third of the sequences) */
+	uint32_t mem_ids[MAXN];
+	size_t mem_n;
+	uint32_t mem_left;		/* grace left, ms; 0: over */
+	unsigned long mem_end_step;
+	uint32_t noted[MAXN];		/* what the algorithm noted last */
+	size_t noted_n;
+	unsigned long restarts, withheld_steps;
 	/* statistics */
 	unsigned long steps, settles, acks, events;
 };
@@ -260,6 +279,40 @@ p_schedule_disconnect(struct qnetd_client *client)
 	pn->disconnect_pending = 1;
 }
 
+static int
+p_recall(const struct qnetd_cluster *cluster, enum tlv_decision_algorithm algorithm,
+    struct algo_recall *out)
+{
+
+	(void)cluster;
+	if (S.mem_n == 0 || S.mem_left == 0 || algorithm != S.algo)
+		return (0);
+	out->ids = S.mem_ids;
+	out->n = S.mem_n;
+	out->grace_left_ms = S.mem_left;
+	return (1);
+}
+
+static void
+p_note(const struct qnetd_cluster *cluster, enum tlv_decision_algorithm algorithm,
+    const uint32_t *ids, size_t n)
+{
+	size_t i;
+
+	(void)cluster;
+	if (algorithm != S.algo)
+		PFAIL("note for algorithm %d", (int)algorithm);
+	for (i = 1; i < n; i++)
+		if (ids[i] <= ids[i - 1])
+			PFAIL("note not ascending and distinct");
+	S.noted_n = 0;
+	for (i = 0; i < n && S.noted_n < MAXN; i++)
+		if (ids[i] >= 1 && ids[i] <= S.n)
+			S.noted[S.noted_n++] = ids[i];
+}
+
+static const struct algo_memory_env p_mem_env = { .recall = p_recall, .note = p_note };
+
 static const struct algo_env p_env = {
 	.send_vote_info = p_send_vote_info,
 	.timer_schedule = h_timer_schedule,
@@ -380,8 +433,10 @@ vote_allowed(enum tlv_vote v)
 		return (v == TLV_VOTE_ACK || v == TLV_VOTE_NACK ||
 		    v == TLV_VOTE_WAIT_FOR_REPLY || v == TLV_VOTE_NO_CHANGE);
 	default:
+		/* WAIT_FOR_REPLY: an ACK held back for the grace after a restart. */
 		return (v == TLV_VOTE_ACK || v == TLV_VOTE_NACK ||
-		    v == TLV_VOTE_ASK_LATER || v == TLV_VOTE_NO_CHANGE);
+		    v == TLV_VOTE_ASK_LATER || v == TLV_VOTE_NO_CHANGE ||
+		    (v == TLV_VOTE_WAIT_FOR_REPLY && S.mem_n > 0));
 	}
 }
 
@@ -467,7 +522,7 @@ server_handle(struct pnode *pn, const struct pmsg *m)
 		return;
 	if (!vote_allowed(v))
 		PFAIL("node %u: reply vote %d not in the algorithm's set", pn->id, (int)v);
-	if (S.algo == TLV_DECISION_ALGORITHM_LMS && v == TLV_VOTE_WAIT_FOR_REPLY &&
+	if (S.algo != TLV_DECISION_ALGORITHM_FFSPLIT && v == TLV_VOTE_WAIT_FOR_REPLY &&
 	    !pn->tc->timer_armed)
 		PFAIL("node %u: WAIT_FOR_REPLY without an armed timer", pn->id);
 	memset(&r, 0, sizeof(r));
@@ -1064,6 +1119,8 @@ settle_and_check(void)
 	int win;
 
 	S.fail_sends = 0;
+	/* The grace is over: the drain fires the timers that decide again. */
+	S.mem_left = 0;
 	drain();
 	if (S.lost_reply && S.algo == TLV_DECISION_ALGORITHM_FFSPLIT) {
 		for (i = 0; i < S.n; i++) {
@@ -1110,6 +1167,39 @@ settle_and_check(void)
 	}
 }
 
+/*
+ * The daemon restarts: every client goes as at a shutdown (no
+ * recomputation), the memory holds what was noted last, the grace runs
+ * until a random step before the next settle point, and the nodes come
+ * back in random order.
+ */
+static void
+restart(unsigned long next_settle)
+{
+	size_t i, k, t, order[MAXN];
+
+	for (i = 0; i < S.n; i++)
+		disconnect_node(&S.node[i], 1);
+	memcpy(S.mem_ids, S.noted, S.noted_n * sizeof(*S.noted));
+	S.mem_n = S.noted_n;
+	S.mem_left = S.mem_n > 0 ? 1 + (uint32_t)rn(20000) : 0;
+	S.mem_end_step = S.steps + rn(next_settle - S.steps);
+	S.restarts++;
+	if (g_trace)
+		fprintf(stderr, "  restart: %zu node(s) remembered\n", S.mem_n);
+	for (i = 0; i < S.n; i++)
+		order[i] = i;
+	for (i = S.n; i > 1; i--) {
+		k = rn(i);
+		t = order[i - 1];
+		order[i - 1] = order[k];
+		order[k] = t;
+	}
+	for (i = 0; i < S.n; i++)
+		if (chance(80))
+			ev_connect(&S.node[order[i]]);
+}
+
 static void
 run_sequence(long idx, unsigned long steps)
 {
@@ -1140,18 +1230,37 @@ run_sequence(long idx, unsigned long steps)
 		S.node[i].heur = TLV_HEURISTICS_UNDEFINED;
 	}
 	S.block_ring[0] = new_ring(0);
+	if (chance(33)) {
+		/* A restarted daemon: some nodes remembered, some reconnect first. */
+		for (i = 0; i < S.n; i++)
+			if (chance(40))
+				S.mem_ids[S.mem_n++] = S.node[i].id;
+		S.mem_left = S.mem_n > 0 ? 1 + (uint32_t)rn(20000) : 0;
+		S.mem_end_step = rn(300);
+		for (i = 0; i < S.n; i++)
+			S.node[i].block = (int)rn(2);
+		S.block_ring[1] = new_ring(1);
+		S.block_ring[0] = new_ring(0);
+	}
+	algo_memory_env_set(&p_mem_env);
 	for (i = 0; i < S.n; i++)
 		if (chance(70))
 			ev_connect(&S.node[i]);
 	next_settle = 50 + rn(400);
 	for (S.steps = 0; S.steps < steps && !S.failed; S.steps++) {
 		S.fail_sends = 1;
+		if (S.steps == S.mem_end_step)
+			S.mem_left = 0;
+		if (S.mem_left > 0)
+			S.withheld_steps++;
 		random_event();
 		if (S.algo == TLV_DECISION_ALGORITHM_FFSPLIT)
 			check_ffsplit_safety();
 		if (S.steps == next_settle) {
 			settle_and_check();
 			next_settle = S.steps + 50 + rn(400);
+			if (!S.failed && chance(33))
+				restart(next_settle);
 		}
 		if (S.next_ring_seq > MAXRINGS - 64)
 			break;
@@ -1177,7 +1286,8 @@ param(int argc, char **argv, int i, const char *env, unsigned long def)
 int
 main(int argc, char **argv)
 {
-	unsigned long seqs, steps, total_steps, total_settles, total_acks;
+	unsigned long seqs, steps, total_steps, total_settles, total_acks, total_restarts,
+	    total_grace;
 	const char *only;
 	clock_t t0;
 	long i, first, last;
@@ -1189,7 +1299,7 @@ main(int argc, char **argv)
 	g_trace = getenv("QNETD_PROPS_TRACE") != NULL;
 	first = only != NULL ? atol(only) : 0;
 	last = only != NULL ? first + 1 : (long)seqs;
-	total_steps = total_settles = total_acks = 0;
+	total_steps = total_settles = total_acks = total_restarts = total_grace = 0;
 	t0 = clock();
 	for (i = first; i < last; i++) {
 		g_seq_index = i;
@@ -1197,11 +1307,14 @@ main(int argc, char **argv)
 		total_steps += S.steps;
 		total_settles += S.settles;
 		total_acks += S.acks;
+		total_restarts += S.restarts;
+		total_grace += S.withheld_steps;
 		if (S.failed)
 			break;
 	}
 	printf("props: seed %" PRIu64 ", %ld sequences x %lu steps: %lu steps, %lu settle "
 	    "checks, %lu ACKs delivered, %.1f s\n", g_seed, last - first, steps, total_steps,
 	    total_settles, total_acks, (double)(clock() - t0) / CLOCKS_PER_SEC);
+	printf("props: %lu restarts, %lu steps in a grace\n", total_restarts, total_grace);
 	return (check_exit("algo_props"));
 }

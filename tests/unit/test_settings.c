@@ -65,6 +65,11 @@ main(void)
 	CHECK_EQ(apply(&s, "ipc_max_receive_size=1023", err, warn), -1);
 	CHECK_EQ(apply(&s, "ipc_max_clients=0", err, warn), 0);
 	CHECK_EQ(apply(&s, "heartbeat_interval_min=0", err, warn), -1);
+	CHECK(strcmp(s.state_dir, "/var/lib/corosync-qnetd") == 0);
+	CHECK_EQ(apply(&s, "state_dir=/tmp/x", err, warn), 0);
+	CHECK(strcmp(s.state_dir, "/tmp/x") == 0);
+	CHECK_EQ(apply(&s, "state_dir=", err, warn), 0);
+	CHECK(strcmp(s.state_dir, "") == 0);
 	CHECK_EQ(apply(&s, "listen_backlog=12abc", err, warn), -1);
 	CHECK_EQ(apply(&s, "listen_backlog=", err, warn), -1);
 	CHECK_EQ(apply(&s, "nss_db_dir=/tmp/x=y", err, warn), 0);
