@@ -3,10 +3,12 @@
 #   make                 build the daemon, the tool and the helpers into $(BUILD)/
 #   make check           build and run every test (unit + black-box)
 #   make check SANITIZE=address,undefined
+#   make check-workers   protocol/tool/IPC/metrics tests against -S workers=2
 #   make fuzz            build the libFuzzer targets (clang)
 #   make soak [SOAK_S=1800] [SANITIZE=...]  churn, then check RSS, fds, findings
 #   make install DESTDIR=... PREFIX=/usr   (and make uninstall)
 #   make deb             the Debian package qnetd, in $(BUILD)/deb/
+#                        (DEB_VERSION=V: version V instead of debian/changelog's)
 #   make style layers funclen   the gates CI runs first: clang-format, the
 #                        layers' include rules (tests/style/layers.txt), and
 #                        no function in src/ over 80 lines
@@ -101,7 +103,8 @@ PROGRAMS    := $(BUILD)/corosync-qnetd $(BUILD)/corosync-qnetd-tool $(BUILD)/cor
 MANPAGES    := man/corosync-qnetd.8 man/corosync-qnetd-tool.8 man/corosync-qnetd-certutil.8 \
                man/corosync-qnetd-enroll.8 man/corosync-qnetd-join.8
 
-.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style layers funclen bench interop soak help deb
+.PHONY: programs setup run all check unit blackbox fuzz clean install uninstall style layers funclen bench interop soak help deb \
+	check-workers interop-workers
 HELPERS     := $(BUILD)/corosync-qnetd-ca
 all: $(PROGRAMS) $(HELPERS) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BIN) $(FAULT_SO)
 
@@ -198,6 +201,21 @@ SOAK_S ?= 1800
 soak: all
 	BUILD=$(BUILD) SOAK_S=$(SOAK_S) python3 tests/soak/soak.py
 
+# The multi-process daemon (-S workers=2, docs/workers.md) through tests written for one
+# process: the same transcripts, tool output and metrics.  check-workers: ~3 min here;
+# interop-workers: 4 scenarios, ~65 s (run it under flock /tmp/qnetd-interop.lock).
+WORKERS_TESTS   := test_proto_differential test_tool test_proto_ipc test_extra_metrics test_extra_json
+WORKERS_INTEROP := ffsplit2 multi tlsreq observe
+check-workers: all
+	@failed=0; for t in $(WORKERS_TESTS); do \
+		if QNETD_TEST_ARGS="-S workers=2" BUILD=$(BUILD) python3 tests/blackbox/$$t.py \
+		    >$(BUILD)/$$t.workers.log 2>&1; then echo "PASS $$t (workers=2)"; \
+		else echo "FAIL $$t (workers=2): $(BUILD)/$$t.workers.log"; failed=1; fi; \
+	done; exit $$failed
+
+interop-workers: all
+	QNETD_ARGS="-S workers=2" BUILD=$(BUILD) tests/interop/run.sh $(WORKERS_INTEROP)
+
 style:
 	clang-format --dry-run --Werror src/*/*.c $(wildcard src/*/*.h) include/*/*.h
 
@@ -258,6 +276,11 @@ deb:
 	mkdir -p $(DEB_DIR)/qnetd
 	tar --exclude=./.git --exclude=./build --exclude='./build-*' -cf - . | \
 		tar -C $(DEB_DIR)/qnetd -xf -
+	# DEB_VERSION=V: the package version V instead of debian/changelog's
+	# (in the copy only), e.g. a second, newer build to test an upgrade.
+	if [ -n "$(DEB_VERSION)" ]; then \
+		sed -i '1s/([^)]*)/($(DEB_VERSION))/' $(DEB_DIR)/qnetd/debian/changelog; \
+	fi
 	# A clean environment: variables given to this make (BUILD=...) must not
 	# reach the package build's own make (through MAKEFLAGS or the
 	# environment, where make puts command-line variables).

@@ -78,7 +78,7 @@ const struct algo_memory_env *algo_memory_env_get(void);
 
 struct algo_ops {
 	const char *name;
-	/* After INIT validation, before init_received is set. */
+	/* After INIT validation, before the state becomes INITIALISED. */
 	enum tlv_reply_error_code (*client_init)(struct qnetd_client *client);
 	enum tlv_reply_error_code (*config_node_list_received)(struct qnetd_client *client,
 	    uint32_t msg_seq, int config_version_set, uint64_t config_version,

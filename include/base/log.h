@@ -14,6 +14,9 @@
 void log_init(const char *ident, int foreground, int debug);
 void log_fini(void);
 
+/* In a worker process with debug on: prefix every line with "[worker N] ". */
+void log_set_tag(unsigned worker);
+
 /*
  * Not qb_log(): that looks up (and on first use allocates) a libqb
  * callsite for every line and asserts when the allocation fails.  Ours

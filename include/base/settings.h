@@ -58,6 +58,7 @@ struct qnetd_settings {
 	/* -S settings of our own (docs/compat.md) */
 	uint32_t handshake_timeout; /* ms a client may take from accept to INIT; 0 = off */
 	uint32_t accept_batch;      /* accepts per wake-up */
+	uint32_t workers; /* worker processes; 1: one process, no parent (docs/workers.md) */
 
 	/* -S additions beyond upstream, all off by default (docs/compat.md "Additions") */
 	char *metrics_address;          /* "HOST:PORT" or "unix:/path"; NULL: no metrics listener */

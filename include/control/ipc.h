@@ -35,6 +35,17 @@ int ipc_init(const struct qnetd_settings *s);
  */
 void ipc_fini(void);
 
+/*
+ * Workers (docs/workers.md): the parent answers every request through
+ * hook instead of from qnetd_instance: the whole reply goes into out
+ * (empty, no limit set).  Returns 0, or -1 to close without a reply.
+ * NULL (the default): the usual streamed replies.
+ */
+struct ipc_cmd;
+struct wbuf;
+typedef int (*ipc_reply_hook_fn)(const struct ipc_cmd *cmd, size_t max_send, struct wbuf *out);
+void ipc_set_reply_hook(ipc_reply_hook_fn hook);
+
 /* Open IPC connections (for tests and status). */
 size_t ipc_connection_count(void);
 

@@ -48,6 +48,21 @@ int ipc_cmd_list(const struct qnetd_instance *instance, int verbose, const char 
     struct wbuf *out);
 
 /*
+ * Workers (docs/workers.md): the pieces a worker sends for a listing that
+ * the parent merges.  ipc_cmd_lists_clusters: 1 when the reply to cmd
+ * holds clusters (text list, JSON list or all).  ipc_cmd_cluster_selected:
+ * 1 when cmd's filter takes the cluster.  ipc_cmd_format_cluster: one
+ * cluster as that reply shows it (text: head and clients; JSON: the
+ * object, without a leading comma); 0, or -1 when out's limit was hit or
+ * one entry (the head, a client) is longer than max_entry (0: no bound),
+ * which the streamed reply could not send either.
+ */
+int ipc_cmd_lists_clusters(const struct ipc_cmd *cmd);
+int ipc_cmd_cluster_selected(const struct ipc_cmd *cmd, const struct qnetd_cluster *cluster);
+int ipc_cmd_format_cluster(const struct ipc_cmd *cmd, const struct qnetd_cluster *cluster,
+    size_t max_entry, struct wbuf *out);
+
+/*
  * Replies to "list" and to "json list|all" are streamed: formatted a slice
  * at a time, each slice sent before the next is formatted, so that the
  * memory and the time one slice takes stay bounded whatever the number

@@ -38,6 +38,7 @@ struct qnetd_cluster {
 	void (*algorithm_data_free)(
 	    struct qnetd_cluster *cluster); /* called when the cluster is freed, if set */
 	uint64_t hash;                      /* keyed_hash of the name under the registry's key */
+	uint64_t created_ns; /* CLOCK_MONOTONIC at creation: listing order across workers */
 	struct qnetd_cluster *hash_next;
 	TAILQ_ENTRY(qnetd_cluster) entries; /* creation order */
 };

@@ -16,7 +16,7 @@
 #include "core/client.h"
 #include "core/conflict.h"
 
-struct conn;
+struct tls_cert_facts;
 
 void events_init(const struct qnetd_settings *s);
 void events_fini(void);
@@ -30,17 +30,18 @@ void events_vote(struct qnetd_client *client, enum tlv_vote vote);
 /* TLS handshake finished / failed (reason: NSS error name). */
 void events_tls_handshake(struct qnetd_client *client);
 void events_tls_failed(struct qnetd_client *client, const char *reason);
-/* The client certificate was refused for this cluster name / accepted. */
+/* The client certificate was refused for this cluster name / accepted (f: its identity). */
 void events_cert_rejected(struct qnetd_client *client, const char *why);
-void events_cert_verified(struct conn *c);
+void events_cert_verified(struct qnetd_client *client, const struct tls_cert_facts *f);
 /*
  * A client presented a revoked certificate (serial: hex): its handshake
  * was refused (at_handshake) or its live connection is being closed
  * after a reload.  Counted and sent to the hook.
  */
 void events_cert_revoked(struct qnetd_client *client, const char *serial, int at_handshake);
-/* INIT refused with DUPLICATE_NODE_ID for node_id. */
-void events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id);
+/* INIT refused with DUPLICATE_NODE_ID for node_id, which holder (NULL: unknown) holds. */
+void events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id,
+    const struct qnetd_client *holder);
 
 /* Number of records (<= EVENTS_CONFLICTS_MAX); *out points at them, newest first. */
 size_t events_conflicts(const struct events_conflict **out);

@@ -20,6 +20,14 @@ typedef int (*listener_accepted_fn)(struct conn *c);
 int listener_init(const struct qnetd_settings *s, listener_accepted_fn accepted);
 void listener_fini(void);
 
+/*
+ * Workers (docs/workers.md): hand every accepted socket (non-blocking,
+ * close-on-exec; the hook owns it) to hook instead of serving it here;
+ * -m is then the hook's to apply.  NULL (the default): serve here.
+ */
+typedef void (*listener_accept_hook_fn)(int fd, const char *addr);
+void listener_set_accept_hook(listener_accept_hook_fn hook);
+
 /* "address:port" as corosync-qnetd-tool -s shows it ("*:5403" for the wildcard). */
 const char *listener_display_addr(void);
 

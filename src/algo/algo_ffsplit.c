@@ -644,7 +644,7 @@ ffsplit_send_votes(struct qnetd_cluster *cluster, const struct qnetd_client *tri
 		sent++;
 		if (env->send_vote_info(c, d->vote_info_seq, ring, vote) != 0) {
 			/* One already going away (a mass disconnect) is not news. */
-			if (!c->schedule_disconnect)
+			if (!client_closing(c))
 				log_client(LOG_ERR, c,
 				    "ffsplit: can't queue VOTE_INFO, disconnecting");
 			env->schedule_disconnect(c);

@@ -113,11 +113,15 @@ log_printf(int prio, const char *fmt, ...)
 		qb_log_from_external_source(__func__, __FILE__, "%s", (uint8_t)prio, 0, 0, line);
 }
 
+static int log_foreground, log_debug;
+
 void
 log_init(const char *ident, int foreground, int debug)
 {
 	int prio = debug ? LOG_DEBUG : LOG_INFO;
 
+	log_foreground = foreground;
+	log_debug = debug;
 	qb_log_init(ident, LOG_DAEMON, LOG_INFO);
 	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_TRUE);
 	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_REMOVE, QB_LOG_FILTER_FILE, "*", LOG_TRACE);
@@ -135,6 +139,22 @@ log_init(const char *ident, int foreground, int debug)
 	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_FALSE);
 	/* After the filters: a callsite's targets are computed when it is created. */
 	log_register_callsites();
+}
+
+void
+log_set_tag(unsigned worker)
+{
+	static char sys_fmt[64], err_fmt[64];
+
+	/* The tag is for reading debug output; at other levels the lines stay as they were. */
+	if (!log_debug)
+		return;
+	snprintf(sys_fmt, sizeof(sys_fmt), "[worker %u] %%b", worker);
+	qb_log_format_set(QB_LOG_SYSLOG, sys_fmt);
+	if (log_foreground) {
+		snprintf(err_fmt, sizeof(err_fmt), "%%t %%7p [worker %u] %%b", worker);
+		qb_log_format_set(QB_LOG_STDERR, err_fmt);
+	}
 }
 
 /*

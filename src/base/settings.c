@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/settings.h"
 
@@ -21,6 +22,7 @@
 #define SIZE_MIN_IPC 1024
 #define HANDSHAKE_TIMEOUT_DEFAULT 30000
 #define ACCEPT_BATCH_DEFAULT 64
+#define WORKERS_MAX 1024
 
 enum set_result {
 	SET_OK = 0,
@@ -55,6 +57,7 @@ settings_init(struct qnetd_settings *s)
 	s->keep_active_partition_tie_breaker = 0;
 	s->handshake_timeout = HANDSHAKE_TIMEOUT_DEFAULT;
 	s->accept_batch = ACCEPT_BATCH_DEFAULT;
+	s->workers = 1;
 	s->event_hook_timeout = 10000;
 	s->event_hook_queue = 256;
 	s->conflict_log_interval = 60000;
@@ -212,6 +215,21 @@ set_bool(int *dst, const char *v)
 	return (SET_OK);
 }
 
+/* "auto": one per online CPU (at most WORKERS_MAX); else 1..WORKERS_MAX. */
+static int
+set_workers(uint32_t *dst, const char *v)
+{
+	long n;
+
+	if (strcasecmp(v, "auto") != 0)
+		return (set_u32(dst, v, 1, WORKERS_MAX));
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	*dst = n > WORKERS_MAX ? WORKERS_MAX : (uint32_t)n;
+	return (SET_OK);
+}
+
 /* Keys of the opt-in additions (docs/compat.md "Additions"). */
 static int
 settings_set_additions(struct qnetd_settings *s, const char *k, const char *v)
@@ -283,6 +301,8 @@ settings_set(struct qnetd_settings *s, const char *k, const char *v)
 		return (set_u32(&s->handshake_timeout, v, 0, 3600000));
 	if (strcasecmp(k, "accept_batch") == 0)
 		return (set_u32(&s->accept_batch, v, 1, 65536));
+	if (strcasecmp(k, "workers") == 0)
+		return (set_workers(&s->workers, v));
 	return (settings_set_additions(s, k, v));
 }
 

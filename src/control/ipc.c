@@ -68,6 +68,13 @@ static struct {
 } ipc;
 
 static void conn_io_cb(struct loop_watch *w, uint32_t revents);
+static ipc_reply_hook_fn reply_hook;
+
+void
+ipc_set_reply_hook(ipc_reply_hook_fn hook)
+{
+	reply_hook = hook;
+}
 
 static struct ipc_conn *
 conn_of_link(struct acceptor_link *l)
@@ -238,8 +245,11 @@ conn_handle_request(struct ipc_conn *conn)
 		/* Out of memory while parsing: upstream's answer in that case. */
 		res = wbuf_put(&conn->reply, "Error\nCommand too long\n", 23);
 	} else {
-		res = ipc_cmd_reply_start(&qnetd_instance, &cmd, ipc.max_send, &conn->reply,
-		    &conn->stream);
+		if (reply_hook != NULL)
+			res = reply_hook(&cmd, ipc.max_send, &conn->reply);
+		else
+			res = ipc_cmd_reply_start(&qnetd_instance, &cmd, ipc.max_send, &conn->reply,
+			    &conn->stream);
 		conn->shutdown_requested = (res == 0 && cmd.type == IPC_CMD_SHUTDOWN);
 		metrics_ipc_request(metrics_ipc_cmd_of(cmd.type));
 		ipc_cmd_destroy(&cmd);

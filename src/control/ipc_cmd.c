@@ -617,6 +617,50 @@ reply_is_streamed(const struct ipc_cmd *cmd)
 }
 
 int
+ipc_cmd_lists_clusters(const struct ipc_cmd *cmd)
+{
+
+	return (reply_is_streamed(cmd));
+}
+
+int
+ipc_cmd_cluster_selected(const struct ipc_cmd *cmd, const struct qnetd_cluster *cluster)
+{
+
+	return (cluster_selected(cluster, cmd->cluster_name));
+}
+
+int
+ipc_cmd_format_cluster(const struct ipc_cmd *cmd, const struct qnetd_cluster *cluster,
+    size_t max_entry, struct wbuf *out)
+{
+	const struct qnetd_client *c;
+	size_t mark = out->len;
+	int first = 1;
+
+	if (cmd->type == IPC_CMD_JSON)
+		status_json_cluster_start(out, cluster, 1);
+	else
+		put_cluster_head(out, cluster);
+	TAILQ_FOREACH(c, &cluster->clients, cluster_entries) {
+		if (max_entry != 0 && out->len - mark > max_entry)
+			return (-1);
+		mark = out->len;
+		if (cmd->type == IPC_CMD_JSON)
+			status_json_client(out, c, first);
+		else
+			put_client(out, c, cmd->verbose);
+		first = 0;
+	}
+	if (max_entry != 0 && out->len - mark > max_entry)
+		return (-1);
+	if (cmd->type == IPC_CMD_JSON)
+		status_json_cluster_end(out);
+
+	return (out->failed ? -1 : 0);
+}
+
+int
 ipc_cmd_reply_start(struct qnetd_instance *instance, const struct ipc_cmd *cmd, size_t max_size,
     struct wbuf *out, struct ipc_stream **streamp)
 {

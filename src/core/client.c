@@ -9,8 +9,74 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/log.h"
 #include "base/text.h"
 #include "core/client.h"
+
+/*
+ * The transition table (docs/design.md, "State machine and ownership").
+ * A repeated PREINIT keeps the state it finds, so PREINIT_DONE and
+ * TLS_STARTED list themselves; every other move goes forward.
+ */
+static const unsigned char allowed[CLIENT_STATE_COUNT][CLIENT_STATE_COUNT] = {
+	[CLIENT_STATE_ACCEPTED] = {
+	    [CLIENT_STATE_PREINIT_DONE] = 1,
+	    [CLIENT_STATE_CLOSING] = 1,
+	},
+	[CLIENT_STATE_PREINIT_DONE] = {
+	    [CLIENT_STATE_PREINIT_DONE] = 1,
+	    [CLIENT_STATE_TLS_STARTED] = 1,
+	    [CLIENT_STATE_INITIALISED] = 1,
+	    [CLIENT_STATE_CLOSING] = 1,
+	},
+	[CLIENT_STATE_TLS_STARTED] = {
+	    [CLIENT_STATE_TLS_STARTED] = 1,
+	    [CLIENT_STATE_INITIALISED] = 1,
+	    [CLIENT_STATE_CLOSING] = 1,
+	},
+	[CLIENT_STATE_INITIALISED] = {
+	    [CLIENT_STATE_CLOSING] = 1,
+	},
+	[CLIENT_STATE_CLOSING] = { 0 },
+};
+
+static const char *const state_names[CLIENT_STATE_COUNT] = {
+	[CLIENT_STATE_ACCEPTED] = "ACCEPTED",
+	[CLIENT_STATE_PREINIT_DONE] = "PREINIT_DONE",
+	[CLIENT_STATE_TLS_STARTED] = "TLS_STARTED",
+	[CLIENT_STATE_INITIALISED] = "INITIALISED",
+	[CLIENT_STATE_CLOSING] = "CLOSING",
+};
+
+const char *
+client_state_name(enum client_state state)
+{
+	if ((unsigned)state >= CLIENT_STATE_COUNT)
+		return ("?");
+	return (state_names[state]);
+}
+
+int
+client_state_allowed(enum client_state from, enum client_state to)
+{
+	if ((unsigned)from >= CLIENT_STATE_COUNT || (unsigned)to >= CLIENT_STATE_COUNT)
+		return (0);
+	return (allowed[from][to]);
+}
+
+int
+client_state_move(struct qnetd_client *client, enum client_state to)
+{
+	if (!client_state_allowed(client->state, to)) {
+		log_client(LOG_CRIT, client, "internal error: state %s -> %s is not allowed",
+		    client_state_name(client->state), client_state_name(to));
+		return (-1);
+	}
+	if (to == CLIENT_STATE_CLOSING)
+		client->closed_in = client->state;
+	client->state = to;
+	return (0);
+}
 
 void
 client_state_init(struct qnetd_client *client)
@@ -55,18 +121,20 @@ client_record_vote(struct qnetd_client *client, enum tlv_vote vote)
 const char *
 client_log_ctx(const struct qnetd_client *client)
 {
-	static char buf[320];
+	static char buf[340];
 	char name[201];
+	unsigned long long id = (unsigned long long)client->id;
 
 	if (client->cluster_name == NULL) {
-		buf[0] = '\0';
+		snprintf(buf, sizeof(buf), " (id %llu)", id);
 		return (buf);
 	}
 	/* Peer-chosen names go into logs: keep them printable and short. */
 	text_printable(name, sizeof(name), client->cluster_name, client->cluster_name_len);
-	if (client->init_received)
-		snprintf(buf, sizeof(buf), " (cluster %s, node %u)", name, client->node_id);
+	if (client_initialised(client))
+		snprintf(buf, sizeof(buf), " (id %llu, cluster %s, node %u)", id, name,
+		    client->node_id);
 	else
-		snprintf(buf, sizeof(buf), " (cluster %s)", name);
+		snprintf(buf, sizeof(buf), " (id %llu, cluster %s)", id, name);
 	return (buf);
 }

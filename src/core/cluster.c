@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/keyed_hash.h"
 #include "core/cluster.h"
@@ -125,6 +126,7 @@ static struct qnetd_cluster *
 cluster_new(struct cluster_registry *reg, const char *name, size_t name_len, uint64_t hash)
 {
 	struct qnetd_cluster *cluster;
+	struct timespec ts;
 	size_t b;
 
 	cluster = calloc(1, sizeof(*cluster));
@@ -140,6 +142,9 @@ cluster_new(struct cluster_registry *reg, const char *name, size_t name_len, uin
 	cluster->name[name_len] = '\0';
 	cluster->name_len = name_len;
 	TAILQ_INIT(&cluster->clients);
+	/* One clock for every process: workers' listings merge in this order. */
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
+		cluster->created_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 
 	cluster->hash = hash;
 	b = cluster_bucket(reg, hash);

@@ -26,13 +26,15 @@
 #include "codec/msg.h"
 #include "control/ipc.h"
 #include "core/instance.h"
+#include "daemon/wire.h"
+#include "daemon/worker.h"
+#include "daemon/workers.h"
 #include "extras/extra.h"
 #include "extras/vote_keeper.h"
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
 #include "net/tls.h"
-#include "session/session.h"
 
 #define PROGRAM_NAME "corosync-qnetd"
 
@@ -274,6 +276,12 @@ run(struct qnetd_settings *s)
 {
 	int lock_fd, res = EXIT_FAILURE;
 
+	if (worker_is_worker()) {
+		/* Each worker holds its own clients: its own descriptor limit. */
+		raise_nofile();
+		signal(SIGPIPE, SIG_IGN);
+		return (worker_run(s));
+	}
 	if (check_nss_db(s) != 0)
 		return (EXIT_FAILURE);
 	if (!s->foreground)
@@ -283,19 +291,23 @@ run(struct qnetd_settings *s)
 		return (EXIT_FAILURE);
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
+	if (s->workers > 1) {
+		res = workers_run(s);
+		close(lock_fd);
+		return (res);
+	}
 	if (loop_init() != 0 || tls_init(s) != 0)
 		goto out;
 	qnetd_instance.settings = s;
 	qnetd_instance.started_at = time(NULL);
 	if (cluster_registry_init(&qnetd_instance.clusters) != 0)
 		goto out;
-	conn_module_init();
-	session_module_init();
+	wire_init(&qnetd_instance);
 	/* Before the listener: the first client must find the memory. */
 	vote_keeper_init(s, VOTE_KEEPER_FILE, NULL, NULL);
 	if (ipc_init(s) != 0)
 		goto out_clusters;
-	if (listener_init(s, session_client_accepted) != 0)
+	if (listener_init(s, wire_client_accepted) != 0)
 		goto out_ipc;
 	if (extra_init(s) != 0)
 		goto out_listener;
@@ -318,6 +330,7 @@ out_ipc:
 	conn_close_all();
 	/* After the clients: a shutdown leaves the memory as it was. */
 	vote_keeper_fini();
+	wire_fini();
 out_clusters:
 	cluster_registry_destroy(&qnetd_instance.clusters);
 out:
@@ -333,6 +346,7 @@ main(int argc, char *argv[])
 	struct qnetd_settings s;
 	int res;
 
+	workers_save_argv(argc, argv);
 	if (settings_init(&s) != 0) {
 		fprintf(stderr, "%s: out of memory\n", PROGRAM_NAME);
 		return (EXIT_FAILURE);

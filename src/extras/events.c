@@ -17,9 +17,7 @@
 #include "core/metrics_counters.h"
 #include "extras/event_hook.h"
 #include "extras/events.h"
-#include "net/conn.h"
 #include "net/loop.h"
-#include "net/tls.h"
 #include "net/tls_cert.h"
 
 #define FP_BUCKETS 1024
@@ -97,12 +95,12 @@ emit_node(const char *event, const struct qnetd_client *client, int node_set, ui
 	if (client != NULL) {
 		v[n++] = (struct event_hook_var){ "QNETD_CLUSTER",
 			cluster_of(client, cluster, sizeof(cluster)) };
-		if (client->init_received || node_set) {
+		if (client_initialised(client) || node_set) {
 			snprintf(node, sizeof(node), "%u",
 			    (unsigned)(node_set ? node_id : client->node_id));
 			v[n++] = (struct event_hook_var){ "QNETD_NODE_ID", node };
 		}
-		if (client->init_received) {
+		if (client_initialised(client)) {
 			snprintf(algo, sizeof(algo), "%s",
 			    tlv_decision_algorithm_to_str(client->decision_algorithm));
 			v[n++] = (struct event_hook_var){ "QNETD_ALGORITHM", algo };
@@ -244,22 +242,15 @@ events_conflicts(const struct events_conflict **out)
 }
 
 void
-events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id)
+events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id,
+    const struct qnetd_client *holder)
 {
-	const struct qnetd_cluster *cl;
-	const struct qnetd_client *holder = NULL;
 	struct events_conflict *r;
 	char cluster[256];
 	size_t idx;
 	int fresh;
 
-	if (client->cluster_name == NULL)
-		return;
-	cl = cluster_registry_find(&qnetd_instance.clusters, client->cluster_name,
-	    client->cluster_name_len);
-	if (cl != NULL)
-		holder = cluster_find_client_by_node_id(cl, node_id);
-	if (holder == client)
+	if (client->cluster_name == NULL || holder == client)
 		return; /* a repeated INIT on one connection: not two peers */
 	metrics_inc(M_CONFLICTS_NODE_ID);
 	cluster_of(client, cluster, sizeof(cluster));
@@ -278,24 +269,22 @@ events_duplicate_node_id(struct qnetd_client *client, uint32_t node_id)
 }
 
 void
-events_cert_verified(struct conn *c)
+events_cert_verified(struct qnetd_client *client, const struct tls_cert_facts *f)
 {
-	struct qnetd_client *client = &c->client;
 	const struct qnetd_cluster *cl;
 	const struct qnetd_client *o;
-	struct tls_cert_facts f;
 	struct fp_entry *e;
 
-	if (events_client_fingerprint(client) != NULL || tls_peer_facts(c->ssl, &f) != 0)
+	if (events_client_fingerprint(client) != NULL)
 		return;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return;
 	e->client = client;
-	snprintf(e->hex, sizeof(e->hex), "%s", f.sha256_hex);
-	snprintf(e->cert.serial, sizeof(e->cert.serial), "%s", f.serial_hex);
-	snprintf(e->cert.sha256, sizeof(e->cert.sha256), "%s", f.sha256_hex);
-	e->cert.not_after = f.not_after;
+	snprintf(e->hex, sizeof(e->hex), "%s", f->sha256_hex);
+	snprintf(e->cert.serial, sizeof(e->cert.serial), "%s", f->serial_hex);
+	snprintf(e->cert.sha256, sizeof(e->cert.sha256), "%s", f->sha256_hex);
+	e->cert.not_after = f->not_after;
 	e->cert.last_seen = time(NULL);
 	e->seq = ++verify_seq;
 	e->next = *fp_slot(client);
@@ -350,7 +339,7 @@ events_client_init(struct qnetd_client *client)
 void
 events_client_gone(struct qnetd_client *client, const char *reason)
 {
-	if (client->init_received) {
+	if (client_initialised(client)) {
 		emit("client_disconnected", client, NULL, reason ? reason : "closed", NULL, NULL);
 		if (client->cluster != NULL && client->cluster->client_count == 1)
 			emit("cluster_gone", client, NULL, NULL, NULL, NULL);

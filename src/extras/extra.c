@@ -45,7 +45,7 @@ tls_info(const struct qnetd_client *client, char *proto, size_t plen, char *ciph
 	/* Every daemon client is the first member of its struct conn. */
 	const struct conn *c = (const struct conn *)client;
 
-	if (!client->tls_started || c->ssl == NULL || !c->tls_handshake_done)
+	if (!client->tls_started || c->ssl == NULL || c->transport != CONN_TLS)
 		return (-1);
 	return (tls_channel_info(c->ssl, proto, plen, cipher, clen));
 }

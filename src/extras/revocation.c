@@ -85,7 +85,7 @@ enforce(struct conn *c)
 	char cluster[256], listed[REVOKED_MAX_CLUSTER + 1];
 	struct tls_cert_facts f;
 
-	if (c->closing || c->ssl == NULL || !c->tls_handshake_done ||
+	if (client_closing(&c->client) || c->ssl == NULL || c->transport != CONN_TLS ||
 	    tls_peer_facts(c->ssl, &f) != 0 || !tls_cert_revoked(&f, listed, sizeof(listed)))
 		return;
 	if (c->client.cluster_name != NULL)
@@ -93,7 +93,7 @@ enforce(struct conn *c)
 		    c->client.cluster_name);
 	else
 		snprintf(cluster, sizeof(cluster), "%s", listed);
-	if (c->client.init_received)
+	if (client_initialised(&c->client))
 		log_client(LOG_WARNING, &c->client,
 		    "Certificate serial %s of cluster %s node %u is revoked: closing the connection",
 		    f.serial_hex, cluster, (unsigned)c->client.node_id);

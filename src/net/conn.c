@@ -3,6 +3,7 @@
  * reads, a FIFO send queue flushed once per dispatch, deferred close.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -16,11 +17,9 @@
 
 #include "base/log.h"
 #include "core/instance.h"
-#include "extras/events.h"
 #include "net/conn.h"
 #include "net/tls.h"
 #include "net/tls_cert.h"
-#include "session/session.h"
 
 #define READ_CHUNK 65536
 #define READS_PER_WAKEUP 32
@@ -48,6 +47,15 @@ static TAILQ_HEAD(, conn) hs_wait = TAILQ_HEAD_INITIALIZER(hs_wait);
 static unsigned handshake_budget = HANDSHAKES_PER_TURN;
 static struct conn *reap_list;
 static uint8_t scratch[READ_CHUNK];
+static const struct conn_upcalls *upcalls;
+
+/* What one read from the socket or NSS gave. */
+enum conn_recv_result {
+	CONN_RECV_DATA,   /* *n > 0 bytes */
+	CONN_RECV_EOF,    /* the peer closed its side */
+	CONN_RECV_AGAIN,  /* nothing now; wait for the next event */
+	CONN_RECV_CLOSED, /* error: logged, close scheduled */
+};
 
 /*
  * Readable while the again list is not empty: decrypted data that NSS
@@ -82,9 +90,58 @@ kick(void)
 		log_msg(LOG_DEBUG, "eventfd write: %s", strerror(errno));
 }
 
-void
-conn_module_init(void)
+static int
+conn_closing(const struct conn *c)
 {
+	return (client_closing(&c->client));
+}
+
+/* The transport moves only forward: PLAIN -> TLS_HANDSHAKE -> TLS. */
+static int
+conn_transport_move(struct conn *c, enum conn_transport to)
+{
+	if ((unsigned)to != (unsigned)c->transport + 1) {
+		log_client(LOG_CRIT, &c->client, "internal error: transport %d -> %d",
+		    (int)c->transport, (int)to);
+		return (-1);
+	}
+	c->transport = to;
+	return (0);
+}
+
+static void
+conn_timer_cb(struct loop_timer *t)
+{
+	struct conn *c = t->data;
+
+	upcalls->timer(c, (unsigned)(t - c->timers));
+}
+
+int
+conn_timer_arm(struct conn *c, unsigned which, uint64_t ms)
+{
+	return (loop_timer_arm(&c->timers[which], ms));
+}
+
+void
+conn_timer_disarm(struct conn *c, unsigned which)
+{
+	loop_timer_disarm(&c->timers[which]);
+}
+
+int
+conn_timer_expiry(const struct conn *c, unsigned which, uint64_t *expire_ms)
+{
+	if (!loop_timer_armed(&c->timers[which]))
+		return (0);
+	*expire_ms = c->timers[which].expire_ms;
+	return (1);
+}
+
+void
+conn_module_init(const struct conn_upcalls *up)
+{
+	upcalls = up;
 	loop_set_after_dispatch(conn_after_dispatch);
 	kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (kick_fd < 0) {
@@ -101,16 +158,17 @@ conn_new(int fd, const char *addr_str)
 {
 	const struct qnetd_settings *s = qnetd_instance.settings;
 	struct conn *c = calloc(1, sizeof(*c));
+	unsigned i;
 
 	if (c == NULL)
 		return (NULL);
 	client_state_init(&c->client);
 	snprintf(c->client.addr_str, sizeof(c->client.addr_str), "%s", addr_str);
 	c->fd = fd;
+	c->transport = CONN_PLAIN;
 	/* Disarmed from the start, so conn_free() is safe at any point. */
-	loop_timer_init(&c->dpd_timer, NULL, c);
-	loop_timer_init(&c->algo_timer, NULL, c);
-	loop_timer_init(&c->deadline_timer, NULL, c);
+	for (i = 0; i < CONN_TIMERS; i++)
+		loop_timer_init(&c->timers[i], conn_timer_cb, c);
 	frame_rx_init(&c->rx, s->max_client_receive_size);
 	loop_watch_init(&c->watch, fd, conn_watch_cb, c);
 	if (loop_watch_add(&c->watch, EPOLLIN) != 0) {
@@ -128,11 +186,11 @@ static void
 conn_free(struct conn *c)
 {
 	struct outmsg *m, *next;
+	unsigned i;
 
 	loop_watch_del(&c->watch);
-	loop_timer_disarm(&c->dpd_timer);
-	loop_timer_disarm(&c->algo_timer);
-	loop_timer_disarm(&c->deadline_timer);
+	for (i = 0; i < CONN_TIMERS; i++)
+		loop_timer_disarm(&c->timers[i]);
 	if (c->ssl != NULL)
 		PR_Close(c->ssl); /* closes fd too */
 	else if (c->fd >= 0)
@@ -156,10 +214,12 @@ conn_free(struct conn *c)
 void
 conn_schedule_close(struct conn *c, const char *reason)
 {
-	if (c->closing)
+	if (c->on_reap)
 		return;
-	c->closing = 1;
-	c->client.schedule_disconnect = 1;
+	c->on_reap = 1;
+	/* The session may have moved the client to CLOSING before calling here. */
+	if (!conn_closing(c))
+		client_state_move(&c->client, CLIENT_STATE_CLOSING);
 	c->close_reason = reason;
 	c->reap_next = reap_list;
 	reap_list = c;
@@ -191,7 +251,7 @@ conn_queue(struct conn *c, const uint8_t *data, size_t len)
 	const struct qnetd_settings *s = qnetd_instance.settings;
 	struct outmsg *m;
 
-	if (c->closing)
+	if (conn_closing(c))
 		return (0);
 	if (len > s->max_client_send_size)
 		return (-1);
@@ -206,7 +266,7 @@ conn_queue(struct conn *c, const uint8_t *data, size_t len)
 		else
 			conn_flush_plain(c);
 	}
-	if (c->closing || c->out_count >= s->max_client_send_buffers)
+	if (conn_closing(c) || c->out_count >= s->max_client_send_buffers)
 		return (-1);
 	m = malloc(sizeof(*m) + len);
 	if (m == NULL)
@@ -291,7 +351,8 @@ conn_flush_tls(struct conn *c)
 		if (w < 0) {
 			if (tls_would_block())
 				return (0);
-			log_client(LOG_WARNING, &c->client, "TLS write failed: %s",
+			/* A peer that resets while being written to: rate-limited. */
+			log_client_routine(LOG_WARNING, &c->client, "TLS write failed: %s",
 			    tls_last_error());
 			conn_schedule_close(c, "TLS write error");
 			return (-1);
@@ -308,13 +369,13 @@ conn_flush_tls(struct conn *c)
 static void
 conn_flush(struct conn *c)
 {
-	if (c->closing)
+	if (conn_closing(c))
 		return;
 	if (c->ssl != NULL)
 		conn_flush_tls(c);
 	else
 		conn_flush_plain(c);
-	if (!c->closing)
+	if (!conn_closing(c))
 		conn_update_events(c);
 }
 
@@ -324,7 +385,7 @@ conn_update_events(struct conn *c)
 {
 	uint32_t ev = EPOLLIN;
 
-	if (c->closing)
+	if (conn_closing(c))
 		return;
 	if (c->ssl != NULL) {
 		PRInt16 out_flags = 0;
@@ -357,7 +418,7 @@ conn_update_events(struct conn *c)
 static size_t
 conn_read_size(const struct conn *c)
 {
-	if (c->ssl == NULL && !c->client.init_received) {
+	if (c->transport == CONN_PLAIN && c->client.state != CLIENT_STATE_INITIALISED) {
 		size_t want = frame_rx_want(&c->rx);
 
 		return (want < sizeof(scratch) ? want : sizeof(scratch));
@@ -365,59 +426,78 @@ conn_read_size(const struct conn *c)
 	return (sizeof(scratch));
 }
 
-/* A TLS read failed for good: log why (a revoked certificate by name) and close. */
+/* The first bytes NSS gave: the handshake finished. */
+static void
+conn_tls_established(struct conn *c)
+{
+	conn_transport_move(c, CONN_TLS);
+	upcalls->tls_done(c, NULL, NULL);
+	log_client(LOG_DEBUG, &c->client, "TLS handshake finished");
+}
+
+/*
+ * A TLS read failed for good: log why (a revoked certificate by name; a
+ * peer can repeat other failures at will, so those are rate-limited) and
+ * close.
+ */
 static void
 conn_tls_failed(struct conn *c)
 {
 	char serial[2 * TLS_CERT_SERIAL_MAX + 2], listed[REVOKED_MAX_CLUSTER + 1];
 	const char *err = tls_last_error(), *name = tls_last_error_name();
+	int handshake = c->transport == CONN_TLS_HANDSHAKE, revoked = 0;
 
-	if (!c->tls_handshake_done &&
+	if (handshake &&
 	    tls_cert_take_refusal(c->ssl, serial, sizeof(serial), listed, sizeof(listed))) {
 		log_client(LOG_WARNING, &c->client,
 		    "Client certificate serial %s (cluster %s) is revoked: TLS handshake refused, "
 		    "disconnecting",
 		    serial, listed);
-		events_cert_revoked(&c->client, serial, 1);
+		revoked = 1;
 	} else {
-		log_client(LOG_WARNING, &c->client, "TLS error, disconnecting: %s", err);
+		log_client_routine(LOG_WARNING, &c->client, "TLS error, disconnecting: %s", err);
 	}
-	if (!c->tls_handshake_done)
-		events_tls_failed(&c->client, name);
+	if (handshake)
+		upcalls->tls_done(c, name, revoked ? serial : NULL);
 	conn_schedule_close(c, "TLS error");
 }
 
-static ssize_t
-conn_recv(struct conn *c, uint8_t *buf, size_t len)
+static enum conn_recv_result
+conn_recv_tls(struct conn *c, uint8_t *buf, size_t len, size_t *got)
 {
-	if (c->ssl != NULL) {
-		PRInt32 n = PR_Recv(c->ssl, buf, (PRInt32)len, 0, PR_INTERVAL_NO_WAIT);
+	PRInt32 n = PR_Recv(c->ssl, buf, (PRInt32)len, 0, PR_INTERVAL_NO_WAIT);
 
-		if (n < 0) {
-			if (tls_would_block())
-				return (-2);
-			conn_tls_failed(c);
-			return (-1);
-		}
-		if (!c->tls_handshake_done) {
-			c->tls_handshake_done = 1;
-			events_tls_handshake(&c->client);
-			log_client(LOG_DEBUG, &c->client, "TLS handshake finished");
-		}
-		return (n);
+	if (n < 0) {
+		if (tls_would_block())
+			return (CONN_RECV_AGAIN);
+		conn_tls_failed(c);
+		return (CONN_RECV_CLOSED);
 	}
+	if (c->transport == CONN_TLS_HANDSHAKE)
+		conn_tls_established(c);
+	*got = (size_t)n;
+	return (n == 0 ? CONN_RECV_EOF : CONN_RECV_DATA);
+}
+
+static enum conn_recv_result
+conn_recv(struct conn *c, uint8_t *buf, size_t len, size_t *got)
+{
+	if (c->ssl != NULL)
+		return (conn_recv_tls(c, buf, len, got));
 	for (;;) {
 		ssize_t n = recv(c->fd, buf, len, 0);
 
-		if (n >= 0)
-			return (n);
+		if (n >= 0) {
+			*got = (size_t)n;
+			return (n == 0 ? CONN_RECV_EOF : CONN_RECV_DATA);
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return (-2);
+			return (CONN_RECV_AGAIN);
 		log_client(LOG_DEBUG, &c->client, "read failed: %s", strerror(errno));
 		conn_schedule_close(c, "read error");
-		return (-1);
+		return (CONN_RECV_CLOSED);
 	}
 }
 
@@ -427,7 +507,7 @@ conn_feed(struct conn *c, const uint8_t *buf, size_t n)
 {
 	size_t off = 0;
 
-	while (off < n && !c->closing) {
+	while (off < n && !conn_closing(c)) {
 		const uint8_t *msg = NULL;
 		size_t used = 0, msg_len = 0;
 		enum tlv_reply_error_code reason = TLV_REPLY_ERROR_CODE_NO_ERROR;
@@ -436,15 +516,15 @@ conn_feed(struct conn *c, const uint8_t *buf, size_t n)
 		ev = frame_rx_feed(&c->rx, buf + off, n - off, &used, &msg, &msg_len, &reason);
 		off += used;
 		if (ev == FRAME_MESSAGE) {
-			session_msg_received(c, msg, msg_len);
-			if (c->tls_just_started && off < n && !c->closing) {
+			upcalls->message(c, msg, msg_len);
+			if (c->tls_just_started && off < n && !conn_closing(c)) {
 				/* Plain bytes after STARTTLS: cannot hand them to NSS. */
 				log_client(LOG_WARNING, &c->client,
 				    "data after STARTTLS in the same read, disconnecting");
 				conn_schedule_close(c, "data after STARTTLS");
 			}
 		} else if (ev == FRAME_SKIPPED) {
-			session_msg_skipped(c, reason);
+			upcalls->skipped(c, reason);
 		} else if (ev == FRAME_NO_MEMORY) {
 			log_client(LOG_ERR, &c->client,
 			    "out of memory for a message, disconnecting");
@@ -460,21 +540,21 @@ conn_read(struct conn *c)
 {
 	int i;
 
-	for (i = 0; i < READS_PER_WAKEUP && !c->closing; i++) {
-		size_t want = conn_read_size(c);
-		ssize_t n;
+	for (i = 0; i < READS_PER_WAKEUP && !conn_closing(c); i++) {
+		size_t want = conn_read_size(c), n = 0;
+		enum conn_recv_result r;
 
 		c->tls_just_started = 0;
-		n = conn_recv(c, scratch, want);
-		if (n == -2 || n == -1)
+		r = conn_recv(c, scratch, want, &n);
+		if (r == CONN_RECV_AGAIN || r == CONN_RECV_CLOSED)
 			break;
-		if (n == 0) {
+		if (r == CONN_RECV_EOF) {
 			log_client(LOG_DEBUG, &c->client, "connection closed by peer");
 			conn_schedule_close(c, "closed by peer");
 			break;
 		}
-		conn_feed(c, scratch, (size_t)n);
-		if (c->ssl == NULL && (size_t)n < want && !c->tls_just_started)
+		conn_feed(c, scratch, n);
+		if (c->ssl == NULL && n < want && !c->tls_just_started)
 			break; /* socket drained */
 	}
 	c->tls_just_started = 0;
@@ -497,9 +577,9 @@ conn_watch_cb(struct loop_watch *w, uint32_t revents)
 {
 	struct conn *c = w->data;
 
-	if (c->closing)
+	if (conn_closing(c))
 		return;
-	if (c->ssl != NULL && !c->tls_handshake_done) {
+	if (c->transport == CONN_TLS_HANDSHAKE) {
 		if (handshake_budget == 0) {
 			hs_defer(c);
 			return;
@@ -516,7 +596,7 @@ conn_watch_cb(struct loop_watch *w, uint32_t revents)
 		else
 			conn_flush_plain(c);
 	}
-	if (!c->closing && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+	if (!conn_closing(c) && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		conn_read(c);
 	/*
 	 * The replies to what was just read go out now, together, rather
@@ -525,10 +605,46 @@ conn_watch_cb(struct loop_watch *w, uint32_t revents)
 	 * other connections (a VOTE_INFO to a peer) waits for the end of the
 	 * batch, where it may join that peer's own replies.
 	 */
-	if (!c->closing) {
+	if (!conn_closing(c)) {
 		flush_list_del(c);
 		conn_flush(c);
 	}
+}
+
+struct conn *
+conn_adopt(int fd, const char *addr_str, uint64_t id, time_t connected_at, const uint8_t *bytes,
+    size_t len, int (*accepted)(struct conn *c))
+{
+	struct conn *c = conn_new(fd, addr_str);
+
+	if (c == NULL)
+		return (NULL);
+	c->client.id = id;
+	c->client.connected_at = connected_at;
+	if (accepted(c) != 0) {
+		conn_schedule_close(c, "out of memory");
+		return (c);
+	}
+	if (!conn_closing(c))
+		conn_feed(c, bytes, len);
+	return (c);
+}
+
+int
+conn_handover(struct conn *c)
+{
+	int fd;
+
+	if (conn_closing(c) || c->ssl != NULL)
+		return (-1);
+	conn_flush_plain(c);
+	if (conn_closing(c) || c->out_head != NULL)
+		return (-1);
+	fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return (-1);
+	conn_schedule_close(c, "handed over to another worker");
+	return (fd);
 }
 
 int
@@ -546,7 +662,7 @@ conn_start_tls(struct conn *c)
 {
 	PRFileDesc *ssl;
 
-	if (c->ssl != NULL) {
+	if (c->transport != CONN_PLAIN) {
 		log_client(LOG_ERR, &c->client, "STARTTLS on a TLS connection, disconnecting");
 		return (-1);
 	}
@@ -557,6 +673,7 @@ conn_start_tls(struct conn *c)
 		return (-1);
 	}
 	c->ssl = ssl;
+	conn_transport_move(c, CONN_TLS_HANDSHAKE);
 	c->tls_just_started = 1;
 	return (0);
 }
@@ -571,7 +688,7 @@ run_again_list(void)
 	while ((c = TAILQ_FIRST(&again_list)) != NULL && n++ < max) {
 		TAILQ_REMOVE(&again_list, c, again_entries);
 		c->on_again = 0;
-		if (!c->closing)
+		if (!conn_closing(c))
 			conn_watch_cb(&c->watch, EPOLLIN);
 	}
 }
@@ -584,10 +701,9 @@ run_reap_list(void)
 	/* Disconnects may push VOTE_INFO and, failing that, close others: loop. */
 	while ((c = reap_list) != NULL) {
 		reap_list = c->reap_next;
-		log_client_routine(c->client.init_received ? LOG_INFO : LOG_DEBUG, &c->client,
-		    "disconnected: %s", c->close_reason ? c->close_reason : "closed");
-		events_client_gone(&c->client, c->close_reason);
-		session_client_disconnect(c, qnetd_instance.shutting_down);
+		log_client_routine(client_initialised(&c->client) ? LOG_INFO : LOG_DEBUG,
+		    &c->client, "disconnected: %s", c->close_reason ? c->close_reason : "closed");
+		upcalls->gone(c, c->close_reason, qnetd_instance.shutting_down);
 		conn_free(c);
 	}
 }
@@ -612,7 +728,7 @@ run_hs_wait(void)
 	while (handshake_budget > 0 && (c = TAILQ_FIRST(&hs_wait)) != NULL) {
 		TAILQ_REMOVE(&hs_wait, c, hs_entries);
 		c->on_hs_wait = 0;
-		if (!c->closing)
+		if (!conn_closing(c))
 			conn_watch_cb(&c->watch, EPOLLIN);
 	}
 	if (!TAILQ_EMPTY(&hs_wait))

@@ -26,6 +26,13 @@
 
 static struct acceptor acceptor;
 static listener_accepted_fn accepted_fn;
+static listener_accept_hook_fn accept_hook;
+
+void
+listener_set_accept_hook(listener_accept_hook_fn hook)
+{
+	accept_hook = hook;
+}
 
 static size_t
 count_cb(struct acceptor *a)
@@ -44,6 +51,11 @@ accepted_cb(struct acceptor *a, int fd, const struct sockaddr_storage *ss)
 
 	(void)a;
 	acceptor_format_addr(ss, addr, sizeof(addr));
+	if (accept_hook != NULL) {
+		/* The parent of workers: the router reads PREINIT and hands it on. */
+		accept_hook(fd, addr);
+		return;
+	}
 	/* Replies are small and latency matters: don't wait for the peer's ACK. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c = conn_new(fd, addr);

@@ -134,8 +134,30 @@ samples_free(struct samples *s)
 
 /* ---- /proc readings ---- */
 
+/*
+ * The daemon's own children (its worker processes with -S workers=N;
+ * event hooks come and go too fast to matter): from /proc/PID/task/PID/
+ * children.  Up to max pids into out; the count.
+ */
+static int
+proc_children(int pid, int *out, int max)
+{
+	char path[64];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (n < max && fscanf(f, "%d", &out[n]) == 1)
+		n++;
+	fclose(f);
+	return n;
+}
+
 static double
-proc_cpu_s(int pid)
+proc_cpu1_s(int pid)
 {
 	char path[64], buf[2048], *p;
 	unsigned long ut, st;
@@ -159,6 +181,24 @@ proc_cpu_s(int pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+#define MAX_WORKERS 1024
+
+/* CPU seconds of the daemon and of its worker processes. */
+static double
+proc_cpu_s(int pid)
+{
+	int kids[MAX_WORKERS], n, i;
+	double total = proc_cpu1_s(pid), c;
+
+	if (total < 0)
+		return -1;
+	n = proc_children(pid, kids, MAX_WORKERS);
+	for (i = 0; i < n; i++)
+		if ((c = proc_cpu1_s(kids[i])) > 0)
+			total += c;
+	return total;
+}
+
 /* -1 when the daemon was not there at either end. */
 static double
 cpu_delta(double before, double after)
@@ -169,7 +209,7 @@ cpu_delta(double before, double after)
 }
 
 static long
-proc_rss_kb(int pid)
+proc_rss1_kb(int pid)
 {
 	char path[64], line[256];
 	long kb = -1;
@@ -186,6 +226,22 @@ proc_rss_kb(int pid)
 			break;
 	fclose(f);
 	return kb;
+}
+
+/* Resident memory of the daemon and of its worker processes. */
+static long
+proc_rss_kb(int pid)
+{
+	int kids[MAX_WORKERS], n, i;
+	long total = proc_rss1_kb(pid), k;
+
+	if (total < 0)
+		return -1;
+	n = proc_children(pid, kids, MAX_WORKERS);
+	for (i = 0; i < n; i++)
+		if ((k = proc_rss1_kb(kids[i])) > 0)
+			total += k;
+	return total;
 }
 
 /* ---- phases: every command runs on every shard at once ---- */
@@ -281,7 +337,8 @@ usage(FILE *f)
 	    "  --phase-timeout S   bound of the split and heal phases (60)\n"
 	    "  --steady S          length of the steady phase (10)\n"
 	    "  --settle MS         wait after settling before counting votes (1000)\n"
-	    "  --server-pid PID    read CPU and VmRSS of the daemon from /proc\n"
+	    "  --server-pid PID    read CPU and VmRSS of the daemon (and of its\n"
+	    "                      worker processes) from /proc\n"
 	    "  --nodelay           TCP_NODELAY on the client sockets\n"
 	    "  --quickack          TCP_QUICKACK on the client sockets\n"
 	    "  --src-ips K         spread sources over 127.0.0.1..K (IPv4)\n"

@@ -18,6 +18,8 @@
 #   BENCH_CAP_S    seconds Debian's daemon gets per connect phase at 10,000
 #                  clients (default 180 TLS off, 240 TLS on; ours gets 120)
 #   BENCH_OUT      keep the JSON results in this directory
+#   BENCH_QNETD_WORKERS  our daemon's -S workers values, one column each
+#                  (default "1 2": a column for workers=2 beside the single process)
 #   BENCH_WORKERS  generator processes, qnetd-bench --workers (default auto:
 #                  with TLS one per 2,000 clients, at most 8; see
 #                  docs/performance.md)
@@ -48,6 +50,7 @@ for k in $keys; do
 	*) echo "run.sh: BENCH_KEY: rsa or ecdsa, not $k" >&2; exit 2;;
 	esac
 done
+qnetd_workers=${BENCH_QNETD_WORKERS:-1 2}
 
 if [ ! -x "$bench" ]; then
 	echo "run.sh: $bench not built" >&2
@@ -106,9 +109,9 @@ for k in $keys; do
 	fi
 done
 
-# run_one NAME BINARY CLIENTS TLS CAP KEY
+# run_one NAME BINARY CLIENTS TLS CAP KEY [EXTRA_DAEMON_ARGS]
 run_one() {
-	name=$1 bin=$2 clients=$3 tls=$4 cap=$5 db=$tmp/nssdb-$6
+	name=$1 bin=$2 clients=$3 tls=$4 cap=$5 key=$6 db=$tmp/nssdb-$6 extra=${7:-}
 	port=$(free_port)
 	sflag=off
 	tlsopt=
@@ -122,8 +125,9 @@ run_one() {
 	# machine's /var/lib/corosync-qnetd.
 	sd=
 	grep -q state_dir "$bin" && sd=",state_dir=$tmp/$name.state"
+	# shellcheck disable=SC2086 # extra: words on purpose
 	( ulimit -n "$(ulimit -Hn)"; exec $nice_cmd "$bin" -f -l 127.0.0.1 -p "$port" \
-		-s "$sflag" -c on \
+		-s "$sflag" -c on $extra \
 		-S "listen_backlog=4096,nss_db_dir=$db/server,lock_file=$tmp/$name.pid,local_socket_file=$tmp/$name.sock$sd" \
 		>"$out/$name.daemon.log" 2>&1 ) &
 	dpid=$!
@@ -135,7 +139,7 @@ run_one() {
 		dpid=
 		return 1
 	fi
-	echo "== $name: $bin, $clients clients, TLS $tls, $6 server key (connect cap ${cap}s)"
+	echo "== $name: $bin $extra, $clients clients, TLS $tls, $key server key (connect cap ${cap}s)"
 	# shellcheck disable=SC2086
 	$nice_cmd "$bench" --port "$port" --clusters $((clients / 2)) --nodes 2 $tlsopt \
 		--hb 2000 --server-pid "$dpid" --connect-timeout "$cap" --phase-timeout 30 \
@@ -183,11 +187,22 @@ for n in $sizes; do
 				echo "== $d-$n-tls$tls$suffix: $bin not built, skipped"
 				continue
 			fi
-			run_one "$d-$n-tls$tls$suffix" "$bin" "$n" "$tls" "$cap" "$key"
+			if [ "$d" != ours ]; then
+				run_one "$d-$n-tls$tls$suffix" "$bin" "$n" "$tls" "$cap" "$key"
+				continue
+			fi
+			for w in $qnetd_workers; do
+				if [ "$w" = 1 ]; then
+					run_one "ours-$n-tls$tls$suffix" "$bin" "$n" "$tls" "$cap" "$key"
+				else
+					run_one "ours_w$w-$n-tls$tls$suffix" "$bin" "$n" "$tls" "$cap" \
+					    "$key" "-S workers=$w"
+				fi
+			done
 		done
 	done
 	done
 done
 echo "bench wall time: $(( $(date +%s) - start )) s"
 echo
-python3 tests/bench/table.py "$out" "$sizes" "$tls_modes" "$keys"
+python3 tests/bench/table.py "$out" "$sizes" "$tls_modes" "$qnetd_workers" "$keys"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""table.py DIR SIZES TLS_MODES [KEYS]: one Markdown table from qnetd-bench
-JSON results named {ours,debian}-N-tls{off,on}.json (RSA server key) and
-{ours,debian}-N-tlson-ecdsa.json (ECDSA P-256 server key, KEYS "rsa ecdsa"),
-with the ratio ours/Debian."""
+"""table.py DIR SIZES TLS_MODES [WORKERS [KEYS]]: one Markdown table from
+qnetd-bench JSON results named {ours,debian}-N-tls{off,on}.json, with the
+ratio ours/Debian; WORKERS ("1 2"): a column per -S workers value of our
+daemon (ours_wW-N-tls*.json for W > 1); KEYS ("rsa ecdsa"): the TLS rows
+once per server key, results of the ECDSA P-256 key named *-tlson-ecdsa.json."""
 import json
 import os
 import sys
@@ -45,6 +46,13 @@ def cpu_per(cpu, n):
     return cpu * 1000.0 / n
 
 
+def per_cpu_s(n, cpu):
+    """items per second of CPU"""
+    if not num(cpu) or not cpu or not n:
+        return None
+    return n / cpu
+
+
 def rows(r):
     """(label, value, text, lower_is_better) for one result."""
     c, st, sp, he, mem = r["connect"], r["steady"], r["split"], r["heal"], r["memory"]
@@ -58,6 +66,8 @@ def rows(r):
         ("handshake p99", c["hs_p99_ms"], fmt(c["hs_p99_ms"], " ms"), True),
         ("server CPU per handshake", cpu_per(c["server_cpu_s"], c["connected"]),
          fmt(cpu_per(c["server_cpu_s"], c["connected"]), " ms"), True),
+        ("handshakes per daemon CPU second", per_cpu_s(c["connected"], c["server_cpu_s"]),
+         fmt(per_cpu_s(c["connected"], c["server_cpu_s"])), False),
         ("bench CPU per handshake", cpu_per(c["bench_cpu_s"], c["connected"]),
          fmt(cpu_per(c["bench_cpu_s"], c["connected"]), " ms"), True),
         ("server CPU s per 10 s, steady", per10(st["server_cpu_s"], st["wall_s"]),
@@ -85,7 +95,8 @@ def rows(r):
 
 def main():
     d, sizes, modes = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
-    keys = sys.argv[4].split() if len(sys.argv) > 4 else ["rsa"]
+    extra = [w for w in (sys.argv[4].split() if len(sys.argv) > 4 else []) if w != "1"]
+    keys = sys.argv[5].split() if len(sys.argv) > 5 else ["rsa"]
     # (TLS column, result name suffix): the TLS runs once per server key.
     variants = []
     for tls in modes:
@@ -93,27 +104,33 @@ def main():
             variants.append((tls, "tls" + tls))
             continue
         for k in keys:
-            variants.append(("on" if k == "rsa" else "on, ECDSA", "tlson" +
-                             ("" if k == "rsa" else "-ecdsa")))
-    print("| clients | TLS | metric | ours | Debian 3.0.3 | ours/Debian |")
-    print("|---:|:---:|---|---:|---:|---:|")
+            variants.append(("on" if k == "rsa" else "on, ECDSA",
+                             "tlson" + ("" if k == "rsa" else "-ecdsa")))
+    print("| clients | TLS | metric | ours |%s Debian 3.0.3 | ours/Debian |"
+          % "".join(" ours workers=%s |" % w for w in extra))
+    print("|---:|:---:|---|---:|%s---:|---:|" % ("---:|" * len(extra)))
     for n in sizes:
         for tls, suffix in variants:
             o = load(d, "ours-%s-%s" % (n, suffix))
             b = load(d, "debian-%s-%s" % (n, suffix))
-            if o is None and b is None:
+            ws = [load(d, "ours_w%s-%s-%s" % (w, n, suffix)) for w in extra]
+            if o is None and b is None and not any(ws):
                 continue
             ro = rows(o) if o else None
             rb = rows(b) if b else None
-            for i in range(len(ro or rb)):
-                label = (ro or rb)[i][0]
+            rws = [rows(x) if x else None for x in ws]
+            ref = ro or rb or next(r for r in rws if r)
+            for i in range(len(ref)):
+                label = ref[i][0]
                 vo = ro[i] if ro else None
                 vb = rb[i] if rb else None
                 ratio = "n/a"
                 if vo and vb and num(vo[1]) and num(vb[1]) and vb[1] > 0:
                     ratio = "%.2f" % (vo[1] / vb[1])
-                print("| %s | %s | %s | %s | %s | %s |" % (
-                    n, tls, label, vo[2] if vo else "n/a", vb[2] if vb else "n/a", ratio))
+                cols = "".join(" %s |" % (r[i][2] if r else "n/a") for r in rws)
+                print("| %s | %s | %s | %s |%s %s | %s |" % (
+                    n, tls, label, vo[2] if vo else "n/a", cols, vb[2] if vb else "n/a",
+                    ratio))
 
 
 if __name__ == "__main__":

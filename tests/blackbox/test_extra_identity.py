@@ -3,7 +3,9 @@
 client certificates with different fingerprints, and a node id refused as
 duplicate again and again, are each logged once per conflict_log_interval
 with both peers, counted in the metrics, and listed in the JSON status
-(with both certificate fingerprints)."""
+(with both certificate fingerprints).  A client that repeats INIT (with
+another node id) gets upstream's error 17 but is no conflict with itself:
+nothing logged, counted or recorded."""
 
 import hashlib
 import json
@@ -97,6 +99,13 @@ def main():
                   cf[0]["cluster"] == "shared", "duplicate node id record: %r" % cf)
             check(d.log().count("Identity conflict: cluster shared node 1 is connected from") == 1,
                   "duplicate logged once")
+            # a repeats INIT with another node id: 17 on the wire, no conflict reported
+            a.do_init(node_id=5, seq=4, error=q.E_DUPLICATE_NODE_ID)
+            a.do_init(node_id=1, seq=5, error=q.E_DUPLICATE_NODE_ID)
+            cf = [x for x in conflicts(d) if x["kind"] == "duplicate_node_id"]
+            check(len(cf) == 1 and cf[0]["count"] == 3,
+                  "a repeated INIT is no conflict: %r" % cf)
+            check("connected from ?" not in d.log(), "no conflict with an unknown peer")
             m = xu.parse_metrics(xu.curl("http://127.0.0.1:%d/metrics" % mport)[1])
             # each duplicate-id client showed `first` while b and c hold `other`: 2 + 3
             check(m.get("qnetd_identity_conflicts_certificate_total") == 5 and

@@ -119,6 +119,7 @@ keep_active_partition_tie_breaker|off
 handshake_timeout|30000
 accept_batch|64
 state_dir|/var/lib/corosync-qnetd
+workers|1
 metrics_address|empty: off
 event_hook|empty: off
 event_hook_timeout|10000

@@ -13,6 +13,7 @@ IPC server tests the tool's handling of odd replies.
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -199,6 +200,8 @@ class Daemon:
                 s += ",state_dir=%s" % os.path.join(self.dir, "state")
         args = [QNETD_BIN, "-f", "-s", "off", "-l", "127.0.0.1", "-p", str(self.port),
                 "-S", s] + list(extra)
+        # QNETD_TEST_ARGS="-S workers=2": the same test against the multi-process daemon
+        args += shlex.split(os.environ.get("QNETD_TEST_ARGS", ""))
         self.log = open(os.path.join(self.dir, "log"), "wb")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10

@@ -43,7 +43,7 @@ fuzz_client(struct qnetd_client *c, const char *cluster, uint32_t node_id)
 		abort();
 	c->cluster_name_len = strlen(cluster);
 	c->node_id = node_id;
-	c->init_received = 1;
+	c->state = CLIENT_STATE_INITIALISED;
 	c->decision_algorithm = TLV_DECISION_ALGORITHM_FFSPLIT;
 	strcpy(c->addr_str, "127.0.0.1:40000");
 	if (node_list_add(&c->configuration_node_list, 1, 0, TLV_NODE_STATE_NOT_SET) != 0 ||

@@ -183,8 +183,9 @@ arb_start()
 {
 	local i
 	[ "$DAEMON" = ours ] && set -- -S state_dir=/var/lib/corosync/qnetd-state "$@"
-	echo "=== start $(date +%T) $QNETD_BIN -f -d $*" >>"$W/arb/qnetd.log"
-	hx_bg arb "$W/arb/qnetd.log" "$QNETD_BIN" -f -d "$@"
+	echo "=== start $(date +%T) $QNETD_BIN -f -d ${QNETD_EXTRA_ARGS:-} $*" >>"$W/arb/qnetd.log"
+	# shellcheck disable=SC2086 # QNETD_EXTRA_ARGS: words on purpose
+	hx_bg arb "$W/arb/qnetd.log" "$QNETD_BIN" -f -d ${QNETD_EXTRA_ARGS:-} "$@"
 	ARB_PID=$BG_PID
 	for i in $(seq 100); do
 		if hx arb ss -Hltn 'sport = :5403' 2>/dev/null | grep -q LISTEN; then

@@ -5,7 +5,9 @@
 #
 # Usage: tests/interop/run.sh [--daemon ours|debian|both] [--list] [--keep]
 #                             [SCENARIO...]
-# Environment: BUILD (default build), QNETD_BIN, QNETD_TOOL, QNETD_CERTUTIL.
+# Environment: BUILD (default build), QNETD_BIN, QNETD_TOOL, QNETD_CERTUTIL;
+# QNETD_ARGS: extra arguments for our daemon, not Debian's (e.g.
+# QNETD_ARGS="-S workers=2": the multi-process daemon).
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -74,8 +76,10 @@ pick_programs()
 		QNETD_BIN=/usr/bin/corosync-qnetd
 		QNETD_TOOL=/usr/bin/corosync-qnetd-tool
 		QNETD_CERTUTIL=/usr/bin/corosync-qnetd-certutil
+		QNETD_EXTRA_ARGS=
 		return
 	fi
+	QNETD_EXTRA_ARGS=${QNETD_ARGS:-}
 	QNETD_BIN=${USER_QNETD_BIN:-$BUILD/corosync-qnetd}
 	QNETD_TOOL=${USER_QNETD_TOOL:-$BUILD/corosync-qnetd-tool}
 	[ -x "$QNETD_TOOL" ] || QNETD_TOOL=/usr/bin/corosync-qnetd-tool

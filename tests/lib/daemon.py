@@ -4,10 +4,16 @@ The binary is $QNETD_BIN, default $BUILD/corosync-qnetd (BUILD defaults to
 "build", relative to the repository top).  Every daemon gets 127.0.0.1, a
 free port, -f, and its own lock file, IPC socket, stderr log and (ours)
 state directory in a private temp dir.  Only the pid we started is ever signalled.
+
+$QNETD_TEST_ARGS (split on white space) is added to the command line of
+our daemon, not of another binary (Debian's in the differential tests):
+QNETD_TEST_ARGS="-S workers=2" runs a test against the multi-process
+daemon.
 """
 
 import atexit
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -146,6 +152,8 @@ class Daemon:
         if self.max_clients is not None:
             argv += ["-m", str(self.max_clients)]
         argv += ["-S", ",".join("%s=%s" % kv for kv in s.items())]
+        if os.path.realpath(self.binary) == os.path.realpath(qnetd_bin()):
+            argv += shlex.split(os.environ.get("QNETD_TEST_ARGS", ""))
         return argv + self.extra_args
 
     def start(self, timeout=None):

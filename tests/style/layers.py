@@ -24,14 +24,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
-# Includes that branch arch-session removes (the socket-free session core:
-# conn <-> session and conn <-> events are circles through them).  Allowed
-# until it merges; the lead deletes these lines then.
-ALLOWED_EDGES = {
-    ("src/net/conn.c", "session/session.h"),  # arch-session
-    ("src/net/conn.c", "extras/events.h"),  # arch-session
-    ("src/session/session.c", "extras/events.h"),  # arch-session
-}
+# Includes allowed against the table for now (none: branch arch-session
+# removed conn <-> session, conn <-> events and session -> events).
+ALLOWED_EDGES = set()
 
 
 def load_table(path):

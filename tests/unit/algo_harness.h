@@ -159,7 +159,7 @@ h_new(const char *cluster, uint32_t node_id, enum tlv_decision_algorithm algo,
 	return (tc);
 }
 
-/* INIT steps 11-13: join the cluster, client_init, init_received. */
+/* INIT steps 11-13: join the cluster, client_init, state INITIALISED. */
 static inline enum tlv_reply_error_code
 h_init(struct cluster_registry *reg, struct tclient *tc)
 {
@@ -170,7 +170,7 @@ h_init(struct cluster_registry *reg, struct tclient *tc)
 	tc->in_cluster = 1;
 	rc = h_ops(tc)->client_init(&tc->c);
 	if (rc == TLV_REPLY_ERROR_CODE_NO_ERROR)
-		tc->c.init_received = 1;
+		tc->c.state = CLIENT_STATE_INITIALISED;
 	return (rc);
 }
 
@@ -300,13 +300,13 @@ static inline void
 h_disconnect(struct cluster_registry *reg, struct tclient *tc, int going_down)
 {
 
-	if (tc->c.init_received)
+	if (tc->c.state == CLIENT_STATE_INITIALISED)
 		h_ops(tc)->client_disconnect(&tc->c, going_down);
 	if (tc->in_cluster)
 		cluster_registry_del_client(reg, &tc->c);
 	tc->in_cluster = 0;
 	tc->timer_armed = 0;
-	tc->c.init_received = 0;
+	tc->c.state = CLIENT_STATE_ACCEPTED; /* fixture reset */
 }
 
 static inline void

@@ -59,7 +59,7 @@ new_client(struct qnetd_instance *inst, const char *cluster, size_t clen, uint32
 	c->cluster_name[clen] = '\0';
 	c->cluster_name_len = clen;
 	c->node_id = node;
-	c->init_received = 1;
+	c->state = CLIENT_STATE_INITIALISED;
 	c->decision_algorithm = TLV_DECISION_ALGORITHM_FFSPLIT;
 	c->tie_breaker.mode = TLV_TIE_BREAKER_MODE_NODE_ID;
 	c->tie_breaker.node_id = 9;

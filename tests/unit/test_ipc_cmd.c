@@ -235,8 +235,7 @@ add_client(struct fixture *f, struct qnetd_cluster *cl, uint32_t node_id, const 
 	c->tie_breaker.mode = tb;
 	c->tie_breaker.node_id = tb_node;
 	c->heartbeat_interval = 120000;
-	c->preinit_received = 1;
-	c->init_received = 1;
+	c->state = CLIENT_STATE_INITIALISED;
 	c->cluster = cl;
 	if (cl != NULL) {
 		TAILQ_INSERT_TAIL(&cl->clients, c, cluster_entries);

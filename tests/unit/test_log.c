@@ -2,7 +2,8 @@
  * test_log.c - the rate limit of routine client lines: the first
  * LOG_ROUTINE_BURST of a window are written, the rest counted and named
  * in one summary; filtered-out priorities are neither written nor
- * counted; with debug logging on nothing is left out.
+ * counted; with debug logging on nothing is left out.  And the context
+ * of a client line: its connection id always, then cluster and node.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,29 @@
 
 #include "check.h"
 #include "base/log.h"
+#include "core/client.h"
 #include "net/loop.h"
+
+static void
+test_client_ctx(void)
+{
+	struct qnetd_client c;
+
+	client_state_init(&c);
+	c.id = 42;
+	CHECK(strcmp(client_log_ctx(&c), " (id 42)") == 0);
+	c.cluster_name = strdup("c\x01x");
+	c.cluster_name_len = 3;
+	CHECK(strcmp(client_log_ctx(&c), " (id 42, cluster c?x)") == 0);
+	CHECK_EQ(client_state_move(&c, CLIENT_STATE_PREINIT_DONE), 0);
+	CHECK_EQ(client_state_move(&c, CLIENT_STATE_INITIALISED), 0);
+	c.node_id = 3;
+	CHECK(strcmp(client_log_ctx(&c), " (id 42, cluster c?x, node 3)") == 0);
+	/* A closing client keeps the node it had. */
+	CHECK_EQ(client_state_move(&c, CLIENT_STATE_CLOSING), 0);
+	CHECK(strcmp(client_log_ctx(&c), " (id 42, cluster c?x, node 3)") == 0);
+	client_state_destroy(&c);
+}
 
 int
 main(void)
@@ -60,5 +83,6 @@ main(void)
 	close(fd);
 	unlink(path);
 	CHECK(strstr(text, "50 routine client log line(s) left out") != NULL);
+	test_client_ctx();
 	return check_exit("log");
 }

@@ -65,11 +65,6 @@ main(void)
 	CHECK_EQ(apply(&s, "ipc_max_receive_size=1023", err, warn), -1);
 	CHECK_EQ(apply(&s, "ipc_max_clients=0", err, warn), 0);
 	CHECK_EQ(apply(&s, "heartbeat_interval_min=0", err, warn), -1);
-	CHECK(strcmp(s.state_dir, "/var/lib/corosync-qnetd") == 0);
-	CHECK_EQ(apply(&s, "state_dir=/tmp/x", err, warn), 0);
-	CHECK(strcmp(s.state_dir, "/tmp/x") == 0);
-	CHECK_EQ(apply(&s, "state_dir=", err, warn), 0);
-	CHECK(strcmp(s.state_dir, "") == 0);
 	CHECK_EQ(apply(&s, "listen_backlog=12abc", err, warn), -1);
 	CHECK_EQ(apply(&s, "listen_backlog=", err, warn), -1);
 	CHECK_EQ(apply(&s, "nss_db_dir=/tmp/x=y", err, warn), 0);
@@ -78,6 +73,16 @@ main(void)
 	CHECK_EQ(s.keep_active_partition_tie_breaker, 1);
 	CHECK_EQ(apply(&s, "handshake_timeout=0", err, warn), 0);
 	CHECK_EQ(s.handshake_timeout, 0);
+
+	/* workers: 1 by default (one process), 1..1024, or auto (online CPUs) */
+	CHECK_EQ(s.workers, 1);
+	CHECK_EQ(apply(&s, "workers=3", err, warn), 0);
+	CHECK_EQ(s.workers, 3);
+	CHECK_EQ(apply(&s, "workers=0", err, warn), -1);
+	CHECK(strstr(err, "Invalid value '0' for option 'workers'") != NULL);
+	CHECK_EQ(apply(&s, "workers=1025", err, warn), -1);
+	CHECK_EQ(apply(&s, "WORKERS=auto", err, warn), 0);
+	CHECK(s.workers >= 1 && s.workers <= 1024);
 
 	CHECK_EQ(settings_parse_tls("ON", &tls), 0);
 	CHECK_EQ(tls, TLV_TLS_SUPPORTED);
@@ -91,7 +96,7 @@ main(void)
 	CHECK_EQ(settings_parse_bool("0"), 0);
 	CHECK_EQ(settings_parse_bool(""), -1);
 
-	/* state_dir (the enrollment state: <state_dir>/revoked) */
+	/* state_dir (enrollment state, revoked list, vote memory) */
 	CHECK(strcmp(s.state_dir, "/var/lib/corosync-qnetd") == 0);
 	CHECK_EQ(apply(&s, "state_dir=/tmp/x", err, warn), 0);
 	CHECK(strcmp(s.state_dir, "/tmp/x") == 0);
