@@ -348,7 +348,8 @@ rekey_server()
 		die 1 "Can't create the server certificate; the old one is kept"
 	fi
 	echo "Server certificate re-keyed: $server_key_type key, serial $serial"
-	echo "Restart the daemon, or run 'systemctl kill -s HUP corosync-qnetd', to use it"
+	echo "Restart the daemon, or run 'systemctl kill -s HUP corosync-qnetd', to use it;"
+	echo "restart corosync-qnetd-enroll too if it runs (it loads the key at start)"
 	echo "Enrollment tokens issued before carry the old key's pin: issue new ones (-t)"
 }
 
