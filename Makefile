@@ -213,9 +213,9 @@ soak: all
 
 # The multi-process daemon (-S workers=2, docs/workers.md) through tests written for one
 # process: the same transcripts, tool output and metrics.  check-workers: ~3 min here;
-# interop-workers: 4 scenarios, ~65 s (run it under flock /tmp/qnetd-interop.lock).
+# interop-workers: 5 scenarios, ~75 s (run it under flock /tmp/qnetd-interop.lock).
 WORKERS_TESTS   := test_proto_differential test_tool test_proto_ipc test_extra_metrics test_extra_json
-WORKERS_INTEROP := ffsplit2 multi tlsreq observe
+WORKERS_INTEROP := ffsplit2 multi tlsreq observe ecdsa
 check-workers: all
 	@failed=0; for t in $(WORKERS_TESTS); do \
 		if QNETD_TEST_ARGS="-S workers=2" BUILD=$(BUILD) python3 tests/blackbox/$$t.py \

@@ -58,7 +58,7 @@ const char *tls_last_error_name(void);
  */
 int tls_reload(const struct qnetd_settings *s);
 
-/* "CN=..., serial ..., valid until ..." of the server certificate in use. */
+/* "CN=..., serial ..., RSA 2048-bit key, valid until ..." of the server certificate in use. */
 void tls_server_cert_describe(char *buf, size_t len);
 
 /*

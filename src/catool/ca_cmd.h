@@ -7,6 +7,7 @@
 #ifndef QNETD_CATOOL_CA_CMD_H
 #define QNETD_CATOOL_CA_CMD_H
 
+#include <stdint.h>
 #include <time.h>
 
 struct ca_tool {
@@ -25,6 +26,8 @@ int ca_cmd_list(const struct ca_tool *t, int argc, char **argv);
 int ca_cmd_revoke(const struct ca_tool *t, int argc, char **argv);
 int ca_cmd_crl_script(const struct ca_tool *t, int argc, char **argv);
 int ca_cmd_import(const struct ca_tool *t, int argc, char **argv);
+/* Prints the next serial, taken (serial.txt updated) under the CA lock. */
+int ca_cmd_serial_next(const struct ca_tool *t, int argc, char **argv);
 
 /* Takes the CA lock; prints why on failure.  The descriptor or -1. */
 int ca_tool_lock(const struct ca_tool *t);

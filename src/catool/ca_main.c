@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{ "revoke", ca_cmd_revoke },
 	{ "crl-script", ca_cmd_crl_script },
 	{ "import", ca_cmd_import },
+	{ "serial-next", ca_cmd_serial_next },
 };
 
 static void
@@ -41,7 +42,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: corosync-qnetd-ca -d nssdb_dir -S state_dir command [arg...]\n"
 	    "commands: sign, token-issue, token-list, token-withdraw, list, revoke,\n"
-	    "          crl-script, import (see corosync-qnetd-certutil(8))\n");
+	    "          crl-script, import, serial-next (see corosync-qnetd-certutil(8))\n");
 }
 
 int

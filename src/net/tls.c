@@ -309,12 +309,31 @@ tls_last_error_name(void)
 	return (name != NULL ? name : "unknown");
 }
 
+/* "RSA 2048-bit", "ECDSA 256-bit": an operator checks a re-key (certutil -R) took. */
+static void
+server_key_describe(char *buf, size_t len)
+{
+	SECKEYPublicKey *pub = CERT_ExtractPublicKey(server_cert);
+	const char *type = "unknown";
+
+	if (pub == NULL) {
+		snprintf(buf, len, "unknown");
+		return;
+	}
+	if (pub->keyType == rsaKey)
+		type = "RSA";
+	else if (pub->keyType == ecKey)
+		type = "ECDSA";
+	snprintf(buf, len, "%s %u-bit", type, SECKEY_PublicKeyStrengthInBits(pub));
+	SECKEY_DestroyPublicKey(pub);
+}
+
 void
 tls_server_cert_describe(char *buf, size_t len)
 {
 	PRTime before, after;
 	PRExplodedTime t;
-	char date[64] = "?";
+	char date[64] = "?", key[32];
 	char *serial;
 
 	if (server_cert == NULL) {
@@ -325,9 +344,11 @@ tls_server_cert_describe(char *buf, size_t len)
 		PR_ExplodeTime(after, PR_GMTParameters, &t);
 		PR_FormatTimeUSEnglish(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", &t);
 	}
+	server_key_describe(key, sizeof(key));
 	serial = CERT_Hexify(&server_cert->serialNumber, 0);
-	snprintf(buf, len, "'%s', serial %s, valid until %s",
-	    server_cert->subjectName ? server_cert->subjectName : "?", serial ? serial : "?", date);
+	snprintf(buf, len, "'%s', serial %s, %s key, valid until %s",
+	    server_cert->subjectName ? server_cert->subjectName : "?", serial ? serial : "?", key,
+	    date);
 	if (serial != NULL)
 		PORT_Free(serial);
 }

@@ -48,6 +48,9 @@ VALIDITY_MONTHS=1200
 # current crypto policies accept.
 KEY_BITS=2048
 HASH_ALG=SHA256
+# The one curve offered besides RSA: every NSS and OpenSSL corosync-qdevice
+# was built with has P-256.
+EC_CURVE=nistp256
 
 PWD_FILE="$DB_DIR/pwdfile.txt"
 NOISE_FILE="$DB_DIR/noise.txt"
@@ -65,9 +68,12 @@ TOKEN_MINUTES_MAX=1440
 
 usage()
 {
-	echo "$0: [-i|-s|-t|-T|-W token_id|-l|-r cluster_name|serial] [-c certificate] [-G] [-n cluster_name] [-x] [-e minutes] [-a address[:port]] [-j]"
+	echo "$0: [-i|-s|-R|-t|-T|-W token_id|-l|-r cluster_name|serial] [-c certificate] [-G] [-n cluster_name] [-x] [-k key_type] [-K key_type] [-e minutes] [-a address[:port]] [-j]"
 	echo
 	echo " -i                  Initialize QNetd CA and generate server certificate"
+	echo " -R                  Re-key the server certificate under the existing CA (ecdsa unless -k)"
+	echo " -k rsa|ecdsa        With -i or -R: server key type (RSA-2048 or ECDSA P-256)"
+	echo " -K rsa|ecdsa        With -i: CA key type (default rsa)"
 	echo " -s                  Sign cluster certificate (needs cluster certificate)"
 	echo " -c certificate      CRQ certificate file name"
 	echo " -G                  Do not set group write bit for new files"
@@ -190,6 +196,16 @@ new_db()
 	done
 }
 
+# certutil's key options for a key type word of -k/-K.
+key_args()
+{
+	case $1 in
+	rsa) echo "-k rsa -g $KEY_BITS" ;;
+	ecdsa) echo "-k ec -q $EC_CURVE" ;;
+	*) return 1 ;;
+	esac
+}
+
 # The self-signed CA.  certutil asks three questions for -2 (basic
 # constraints): is it a CA (y), path length (0: it signs only end
 # certificates), critical (y).
@@ -197,9 +213,11 @@ new_ca()
 {
 	echo "Creating new CA"
 	next_serial
+	# key_args prints several words on purpose.
+	# shellcheck disable=SC2046
 	printf 'y\n0\ny\n\n' | certutil -S -n "$CA_NICKNAME" -s "$CA_SUBJECT" \
 	    -x -t "CT,," -m "$serial" -v "$VALIDITY_MONTHS" -d "$DB_DIR" \
-	    -z "$NOISE_FILE" -f "$PWD_FILE" -k rsa -g "$KEY_BITS" \
+	    -z "$NOISE_FILE" -f "$PWD_FILE" $(key_args "$ca_key_type") \
 	    -Z "$HASH_ALG" -2 || die 1 "Can't create the CA certificate"
 }
 
@@ -216,14 +234,20 @@ export_ca()
 
 # Clients check that the server certificate names "Qnetd Server" and
 # chains to the CA they imported; the daemon finds it by nickname.
+# Takes $serial; fails rather than dies, so that -R can roll back.
+make_server_cert()
+{
+	# shellcheck disable=SC2046
+	certutil -S -n "$SERVER_NICKNAME" -s "$SERVER_SUBJECT" \
+	    -c "$CA_NICKNAME" -t "u,u,u" -m "$serial" -v "$VALIDITY_MONTHS" \
+	    -d "$DB_DIR" -z "$NOISE_FILE" -f "$PWD_FILE" \
+	    $(key_args "$server_key_type") -Z "$HASH_ALG"
+}
+
 new_server_cert()
 {
 	next_serial
-	certutil -S -n "$SERVER_NICKNAME" -s "$SERVER_SUBJECT" \
-	    -c "$CA_NICKNAME" -t "u,u,u" -m "$serial" -v "$VALIDITY_MONTHS" \
-	    -d "$DB_DIR" -z "$NOISE_FILE" -f "$PWD_FILE" -k rsa \
-	    -g "$KEY_BITS" -Z "$HASH_ALG" ||
-	    die 1 "Can't create the server certificate"
+	make_server_cert || die 1 "Can't create the server certificate"
 }
 
 init_ca()
@@ -278,6 +302,55 @@ sign_request()
 	fi
 	give_like_config_dir "$crt_file"
 	echo "Certificate stored in $crt_file"
+}
+
+# Puts the database files saved by rekey_server back, in place (same
+# inodes), so a daemon that has the database open sees the old content.
+restore_db()
+{
+	for f in $files; do
+		cp "$backup/$f" "$DB_DIR/$f" || echo "Can't restore $DB_DIR/$f from $backup" >&2
+	done
+}
+
+# -R: a new key and certificate "QNetd Cert" (same subject, signed by the
+# same CA, next serial) in place of the old one.  Clusters trust the CA,
+# not the server key, so none re-enrolls.  The database is changed in
+# place, so that a running daemon's SIGHUP reload finds the new pair;
+# on failure its files are put back as they were.
+rekey_server()
+{
+	need_db
+	files=$(db_files)
+	certutil -L -d "$DB_DIR" -n "$CA_NICKNAME" > /dev/null 2>&1 ||
+	    die 1 "Can't find the CA certificate \"$CA_NICKNAME\" in $DB_DIR"
+	make_noise_file
+	serial=$(ca_helper serial-next) || die 1 "Can't take a serial number"
+	# The copy holds the private keys: mktemp makes the directory 0700,
+	# and it goes whatever way the script ends.
+	backup=$(mktemp -d "${TMPDIR:-/tmp}/qnetd-rekey.XXXXXX") ||
+	    die 1 "Can't create a temporary directory"
+	trap 'rm -rf "$backup"' EXIT
+	trap 'exit 1' INT TERM HUP
+	for f in $files; do
+		cp -p "$DB_DIR/$f" "$backup/$f" || die 1 "Can't copy $DB_DIR/$f"
+	done
+	echo "Re-keying server certificate \"$SERVER_NICKNAME\" ($server_key_type)"
+	# -F removes the certificate and its private key.
+	if certutil -L -d "$DB_DIR" -n "$SERVER_NICKNAME" > /dev/null 2>&1 &&
+	    ! certutil -F -d "$DB_DIR" -n "$SERVER_NICKNAME" -f "$PWD_FILE"; then
+		restore_db
+		die 1 "Can't remove the old server certificate"
+	fi
+	if ! make_server_cert ||
+	    ! certutil -V -u V -d "$DB_DIR" -n "$SERVER_NICKNAME" > /dev/null; then
+		restore_db
+		die 1 "Can't create the server certificate; the old one is kept"
+	fi
+	echo "Server certificate re-keyed: $server_key_type key, serial $serial"
+	echo "Restart the daemon, or run 'systemctl kill -s HUP corosync-qnetd', to use it;"
+	echo "restart corosync-qnetd-enroll too if it runs (it loads the key at start)"
+	echo "Enrollment tokens issued before carry the old key's pin: issue new ones (-t)"
 }
 
 need_db()
@@ -358,9 +431,14 @@ token_minutes=$TOKEN_MINUTES
 arbiter=
 token_id=
 revoke_target=
-while getopts ":GhisxtTljc:n:e:a:W:r:" opt; do
+server_key_type=
+ca_key_type=rsa
+while getopts ":GhisxtTljRc:n:e:a:W:r:k:K:" opt; do
 	case $opt in
 	i) operation=init ;;
+	R) operation=rekey ;;
+	k) server_key_type=$OPTARG ;;
+	K) ca_key_type=$OPTARG ;;
 	s) operation=sign ;;
 	h) usage ;;
 	c) csr_file=$OPTARG ;;
@@ -380,8 +458,19 @@ while getopts ":GhisxtTljc:n:e:a:W:r:" opt; do
 	esac
 done
 
+# RSA-2048 stays what -i makes (drop-in for upstream); -R is there to
+# move to ECDSA, which costs the server far less per TLS handshake.
+if [ -z "$server_key_type" ]; then
+	server_key_type=rsa
+	[ "$operation" = rekey ] && server_key_type=ecdsa
+fi
+for type in "$server_key_type" "$ca_key_type"; do
+	key_args "$type" > /dev/null || die 2 "Key type must be rsa or ecdsa, not $type"
+done
+
 case $operation in
 init) init_ca ;;
+rekey) rekey_server ;;
 sign) sign_request ;;
 token) issue_token ;;
 tokens) need_db && ca_helper token-list ;;

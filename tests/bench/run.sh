@@ -12,6 +12,9 @@
 #   BENCH_SIZES    client counts, e.g. "1000 10000" (overrides BENCH_QUICK)
 #   BENCH_TLS      "off on" (default), or just one of them
 #   BENCH_DAEMONS  "ours debian" (default), or just one of them
+#   BENCH_KEY      server key types of the TLS runs: "rsa" (default),
+#                  "ecdsa" (P-256, corosync-qnetd-certutil -R), or
+#                  "rsa ecdsa"; the TLS-off runs are made once
 #   BENCH_CAP_S    seconds Debian's daemon gets per connect phase at 10,000
 #                  clients (default 180 TLS off, 240 TLS on; ours gets 120)
 #   BENCH_OUT      keep the JSON results in this directory
@@ -40,6 +43,13 @@ fi
 tls_modes=${BENCH_TLS:-off on}
 workers=${BENCH_WORKERS:-auto}
 daemons=${BENCH_DAEMONS:-ours debian}
+keys=${BENCH_KEY:-rsa}
+for k in $keys; do
+	case $k in
+	rsa | ecdsa) ;;
+	*) echo "run.sh: BENCH_KEY: rsa or ecdsa, not $k" >&2; exit 2;;
+	esac
+done
 qnetd_workers=${BENCH_QNETD_WORKERS:-1 2}
 
 if [ ! -x "$bench" ]; then
@@ -90,21 +100,24 @@ wait_listen() {
 
 echo "qnetd bench: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
 	"kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "creating the NSS database (CA, server cert, wildcard client cert)"
-if ! sh tests/bench/mkcerts.sh "$tmp/nssdb" >"$tmp/mkcerts.log" 2>&1; then
-	cat "$tmp/mkcerts.log" >&2
-	exit 2
-fi
+for k in $keys; do
+	echo "creating the NSS database (CA, $k server cert, wildcard client cert)"
+	if ! sh tests/bench/mkcerts.sh "$tmp/nssdb-$k" "*.bench.qnetd" "$k" \
+	    >"$tmp/mkcerts.log" 2>&1; then
+		cat "$tmp/mkcerts.log" >&2
+		exit 2
+	fi
+done
 
-# run_one NAME BINARY CLIENTS TLS CAP [EXTRA_DAEMON_ARGS]
+# run_one NAME BINARY CLIENTS TLS CAP KEY [EXTRA_DAEMON_ARGS]
 run_one() {
-	name=$1 bin=$2 clients=$3 tls=$4 cap=$5 extra=${6:-}
+	name=$1 bin=$2 clients=$3 tls=$4 cap=$5 key=$6 db=$tmp/nssdb-$6 extra=${7:-}
 	port=$(free_port)
 	sflag=off
 	tlsopt=
 	if [ "$tls" = on ]; then
 		sflag=on
-		tlsopt="--tls --nss-db sql:$tmp/nssdb/client"
+		tlsopt="--tls --nss-db sql:$db/client"
 	fi
 	# Both daemons: as many descriptors as the hard limit allows, and a
 	# backlog that holds a whole burst (Debian's default of 10 loses clients).
@@ -115,7 +128,7 @@ run_one() {
 	# shellcheck disable=SC2086 # extra: words on purpose
 	( ulimit -n "$(ulimit -Hn)"; exec $nice_cmd "$bin" -f -l 127.0.0.1 -p "$port" \
 		-s "$sflag" -c on $extra \
-		-S "listen_backlog=4096,nss_db_dir=$tmp/nssdb/server,lock_file=$tmp/$name.pid,local_socket_file=$tmp/$name.sock$sd" \
+		-S "listen_backlog=4096,nss_db_dir=$db/server,lock_file=$tmp/$name.pid,local_socket_file=$tmp/$name.sock$sd" \
 		>"$out/$name.daemon.log" 2>&1 ) &
 	dpid=$!
 	if ! wait_listen "$port"; then
@@ -126,7 +139,7 @@ run_one() {
 		dpid=
 		return 1
 	fi
-	echo "== $name: $bin $extra, $clients clients, TLS $tls (connect cap ${cap}s)"
+	echo "== $name: $bin $extra, $clients clients, TLS $tls, $key server key (connect cap ${cap}s)"
 	# shellcheck disable=SC2086
 	$nice_cmd "$bench" --port "$port" --clusters $((clients / 2)) --nodes 2 $tlsopt \
 		--hb 2000 --server-pid "$dpid" --connect-timeout "$cap" --phase-timeout 30 \
@@ -149,9 +162,16 @@ run_one() {
 	return 0
 }
 
+first_key=${keys%% *}
 start=$(date +%s)
 for n in $sizes; do
 	for tls in $tls_modes; do
+	for key in $keys; do
+		# The server key only matters with TLS.
+		[ "$tls" = on ] || [ "$key" = "$first_key" ] || continue
+		# RSA keeps the names it always had.
+		suffix=
+		[ "$tls" = on ] && [ "$key" = ecdsa ] && suffix=-ecdsa
 		for d in $daemons; do
 			case $d in
 			ours) bin=$ours; cap=120;;
@@ -164,23 +184,25 @@ for n in $sizes; do
 			*) echo "run.sh: unknown daemon $d" >&2; exit 2;;
 			esac
 			if [ ! -x "$bin" ]; then
-				echo "== $d-$n-tls$tls: $bin not built, skipped"
+				echo "== $d-$n-tls$tls$suffix: $bin not built, skipped"
 				continue
 			fi
 			if [ "$d" != ours ]; then
-				run_one "$d-$n-tls$tls" "$bin" "$n" "$tls" "$cap"
+				run_one "$d-$n-tls$tls$suffix" "$bin" "$n" "$tls" "$cap" "$key"
 				continue
 			fi
 			for w in $qnetd_workers; do
 				if [ "$w" = 1 ]; then
-					run_one "ours-$n-tls$tls" "$bin" "$n" "$tls" "$cap"
+					run_one "ours-$n-tls$tls$suffix" "$bin" "$n" "$tls" "$cap" "$key"
 				else
-					run_one "ours_w$w-$n-tls$tls" "$bin" "$n" "$tls" "$cap" "-S workers=$w"
+					run_one "ours_w$w-$n-tls$tls$suffix" "$bin" "$n" "$tls" "$cap" \
+					    "$key" "-S workers=$w"
 				fi
 			done
 		done
 	done
+	done
 done
 echo "bench wall time: $(( $(date +%s) - start )) s"
 echo
-python3 tests/bench/table.py "$out" "$sizes" "$tls_modes" "$qnetd_workers"
+python3 tests/bench/table.py "$out" "$sizes" "$tls_modes" "$qnetd_workers" "$keys"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""table.py DIR SIZES TLS_MODES [WORKERS]: one Markdown table from
+"""table.py DIR SIZES TLS_MODES [WORKERS [KEYS]]: one Markdown table from
 qnetd-bench JSON results named {ours,debian}-N-tls{off,on}.json, with the
 ratio ours/Debian; WORKERS ("1 2"): a column per -S workers value of our
-daemon (ours_wW-N-tls*.json for W > 1)."""
+daemon (ours_wW-N-tls*.json for W > 1); KEYS ("rsa ecdsa"): the TLS rows
+once per server key, results of the ECDSA P-256 key named *-tlson-ecdsa.json."""
 import json
 import os
 import sys
@@ -95,14 +96,24 @@ def rows(r):
 def main():
     d, sizes, modes = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
     extra = [w for w in (sys.argv[4].split() if len(sys.argv) > 4 else []) if w != "1"]
+    keys = sys.argv[5].split() if len(sys.argv) > 5 else ["rsa"]
+    # (TLS column, result name suffix): the TLS runs once per server key.
+    variants = []
+    for tls in modes:
+        if tls != "on":
+            variants.append((tls, "tls" + tls))
+            continue
+        for k in keys:
+            variants.append(("on" if k == "rsa" else "on, ECDSA",
+                             "tlson" + ("" if k == "rsa" else "-ecdsa")))
     print("| clients | TLS | metric | ours |%s Debian 3.0.3 | ours/Debian |"
           % "".join(" ours workers=%s |" % w for w in extra))
     print("|---:|:---:|---|---:|%s---:|---:|" % ("---:|" * len(extra)))
     for n in sizes:
-        for tls in modes:
-            o = load(d, "ours-%s-tls%s" % (n, tls))
-            b = load(d, "debian-%s-tls%s" % (n, tls))
-            ws = [load(d, "ours_w%s-%s-tls%s" % (w, n, tls)) for w in extra]
+        for tls, suffix in variants:
+            o = load(d, "ours-%s-%s" % (n, suffix))
+            b = load(d, "debian-%s-%s" % (n, suffix))
+            ws = [load(d, "ours_w%s-%s-%s" % (w, n, suffix)) for w in extra]
             if o is None and b is None and not any(ws):
                 continue
             ro = rows(o) if o else None

@@ -6,7 +6,7 @@
 T=30
 H=1.5
 
-SCENARIOS="ffsplit2 lms3 ffsplit4 tiebreaker kap heuristics tlsoff tlsreq multi observe revoke restart-split enroll"
+SCENARIOS="ffsplit2 lms3 ffsplit4 tiebreaker kap heuristics tlsoff tlsreq multi observe revoke restart-split enroll ecdsa"
 
 desc_ffsplit2="2-node ffsplit: tie-breaker on link cut, power-off, arbiter stop/start"
 scen_ffsplit2()
@@ -435,6 +435,39 @@ enroll_revoke()
 		say "  revoke command failed (see $W/arb/certutil.log)"; return 1; }
 	grep -q " $1\$" "$W/arb/etc/qi-state/revoked" || {
 		say "  $1 not in the revoked list"; return 1; }
+}
+
+desc_ecdsa="ECDSA server key: after enrollment the arbiter's server certificate is re-keyed to P-256 under the same CA (our certutil -R); the cluster, certificates unchanged, reconnects with TLS and gets its vote"
+scen_ecdsa()
+{
+	# Our certificate tool for both daemons: Debian's has no -R, and the
+	# database it re-keys is the same format.
+	local rekey=$BUILD/corosync-qnetd-certutil
+	arb_start || return 1
+	cluster_add y 2 "algo=ffsplit tb=lowest votes=1" || return 1
+	nodes_start y1 y2 || return 1
+	step "both up with the RSA server key: 3/3 votes, A,V,NMW" 60 $H \
+	    y1:T=3 y2:T=3 y1:F=A,V,NMW y2:F=A,V,NMW || return 1
+	check "server key is RSA before the re-key" server_key_is rsa || return 1
+	arb_stop TERM
+	step "arbiter stopped: A,NV,NMW" $T $H y1:T=2 y2:T=2 y1:F=A,NV,NMW || return 1
+	hx arb "$rekey" -R >>"$W/arb/certutil.log" 2>&1 || return 1
+	check "server key is EC P-256 after certutil -R" server_key_is ec || return 1
+	check "CA certificate unchanged" cmp -s "$W/xfer/qnetd-cacert.crt" \
+	    "$W/arb/etc/qnetd/nssdb/qnetd-cacert.crt" || return 1
+	arb_start || return 1
+	step "arbiter back with the P-256 key: votes return, A,V,NMW" $T $H \
+	    y1:T=3 y2:T=3 y1:F=A,V,NMW y2:F=A,V,NMW || return 1
+	check "qdevice-tool: connected, TLS active" qdtool_has y1 "State:.*Connected" \
+	    "TLS active:.*Yes" || return 1
+	check "arbiter lists both nodes, TLS on" arb_lists y 2 "TLS active:.*Yes" || return 1
+}
+
+# server_key_is rsa|ec: the key type of "QNetd Cert" in the arbiter's database.
+server_key_is()
+{
+	hx arb certutil -K -d /etc/corosync/qnetd/nssdb -f /etc/corosync/qnetd/nssdb/pwdfile.txt \
+	    2>/dev/null | grep -Eq "^<[ 0-9]+> $1 .*:QNetd Cert\$"
 }
 
 # ---------------------------------------------------------------- metrics and hook
