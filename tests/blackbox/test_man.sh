@@ -126,11 +126,10 @@ event_hook_timeout|10000
 event_hook_queue|256
 log_level_file|empty: none
 conflict_log_interval|60000
-state_dir|/var/lib/corosync-qnetd
 EOF
 grep -q '^dpd_interval	' "$T/keys" || fail "obsolete dpd_interval not mentioned"
 n=$(wc -l < "$T/keys")
-[ "$n" = 29 ] || fail "ADVANCED SETTINGS has $n keys, expected 29"
+[ "$n" = 30 ] || fail "ADVANCED SETTINGS has $n keys, expected 30"
 for s in TLS "RUNNING AS AN UNPRIVILEGED USER" FILES; do
 	section "$s" "$T/corosync-qnetd.txt" | grep -q . || fail "corosync-qnetd: no $s section"
 done
