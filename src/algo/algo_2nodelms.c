@@ -18,60 +18,6 @@
 #include "algo_util.h"
 #include "base/log.h"
 
-struct twonode_client {
-	/* UNDEFINED until the first stored decision: marks a newcomer. */
-	enum tlv_vote last_result;
-	/* The answer waits for the grace (WAIT_FOR_REPLY); the timer decides. */
-	int withheld;
-};
-
-static enum tlv_vote
-twonode_last_result(const struct qnetd_client *client)
-{
-	const struct twonode_client *d;
-
-	d = client->algorithm_data;
-	return (d != NULL ? d->last_result : TLV_VOTE_UNDEFINED);
-}
-
-static int
-twonode_holds_ack(const struct qnetd_client *client)
-{
-
-	return (twonode_last_result(client) == TLV_VOTE_ACK);
-}
-
-/* Store the result; the vote memory learns when the ACK holders change. */
-static enum tlv_vote
-twonode_store(struct qnetd_client *client, enum tlv_vote vote)
-{
-	struct twonode_client *d;
-	enum tlv_vote old;
-
-	d = client->algorithm_data;
-	if (d == NULL)
-		return (vote);
-	old = d->last_result;
-	d->last_result = vote;
-	if ((old == TLV_VOTE_ACK) != (vote == TLV_VOTE_ACK))
-		recall_note_holders(client->cluster, TLV_DECISION_ALGORITHM_2NODELMS,
-		    twonode_holds_ack, NULL);
-	return (vote);
-}
-
-static enum tlv_reply_error_code
-twonode_client_init(struct qnetd_client *client)
-{
-	struct twonode_client *d;
-
-	d = calloc(1, sizeof(*d));
-	if (d == NULL)
-		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
-	d->last_result = TLV_VOTE_UNDEFINED;
-	client->algorithm_data = d;
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
-}
-
 static enum tlv_reply_error_code
 twonode_config_node_list_received(struct qnetd_client *client, uint32_t msg_seq,
     int config_version_set, uint64_t config_version, const struct node_list *nodes, int initial,
@@ -103,11 +49,11 @@ twonode_is_blocked_newcomer(const struct qnetd_client *client, const struct tlv_
 {
 	const struct qnetd_client *o;
 
-	if (twonode_last_result(client) != TLV_VOTE_UNDEFINED)
+	if (algo_last_result(client) != TLV_VOTE_UNDEFINED)
 		return (0);
 	TAILQ_FOREACH(o, &client->cluster->clients, cluster_entries) {
 		if (!tlv_ring_id_eq(ring_id, &o->last_ring_id) &&
-		    twonode_last_result(o) == TLV_VOTE_ACK)
+		    algo_last_result(o) == TLV_VOTE_ACK)
 			return (1);
 	}
 	return (0);
@@ -148,7 +94,7 @@ twonode_tie(const struct qnetd_client *client, const struct tlv_ring_id *ring_id
 		if (side == RECALL_OURS) {
 			TAILQ_FOREACH(o, &client->cluster->clients, cluster_entries)
 				if (o != client && !tlv_ring_id_eq(ring_id, &o->last_ring_id) &&
-				    twonode_holds_ack(o))
+				    algo_holds_ack(o))
 					return (twonode_tie_break(client, low, high));
 			return (TLV_VOTE_ACK);
 		}
@@ -208,7 +154,7 @@ static enum tlv_vote
 twonode_run(struct qnetd_client *client, const struct tlv_ring_id *ring_id,
     const struct node_list *nodes, enum tlv_heuristics heuristics)
 {
-	struct twonode_client *d;
+	struct algo_last_result *d;
 	struct algo_recall rec, *r;
 	enum recall_side side;
 	enum tlv_vote vote;
@@ -234,7 +180,8 @@ twonode_run(struct qnetd_client *client, const struct tlv_ring_id *ring_id,
 			return (TLV_VOTE_WAIT_FOR_REPLY);
 		}
 	}
-	return (store ? twonode_store(client, vote) : vote);
+	return (
+	    store ? algo_last_result_store(client, TLV_DECISION_ALGORITHM_2NODELMS, vote) : vote);
 }
 
 static enum tlv_reply_error_code
@@ -253,9 +200,9 @@ twonode_client_disconnect(struct qnetd_client *client, int server_going_down)
 {
 
 	/* A shutdown keeps the memory as it was: it is what the restart needs. */
-	if (!server_going_down && twonode_holds_ack(client))
+	if (!server_going_down && algo_holds_ack(client))
 		recall_note_holders(client->cluster, TLV_DECISION_ALGORITHM_2NODELMS,
-		    twonode_holds_ack, client);
+		    algo_holds_ack, client);
 	free(client->algorithm_data);
 	client->algorithm_data = NULL;
 }
@@ -267,7 +214,7 @@ twonode_ask_for_vote_received(struct qnetd_client *client, uint32_t msg_seq,
 	enum tlv_vote last;
 
 	(void)msg_seq;
-	last = twonode_last_result(client);
+	last = algo_last_result(client);
 	*result_vote = last == TLV_VOTE_UNDEFINED ? TLV_VOTE_ASK_LATER : last;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
@@ -289,7 +236,7 @@ static enum tlv_reply_error_code
 twonode_timer_callback(struct qnetd_client *client, int *reschedule_timer, int *send_vote,
     enum tlv_vote *result_vote)
 {
-	struct twonode_client *d;
+	struct algo_last_result *d;
 
 	*reschedule_timer = 0;
 	*send_vote = 0;
@@ -307,7 +254,7 @@ twonode_timer_callback(struct qnetd_client *client, int *reschedule_timer, int *
 
 const struct algo_ops algo_2nodelms_ops = {
 	.name = "2nodelms",
-	.client_init = twonode_client_init,
+	.client_init = algo_last_result_client_init,
 	.config_node_list_received = twonode_config_node_list_received,
 	.membership_node_list_received = twonode_membership_node_list_received,
 	.quorum_node_list_received = algo_quorum_node_list_no_change,

@@ -27,11 +27,6 @@
 #include "algo_util.h"
 #include "base/log.h"
 
-struct lms_client {
-	/* UNDEFINED until the first stored result: marks a newcomer. */
-	enum tlv_vote last_result;
-};
-
 struct lms_partition {
 	struct tlv_ring_id ring_id;
 	size_t first; /* position of its first client, node-id order */
@@ -44,40 +39,6 @@ struct lms_ring_ent {
 	size_t pos;
 	enum tlv_heuristics heuristics;
 };
-
-static enum tlv_vote
-lms_last_result(const struct qnetd_client *client)
-{
-	const struct lms_client *d;
-
-	d = client->algorithm_data;
-	return (d != NULL ? d->last_result : TLV_VOTE_UNDEFINED);
-}
-
-static int
-lms_holds_ack(const struct qnetd_client *client)
-{
-
-	return (lms_last_result(client) == TLV_VOTE_ACK);
-}
-
-/* Store the result; the vote memory learns when the ACK holders change. */
-static enum tlv_vote
-lms_store(struct qnetd_client *client, enum tlv_vote vote)
-{
-	struct lms_client *d;
-	enum tlv_vote old;
-
-	d = client->algorithm_data;
-	if (d == NULL)
-		return (vote);
-	old = d->last_result;
-	d->last_result = vote;
-	if ((old == TLV_VOTE_ACK) != (vote == TLV_VOTE_ACK))
-		recall_note_holders(client->cluster, TLV_DECISION_ALGORITHM_LMS, lms_holds_ack,
-		    NULL);
-	return (vote);
-}
 
 static void
 lms_schedule_retry(struct qnetd_client *client, uint32_t ms)
@@ -96,7 +57,7 @@ lms_other_ring_holds(const struct qnetd_client *client, const struct tlv_ring_id
 	const struct qnetd_client *o;
 
 	TAILQ_FOREACH(o, &client->cluster->clients, cluster_entries) {
-		if (o != client && !tlv_ring_id_eq(ring_id, &o->last_ring_id) && lms_holds_ack(o))
+		if (o != client && !tlv_ring_id_eq(ring_id, &o->last_ring_id) && algo_holds_ack(o))
 			return (1);
 	}
 	return (0);
@@ -226,11 +187,11 @@ lms_is_blocked_newcomer(const struct qnetd_client *client, const struct tlv_ring
 {
 	const struct qnetd_client *o;
 
-	if (lms_last_result(client) != TLV_VOTE_UNDEFINED)
+	if (algo_last_result(client) != TLV_VOTE_UNDEFINED)
 		return (0);
 	TAILQ_FOREACH(o, &client->cluster->clients, cluster_entries) {
 		if (!tlv_ring_id_eq(ring_id, &o->last_ring_id) &&
-		    lms_last_result(o) == TLV_VOTE_ACK)
+		    algo_last_result(o) == TLV_VOTE_ACK)
 			return (1);
 	}
 	return (0);
@@ -383,7 +344,7 @@ lms_decide(struct qnetd_client *client, const struct tlv_ring_id *ring_id,
 		*result_vote = TLV_VOTE_WAIT_FOR_REPLY;
 		return;
 	}
-	*result_vote = lms_store(client, vote);
+	*result_vote = algo_last_result_store(client, TLV_DECISION_ALGORITHM_LMS, vote);
 }
 
 static enum tlv_reply_error_code
@@ -398,7 +359,8 @@ lms_do(struct qnetd_client *client, const struct tlv_ring_id *ring_id, enum tlv_
 		if (oom)
 			return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
 		lms_schedule_retry(client, client->heartbeat_interval / 4);
-		*result_vote = lms_store(client, TLV_VOTE_WAIT_FOR_REPLY);
+		*result_vote = algo_last_result_store(client, TLV_DECISION_ALGORITHM_LMS,
+		    TLV_VOTE_WAIT_FOR_REPLY);
 		return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 	}
 	np = lms_build_partitions(client->cluster, &parts);
@@ -406,26 +368,14 @@ lms_do(struct qnetd_client *client, const struct tlv_ring_id *ring_id, enum tlv_
 		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
 	if (np == 0) {
 		lms_schedule_retry(client, client->heartbeat_interval / 4);
-		*result_vote = lms_store(client, TLV_VOTE_WAIT_FOR_REPLY);
+		*result_vote = algo_last_result_store(client, TLV_DECISION_ALGORITHM_LMS,
+		    TLV_VOTE_WAIT_FOR_REPLY);
 	} else {
 		lms_decide(client, ring_id, parts, np, result_vote);
 	}
 	free(parts);
 	log_client(LOG_DEBUG, client, "lms: %ld partition(s), vote %s", np,
 	    tlv_vote_to_str(*result_vote));
-	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
-}
-
-static enum tlv_reply_error_code
-lms_client_init(struct qnetd_client *client)
-{
-	struct lms_client *d;
-
-	d = calloc(1, sizeof(*d));
-	if (d == NULL)
-		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
-	d->last_result = TLV_VOTE_UNDEFINED;
-	client->algorithm_data = d;
 	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
 }
 
@@ -472,8 +422,8 @@ lms_client_disconnect(struct qnetd_client *client, int server_going_down)
 {
 
 	/* A shutdown keeps the memory as it was: it is what the restart needs. */
-	if (!server_going_down && lms_holds_ack(client))
-		recall_note_holders(client->cluster, TLV_DECISION_ALGORITHM_LMS, lms_holds_ack,
+	if (!server_going_down && algo_holds_ack(client))
+		recall_note_holders(client->cluster, TLV_DECISION_ALGORITHM_LMS, algo_holds_ack,
 		    client);
 	free(client->algorithm_data);
 	client->algorithm_data = NULL;
@@ -519,7 +469,7 @@ lms_timer_callback(struct qnetd_client *client, int *reschedule_timer, int *send
 
 const struct algo_ops algo_lms_ops = {
 	.name = "lms",
-	.client_init = lms_client_init,
+	.client_init = algo_last_result_client_init,
 	.config_node_list_received = lms_config_node_list_received,
 	.membership_node_list_received = lms_membership_node_list_received,
 	.quorum_node_list_received = lms_quorum_node_list_received,

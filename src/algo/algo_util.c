@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "algo_recall.h"
 #include "algo_util.h"
 
 static int
@@ -202,4 +203,47 @@ algo_client_data_free(struct qnetd_client *client, int server_going_down)
 	(void)server_going_down;
 	free(client->algorithm_data);
 	client->algorithm_data = NULL;
+}
+
+enum tlv_reply_error_code
+algo_last_result_client_init(struct qnetd_client *client)
+{
+	struct algo_last_result *d;
+
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return (TLV_REPLY_ERROR_CODE_INTERNAL_ERROR);
+	d->vote = TLV_VOTE_UNDEFINED;
+	client->algorithm_data = d;
+	return (TLV_REPLY_ERROR_CODE_NO_ERROR);
+}
+
+enum tlv_vote
+algo_last_result(const struct qnetd_client *client)
+{
+	const struct algo_last_result *d = client->algorithm_data;
+
+	return (d != NULL ? d->vote : TLV_VOTE_UNDEFINED);
+}
+
+int
+algo_holds_ack(const struct qnetd_client *client)
+{
+	return (algo_last_result(client) == TLV_VOTE_ACK);
+}
+
+enum tlv_vote
+algo_last_result_store(struct qnetd_client *client, enum tlv_decision_algorithm algorithm,
+    enum tlv_vote vote)
+{
+	struct algo_last_result *d = client->algorithm_data;
+	enum tlv_vote old;
+
+	if (d == NULL)
+		return (vote);
+	old = d->vote;
+	d->vote = vote;
+	if ((old == TLV_VOTE_ACK) != (vote == TLV_VOTE_ACK))
+		recall_note_holders(client->cluster, algorithm, algo_holds_ack, NULL);
+	return (vote);
 }

@@ -42,6 +42,29 @@ void client_index_free(struct client_index *ci);
 long client_index_find(const struct client_index *ci, uint32_t node_id);
 
 /*
+ * The per-client record of lms and 2nodelms: the last decision stored
+ * (UNDEFINED until the first, which marks a newcomer) and whether an ACK
+ * waits for the vote memory's grace (the algorithm timer decides then).
+ * algo_last_result_client_init is their client_init: allocates it
+ * (INTERNAL_ERROR on out of memory); algo_client_data_free frees it.
+ */
+struct algo_last_result {
+	enum tlv_vote vote;
+	int withheld;
+};
+enum tlv_reply_error_code algo_last_result_client_init(struct qnetd_client *client);
+/* UNDEFINED when the client has no record. */
+enum tlv_vote algo_last_result(const struct qnetd_client *client);
+/* The last stored decision is ACK. */
+int algo_holds_ack(const struct qnetd_client *client);
+/*
+ * Store vote (no-op without a record) and return it; when the set of ACK
+ * holders changes, the vote memory of algorithm learns the new one.
+ */
+enum tlv_vote algo_last_result_store(struct qnetd_client *client,
+    enum tlv_decision_algorithm algorithm, enum tlv_vote vote);
+
+/*
  * Shared algo_ops handlers.  The lists and messages they take change no
  * vote: *result_vote is NO_CHANGE (where there is one) and the result is
  * NO_ERROR.  algo_timer_none: no reschedule, no vote.
