@@ -15,7 +15,6 @@ Exit 0 pass, 1 fail, 77 skip.
 """
 import os
 import random
-import re
 import subprocess
 import sys
 import time
@@ -36,22 +35,7 @@ def tool_list(d):
         tool = daemon_mod.tool_bin()
     p = subprocess.run([tool, "-l", "-p", d.sock_path], capture_output=True,
                        timeout=20)
-    votes = {}
-    cluster = node = None
-    for line in p.stdout.decode(errors="replace").splitlines():
-        m = re.match(r'Cluster "(.*)":', line)
-        if m:
-            cluster = m.group(1)
-            continue
-        m = re.match(r"\s+Node ID (\d+):", line)
-        if m:
-            node = int(m.group(1))
-            continue
-        # "Vote: No change (ACK)": the last ACK/NACK is in brackets
-        m = re.match(r"\s+Vote:\s+(.+?)(?: \((\S+)\))?$", line)
-        if m and cluster is not None and node is not None:
-            votes[(cluster, node)] = m.group(2) or m.group(1)
-    return votes
+    return h.list_votes(p.stdout.decode(errors="replace"))
 
 
 class Cluster:

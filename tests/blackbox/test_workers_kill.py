@@ -63,22 +63,7 @@ def tool(d, *args):
 
 
 def tool_votes(d):
-    votes = {}
-    cluster = node = None
-    for line in tool(d, "-l").splitlines():
-        m = re.match(r'Cluster "(.*)":', line)
-        if m:
-            cluster = m.group(1)
-            continue
-        m = re.match(r"\s+Node ID (\d+):", line)
-        if m:
-            node = int(m.group(1))
-            continue
-        m = re.match(r"\s+Vote:\s+(.+?)(?: \((\S+)\))?$", line)
-        if m and cluster is not None and node is not None:
-            votes[(cluster, node)] = m.group(2) or m.group(1)
-    return votes
-
+    return h.list_votes(tool(d, "-l"))
 
 class Cluster:
     def __init__(self, name, port):

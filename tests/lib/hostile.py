@@ -14,6 +14,7 @@
 import errno
 import os
 import random
+import re
 import selectors
 import socket
 import struct
@@ -93,6 +94,26 @@ def check_rss(pid, before, after, limit_kb, text):
 
 def proc_fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def list_votes(text):
+    """{(cluster, node_id): vote} from corosync-qnetd-tool -l output: for
+    "Vote: No change (ACK)" the last ACK/NACK, which is in brackets."""
+    votes = {}
+    cluster = node = None
+    for line in text.splitlines():
+        m = re.match(r'Cluster "(.*)":', line)
+        if m:
+            cluster = m.group(1)
+            continue
+        m = re.match(r"\s+Node ID (\d+):", line)
+        if m:
+            node = int(m.group(1))
+            continue
+        m = re.match(r"\s+Vote:\s+(.+?)(?: \((\S+)\))?$", line)
+        if m and cluster is not None and node is not None:
+            votes[(cluster, node)] = m.group(2) or m.group(1)
+    return votes
 
 
 # ---------------------------------------------------------------- the check
