@@ -73,18 +73,8 @@ if [ "${1:-}" != inner ]; then
 fi
 
 # ---- in the namespaces: make the throw-away root --------------------------
-O=$T/ovl
-mkdir -p "$O"
-mount -t tmpfs qnetd-deb-test "$O" || fail "tmpfs"
-mkdir "$O/upper" "$O/work" "$O/root"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$O/upper,workdir=$O/work" \
-    "$O/root" || fail "overlay mount"
-R=$O/root
-mount -t proc proc "$R/proc" || fail "proc"
-mount --rbind /dev "$R/dev" || fail "dev"
-mount -t tmpfs tmpfs "$R/run" || fail "run"
-mount -t tmpfs tmpfs "$R/tmp" || fail "tmp"
-ip link set lo up || fail "lo up"
+. "$top/tests/lib/throwaway.sh"
+throwaway_root qnetd-deb-test
 cp "$T/qnetd.deb" "$R/tmp/qnetd.deb"
 
 cat > "$R/tmp/steps.sh" <<'EOF'
@@ -236,35 +226,8 @@ Requires=basic.target corosync-qnetd.service
 After=basic.target corosync-qnetd.service
 AllowIsolate=yes
 UNIT
-umount -l "$R/proc" "$R/dev" "$R/run" "$R/tmp"
-# Its own machine id, so that its journal is not mistaken for the host's.
-tr -d '-' < /proc/sys/kernel/random/uuid > "$R/etc/machine-id"
-systemd-nspawn -D "$R" --boot --private-network --register=no --keep-unit \
-    -q -- systemd.unit=qnetd-test.target \
-    > "$T/nspawn.log" 2>&1 < /dev/null &
-npid=$!
-# The container's PID 1 is nspawn's child.
-i=0
-leader=
-while [ -z "$leader" ]; do
-	i=$((i + 1))
-	[ $i -gt 100 ] && { cat "$T/nspawn.log"; fail "container did not start"; }
-	sleep 0.1
-	leader=$(cat /proc/$npid/task/*/children 2> /dev/null | awk '{ print $1 }')
-done
-in_ct() { nsenter -t "$leader" -a "$@"; }
-i=0
-while :; do
-	st=$(in_ct systemctl is-active corosync-qnetd.service 2> /dev/null)
-	[ "$st" = active ] && break
-	i=$((i + 1))
-	if [ "$st" = failed ] || [ $i -gt 300 ]; then
-		in_ct systemctl status --no-pager corosync-qnetd.service
-		in_ct journalctl --no-pager -b -u corosync-qnetd.service | tail -n 20
-		fail "corosync-qnetd.service is '$st' under systemd"
-	fi
-	sleep 0.1
-done
+throwaway_boot
+throwaway_wait_active corosync-qnetd.service "corosync-qnetd.service under systemd"
 in_ct corosync-qnetd-tool -s > "$T/ct-status.txt" 2>&1 ||
     { cat "$T/ct-status.txt"; fail "tool -s against the service"; }
 grep -q "Supported (client certificate required)" "$T/ct-status.txt" ||

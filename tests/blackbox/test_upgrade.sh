@@ -88,18 +88,8 @@ if [ "${1:-}" != inner ]; then
 fi
 
 # ---- in the namespaces: the throw-away root -------------------------------
-O=$T/ovl
-mkdir -p "$O"
-mount -t tmpfs qnetd-upgrade-test "$O" || fail "tmpfs"
-mkdir "$O/upper" "$O/work" "$O/root"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$O/upper,workdir=$O/work" \
-    "$O/root" || fail "overlay mount"
-R=$O/root
-mount -t proc proc "$R/proc" || fail "proc"
-mount --rbind /dev "$R/dev" || fail "dev"
-mount -t tmpfs tmpfs "$R/run" || fail "run"
-mount -t tmpfs tmpfs "$R/tmp" || fail "tmp"
-ip link set lo up || fail "lo up"
+. "$top/tests/lib/throwaway.sh"
+throwaway_root qnetd-upgrade-test
 
 # Start from Debian's package alone, installed and configured (its
 # postinst made the user and the database, or this machine's are kept).
@@ -121,8 +111,6 @@ Wants=corosync-qnetd.service
 After=basic.target corosync-qnetd.service
 AllowIsolate=yes
 UNIT
-umount -l "$R/proc" "$R/dev" "$R/run" "$R/tmp"
-tr -d '-' < /proc/sys/kernel/random/uuid > "$R/etc/machine-id"
 Q=$R/srv/qt
 mkdir -p "$Q/tests/blackbox"
 cp -r "$top/tests/lib" "$Q/tests/lib"
@@ -130,31 +118,9 @@ cp "$top/tests/blackbox/upgrade_fleet.py" "$top/tests/blackbox/upgrade_driver.py
     "$Q/tests/blackbox/"
 cp "$T/debian.deb" "$T/old.deb" "$T/new.deb" "$Q/"
 
-systemd-nspawn -D "$R" --boot --private-network --register=no --keep-unit \
-    -q -- systemd.unit=qnetd-test.target \
-    > "$T/nspawn.log" 2>&1 < /dev/null &
-npid=$!
+throwaway_boot
 trap 'kill "$npid" 2> /dev/null; wait "$npid" 2> /dev/null' EXIT
-i=0
-leader=
-while [ -z "$leader" ]; do
-	i=$((i + 1))
-	[ $i -gt 100 ] && { cat "$T/nspawn.log"; fail "container did not start"; }
-	sleep 0.1
-	leader=$(cat /proc/$npid/task/*/children 2> /dev/null | awk '{ print $1 }')
-done
-in_ct() { nsenter -t "$leader" -a "$@"; }
-i=0
-while :; do
-	st=$(in_ct systemctl is-active corosync-qnetd.service 2> /dev/null)
-	[ "$st" = active ] && break
-	i=$((i + 1))
-	if [ "$st" = failed ] || [ $i -gt 300 ]; then
-		in_ct journalctl --no-pager -b -u corosync-qnetd.service | tail -n 20
-		fail "Debian's corosync-qnetd.service is '$st' in the container"
-	fi
-	sleep 0.1
-done
+throwaway_wait_active corosync-qnetd.service "Debian's corosync-qnetd.service in the container"
 
 in_ct env PATH=/usr/sbin:/usr/bin:/sbin:/bin /usr/bin/python3 \
     /srv/qt/tests/blackbox/upgrade_driver.py /srv/qt/debian.deb \
